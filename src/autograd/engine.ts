@@ -1,0 +1,115 @@
+import type { Tensor } from "../tensor/tensor.js";
+import { shapeToString, shapesEqual } from "../tensor/shape.js";
+import type { GradNode } from "./node.js";
+import { noGrad } from "./grad-mode.js";
+import { gradRules } from "../ops/grad-rules.js";
+import type { Prim } from "../ops/prims.js";
+import { tidy } from "../memory/tidy.js";
+import { add } from "../ops/elementwise.js";
+import { onesLike } from "../ops/creation.js";
+import { isAnomalyEnabled } from "./anomaly.js";
+
+export interface BackwardOptions {
+  /** Keep the saved tensors so backward can run through the same graph again. */
+  retainGraph?: boolean;
+}
+
+/** Nodes reachable from `root`, ordered so every node comes before the nodes it depends on. */
+function topoOrder(root: GradNode): GradNode[] {
+  const order: GradNode[] = [];
+  const seen = new Set<GradNode>();
+  // Iterative DFS (deep graphs such as long RNN unrolls would overflow the call stack).
+  const stack: [GradNode, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const [node, i] = top;
+    if (i < node.parents.length) {
+      top[1]++;
+      const p = node.parents[i]!.gradFn;
+      if (p && !seen.has(p)) {
+        seen.add(p);
+        stack.push([p, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(node);
+    }
+  }
+  return order.reverse();
+}
+
+/**
+ * Reverse-mode differentiation from `root`: accumulates into `.grad` of every leaf that
+ * requires gradients, then releases the graph's saved tensors.
+ */
+export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions = {}): void {
+  root.assertAlive("backward");
+  if (!root.requiresGrad) {
+    throw new Error(`backward: tensor of shape ${shapeToString(root.shape)} does not require grad and has no grad_fn`);
+  }
+  if (grad === undefined && root.size !== 1) {
+    throw new RangeError(`backward: grad can be implicitly created only for scalar outputs, but the tensor has shape ${shapeToString(root.shape)}; pass a gradient of that shape`);
+  }
+  if (grad !== undefined && !shapesEqual(grad.shape, root.shape)) {
+    throw new RangeError(`backward: gradient of shape ${shapeToString(grad.shape)} does not match the tensor's shape ${shapeToString(root.shape)}`);
+  }
+  noGrad(() =>
+    tidy(() => {
+      const seed = grad ?? onesLike(root);
+      if (!root.gradFn) {
+        accumulateLeaf(root, seed);
+        return;
+      }
+      const grads = new Map<GradNode, Tensor>();
+      grads.set(root.gradFn, seed);
+      for (const node of topoOrder(root.gradFn)) {
+        const g = grads.get(node);
+        grads.delete(node);
+        if (!g) {
+          if (!options.retainGraph) node.release();
+          continue;
+        }
+        const rule = gradRules[node.prim as Prim] as { vjp(g: Tensor, n: GradNode): (Tensor | null)[] };
+        const inputGrads = rule.vjp(g, node);
+        if (!options.retainGraph) node.release();
+        node.parents.forEach((parent, i) => {
+          const pg = inputGrads[i];
+          if (!pg || !node.inputMeta[i]!.requiresGrad) return;
+          if (!shapesEqual(pg.shape, parent.shape)) {
+            throw new Error(`internal: gradient of '${node.prim}' input ${i} has shape ${shapeToString(pg.shape)}, expected ${shapeToString(parent.shape)}`);
+          }
+          if (isAnomalyEnabled()) checkFinite(pg, node.prim);
+          if (parent.gradFn) {
+            const prev = grads.get(parent.gradFn);
+            grads.set(parent.gradFn, prev ? add(prev, pg) : pg);
+          } else {
+            accumulateLeaf(parent, pg);
+          }
+        });
+      }
+    }),
+  );
+}
+
+function checkFinite(g: Tensor, prim: string): void {
+  if (!g.backend.canReadSync) return;
+  const v = g.dataSync();
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i]!)) throw new Error(`anomaly: the gradient computed by '${prim}' backward contains ${v[i]}`);
+  }
+}
+
+/** grad += g for a leaf, keeping the result out of any tidy scope. */
+function accumulateLeaf(leaf: Tensor, g: Tensor): void {
+  if (leaf.isDisposed) return;
+  const contribution = g.dtype === leaf.dtype ? g : g.astype(leaf.dtype);
+  if (leaf.grad) {
+    const sum = add(leaf.grad, contribution).keep();
+    leaf.grad.dispose();
+    leaf.grad = sum;
+  } else {
+    // Own a copy so later in-place updates of the leaf's grad cannot alias graph tensors.
+    leaf.grad = contribution.clone().keep();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The narrow interface every compute backend implements (cpu reference, wasm, webgpu).
+ *
+ * A backend owns buffers and runs the primitive kernels on them; it never sees `nn`,
+ * autograd or broadcasting rules. The frontend (src/ops) hands it *views*: a buffer plus
+ * shape/strides/offset in elements. Broadcasting is already resolved by the frontend into
+ * stride-0 views whose shape equals the output shape, so every elementwise kernel sees inputs
+ * of exactly the output's shape. Every kernel writes a fresh, contiguous (row-major) buffer.
+ */
+
+/** Element types. `float64` exists for gradient checks on the reference backend. */
+export type DType = "float32" | "int32" | "bool" | "float64";
+
+export type TypedArrayFor<D extends DType> = D extends "float32"
+  ? Float32Array
+  : D extends "int32"
+    ? Int32Array
+    : D extends "bool"
+      ? Uint8Array
+      : Float64Array;
+
+export type AnyTypedArray = Float32Array | Int32Array | Uint8Array | Float64Array;
+
+/** Opaque handle to backend memory. Each backend subclasses or brands its own. */
+export interface BackendBuffer {
+  /** Number of elements the buffer holds. */
+  readonly size: number;
+  readonly dtype: DType;
+}
+
+/** A strided view onto a buffer. Strides and offset are in elements; a stride may be 0. */
+export interface View {
+  readonly buf: BackendBuffer;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly dtype: DType;
+}
+
+export type UnaryOp =
+  | "neg" | "exp" | "log" | "sqrt" | "rsqrt" | "abs" | "sin" | "cos" | "tanh" | "sigmoid"
+  | "erf" | "relu" | "sign" | "floor" | "ceil" | "round" | "reciprocal" | "logicalNot";
+
+export type BinaryOp =
+  | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum"
+  | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "logicalAnd" | "logicalOr";
+
+export type ReduceOp = "sum" | "max" | "min" | "prod";
+
+/** im2col / col2im geometry for 2-D windows (convolution, pooling). */
+export interface WindowGeometry {
+  kernel: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+}
+
+export interface Backend {
+  readonly name: string;
+  /** Whether `readSync` is supported (cpu, wasm). */
+  readonly canReadSync: boolean;
+
+  // ---- memory ----
+  /** A zero-filled buffer. */
+  alloc(dtype: DType, size: number): BackendBuffer;
+  /** A buffer holding a copy of `data` (interpreted as `dtype`). */
+  upload(dtype: DType, data: AnyTypedArray): BackendBuffer;
+  free(buf: BackendBuffer): void;
+  /** Copies the buffer's contents out (the whole buffer, row-major). */
+  read(buf: BackendBuffer): Promise<AnyTypedArray>;
+  readSync(buf: BackendBuffer): AnyTypedArray;
+
+  // ---- elementwise ----
+  /** out = op(x); float ops keep x's dtype; `sign`/`abs`/`neg` also on int32; logicalNot -> bool. */
+  unary(op: UnaryOp, x: View): BackendBuffer;
+  /** a and b have the output shape already (stride-0 broadcast). Comparisons give bool. */
+  binary(op: BinaryOp, a: View, b: View, outDtype: DType): BackendBuffer;
+  /** out = cond ? a : b; all three views have the output shape. */
+  where(cond: View, a: View, b: View): BackendBuffer;
+  /** Converts dtype (float -> int truncates toward zero; nonzero -> true for bool). */
+  cast(x: View, dtype: DType): BackendBuffer;
+  /** Materialises a view as a contiguous buffer. */
+  contiguous(x: View): BackendBuffer;
+  /** A buffer of `size` elements all equal to `value`. */
+  fill(dtype: DType, size: number, value: number): BackendBuffer;
+
+  // ---- reductions ----
+  /** Reduces over `axes` (sorted, non-empty); the output drops those axes. */
+  reduce(op: ReduceOp, x: View, axes: readonly number[]): BackendBuffer;
+  /** Index (int32) of the max/min along `axis` (first occurrence); the output drops the axis. */
+  argReduce(op: "argmax" | "argmin", x: View, axis: number): BackendBuffer;
+
+  // ---- routines ----
+  /** Batched matmul: a [B,M,K] x b [B,K,N] -> [B,M,N]; a and b may be any strided views. */
+  matmul(a: View, b: View): BackendBuffer;
+  /** out[..., i, ...] = x[..., index[..., i, ...], ...] along `dim`; index has the output shape. */
+  gather(x: View, dim: number, index: View): BackendBuffer;
+  /** zeros(shape) then out[..., index[i], ...] += src[i] along `dim` (index has src's shape). */
+  scatterAdd(shape: readonly number[], dim: number, index: View, src: View): BackendBuffer;
+  /** Selects slices along `dim` by a 1-D int32 index. */
+  indexSelect(x: View, dim: number, index: View): BackendBuffer;
+  /** zeros(shape) then adds src's slices into the rows named by a 1-D index along `dim`. */
+  indexAdd(shape: readonly number[], dim: number, index: View, src: View): BackendBuffer;
+  /** Concatenates views (same dtype, same shape except `dim`) along `dim`. */
+  cat(xs: readonly View[], dim: number, outShape: readonly number[]): BackendBuffer;
+  /**
+   * Constant padding: out has shape x.shape[i] + before[i] + after[i] (each >= 0), filled with
+   * `value`, and x copied at offset `before`.
+   */
+  pad(x: View, before: readonly number[], after: readonly number[], value: number): BackendBuffer;
+  /**
+   * im2col for x [N,C,H,W] -> [N, C*kh*kw, outH*outW]; out-of-bounds taps read `padValue`.
+   */
+  im2col(x: View, g: WindowGeometry, padValue: number): BackendBuffer;
+  /** Adjoint of im2col: cols [N, C*kh*kw, outH*outW] summed back into [N,C,H,W]. */
+  col2im(cols: View, g: WindowGeometry, outShape: readonly [number, number, number, number]): BackendBuffer;
+
+  /** Releases threads/devices so the process can exit. */
+  dispose?(): Promise<void> | void;
+}

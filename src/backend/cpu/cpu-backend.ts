@@ -1,0 +1,451 @@
+import type {
+  AnyTypedArray,
+  Backend,
+  BackendBuffer,
+  BinaryOp,
+  DType,
+  ReduceOp,
+  UnaryOp,
+  View,
+  WindowGeometry,
+} from "../backend.js";
+import { allocArray } from "../../tensor/dtype.js";
+import { contiguousStrides, numel } from "../../tensor/shape.js";
+import { viewOffsets } from "./strided.js";
+import { erf } from "./erf.js";
+
+/** A cpu buffer is a typed array of the buffer's dtype. */
+export class CpuBuffer implements BackendBuffer {
+  constructor(
+    readonly dtype: DType,
+    readonly data: AnyTypedArray,
+  ) {}
+  get size(): number {
+    return this.data.length;
+  }
+}
+
+function arr(v: View | BackendBuffer): AnyTypedArray {
+  return ("buf" in v ? (v.buf as CpuBuffer) : (v as CpuBuffer)).data;
+}
+
+/** Reads a view into a fresh contiguous array of the same dtype. */
+function gatherView(v: View): AnyTypedArray {
+  const src = arr(v);
+  const n = numel(v.shape);
+  const offs = viewOffsets(v);
+  if (!offs) return src.subarray(v.offset, v.offset + n).slice();
+  const out = allocArray(v.dtype, n);
+  for (let i = 0; i < n; i++) out[i] = src[offs[i]!]!;
+  return out;
+}
+
+/** A view's values as a contiguous array, without copying when already contiguous. */
+function contiguousValues(v: View): AnyTypedArray {
+  const n = numel(v.shape);
+  const offs = viewOffsets(v);
+  if (!offs) return arr(v).subarray(v.offset, v.offset + n);
+  return gatherView(v);
+}
+
+const UNARY: Record<UnaryOp, (x: number) => number> = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  rsqrt: (x) => 1 / Math.sqrt(x),
+  abs: Math.abs,
+  sin: Math.sin,
+  cos: Math.cos,
+  tanh: Math.tanh,
+  sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+  erf,
+  relu: (x) => (x > 0 ? x : 0),
+  sign: Math.sign,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  // PyTorch rounds half to even.
+  round: (x) => {
+    const r = Math.round(x);
+    return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  },
+  reciprocal: (x) => 1 / x,
+  logicalNot: (x) => (x ? 0 : 1),
+};
+
+const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: Math.pow,
+  maximum: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b),
+  minimum: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b),
+  eq: (a, b) => (a === b ? 1 : 0),
+  ne: (a, b) => (a !== b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
+  le: (a, b) => (a <= b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
+  logicalAnd: (a, b) => (a && b ? 1 : 0),
+  logicalOr: (a, b) => (a || b ? 1 : 0),
+};
+
+/**
+ * The reference backend: plain TypeScript over typed arrays. It is the executable
+ * specification the fast backends are tested against, so it favours clarity, except for
+ * matmul which must be fast enough to train the reference MLP.
+ */
+export class CpuBackend implements Backend {
+  readonly name = "cpu";
+  readonly canReadSync = true;
+
+  alloc(dtype: DType, size: number): CpuBuffer {
+    return new CpuBuffer(dtype, allocArray(dtype, size));
+  }
+
+  upload(dtype: DType, data: AnyTypedArray): CpuBuffer {
+    const out = allocArray(dtype, data.length);
+    out.set(data);
+    return new CpuBuffer(dtype, out);
+  }
+
+  free(_buf: BackendBuffer): void {
+    // Typed arrays are reclaimed by the garbage collector.
+  }
+
+  read(buf: BackendBuffer): Promise<AnyTypedArray> {
+    return Promise.resolve(this.readSync(buf));
+  }
+
+  readSync(buf: BackendBuffer): AnyTypedArray {
+    return (buf as CpuBuffer).data.slice();
+  }
+
+  unary(op: UnaryOp, x: View): CpuBuffer {
+    const f = UNARY[op];
+    const src = contiguousValues(x);
+    const outDtype: DType = op === "logicalNot" ? "bool" : x.dtype;
+    const out = allocArray(outDtype, src.length);
+    for (let i = 0; i < src.length; i++) out[i] = f(src[i]!);
+    return new CpuBuffer(outDtype, out);
+  }
+
+  binary(op: BinaryOp, a: View, b: View, outDtype: DType): CpuBuffer {
+    const f = BINARY[op];
+    const n = numel(a.shape);
+    const out = allocArray(outDtype, n);
+    const av = arr(a);
+    const bv = arr(b);
+    const oa = viewOffsets(a);
+    const ob = viewOffsets(b);
+    const a0 = a.offset;
+    const b0 = b.offset;
+    if (!oa && !ob) {
+      if (op === "add") for (let i = 0; i < n; i++) out[i] = av[a0 + i]! + bv[b0 + i]!;
+      else if (op === "mul") for (let i = 0; i < n; i++) out[i] = av[a0 + i]! * bv[b0 + i]!;
+      else for (let i = 0; i < n; i++) out[i] = f(av[a0 + i]!, bv[b0 + i]!);
+    } else {
+      for (let i = 0; i < n; i++) out[i] = f(av[oa ? oa[i]! : a0 + i]!, bv[ob ? ob[i]! : b0 + i]!);
+    }
+    if (outDtype === "int32" && op === "div") throw new Error("cpu: integer division must be promoted by the frontend");
+    return new CpuBuffer(outDtype, out);
+  }
+
+  where(cond: View, a: View, b: View): CpuBuffer {
+    const c = contiguousValues(cond);
+    const av = contiguousValues(a);
+    const bv = contiguousValues(b);
+    const out = allocArray(a.dtype, c.length);
+    for (let i = 0; i < c.length; i++) out[i] = c[i] ? av[i]! : bv[i]!;
+    return new CpuBuffer(a.dtype, out);
+  }
+
+  cast(x: View, dtype: DType): CpuBuffer {
+    const src = contiguousValues(x);
+    const out = allocArray(dtype, src.length);
+    if (dtype === "bool") for (let i = 0; i < src.length; i++) out[i] = src[i] ? 1 : 0;
+    else if (dtype === "int32") for (let i = 0; i < src.length; i++) out[i] = Math.trunc(src[i]!);
+    else out.set(src);
+    return new CpuBuffer(dtype, out);
+  }
+
+  contiguous(x: View): CpuBuffer {
+    return new CpuBuffer(x.dtype, gatherView(x));
+  }
+
+  fill(dtype: DType, size: number, value: number): CpuBuffer {
+    const out = allocArray(dtype, size);
+    out.fill(dtype === "bool" ? (value ? 1 : 0) : value);
+    return new CpuBuffer(dtype, out);
+  }
+
+  reduce(op: ReduceOp, x: View, axes: readonly number[]): CpuBuffer {
+    // Permute reduced axes to the end, then reduce contiguous runs.
+    const rank = x.shape.length;
+    const keep = [...Array(rank).keys()].filter((d) => !axes.includes(d));
+    const order = [...keep, ...axes];
+    const permuted = permutedView(x, order);
+    const src = contiguousValues(permuted);
+    const outN = numel(keep.map((d) => x.shape[d]!));
+    const inner = numel(axes.map((d) => x.shape[d]!));
+    const out = allocArray(x.dtype, outN);
+    for (let o = 0; o < outN; o++) {
+      const base = o * inner;
+      let acc: number;
+      if (op === "sum") {
+        acc = 0;
+        for (let i = 0; i < inner; i++) acc += src[base + i]!;
+      } else if (op === "prod") {
+        acc = 1;
+        for (let i = 0; i < inner; i++) acc *= src[base + i]!;
+      } else if (op === "max") {
+        acc = -Infinity;
+        for (let i = 0; i < inner; i++) {
+          const v = src[base + i]!;
+          if (v > acc || v !== v) acc = v;
+          if (acc !== acc) break;
+        }
+      } else {
+        acc = Infinity;
+        for (let i = 0; i < inner; i++) {
+          const v = src[base + i]!;
+          if (v < acc || v !== v) acc = v;
+          if (acc !== acc) break;
+        }
+      }
+      out[o] = acc;
+    }
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  argReduce(op: "argmax" | "argmin", x: View, axis: number): CpuBuffer {
+    const rank = x.shape.length;
+    const order = [...[...Array(rank).keys()].filter((d) => d !== axis), axis];
+    const src = contiguousValues(permutedView(x, order));
+    const inner = x.shape[axis]!;
+    const outN = inner === 0 ? 0 : src.length / inner;
+    const out = new Int32Array(outN);
+    const better = op === "argmax" ? (v: number, b: number) => v > b : (v: number, b: number) => v < b;
+    for (let o = 0; o < outN; o++) {
+      let best = src[o * inner]!;
+      let bi = 0;
+      for (let i = 1; i < inner; i++) {
+        const v = src[o * inner + i]!;
+        if (best !== best) break; // NaN wins, as in PyTorch
+        if (v !== v || better(v, best)) {
+          best = v;
+          bi = i;
+        }
+      }
+      out[o] = bi;
+    }
+    return new CpuBuffer("int32", out);
+  }
+
+  matmul(a: View, b: View): CpuBuffer {
+    const [B, M, K] = a.shape as [number, number, number];
+    const N = b.shape[2]!;
+    const out = allocArray(a.dtype, B * M * N);
+    const av = arr(a);
+    const bv = arr(b);
+    // Pack each batch's B panel contiguously ([K,N] row-major) so the inner loop is unit-stride.
+    const isF64 = a.dtype === "float64";
+    const bPack = isF64 ? new Float64Array(K * N) : new Float32Array(K * N);
+    const aRow = isF64 ? new Float64Array(K) : new Float32Array(K);
+    const acc = new Float64Array(N);
+    const [sab, sam, sak] = a.strides as [number, number, number];
+    const [sbb, sbk, sbn] = b.strides as [number, number, number];
+    for (let bi = 0; bi < B; bi++) {
+      const bBase = b.offset + bi * sbb;
+      for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) bPack[k * N + n] = bv[bBase + k * sbk + n * sbn]!;
+      const aBase = a.offset + bi * sab;
+      for (let m = 0; m < M; m++) {
+        for (let k = 0; k < K; k++) aRow[k] = av[aBase + m * sam + k * sak]!;
+        acc.fill(0);
+        for (let k = 0; k < K; k++) {
+          const s = aRow[k]!;
+          if (s === 0) continue;
+          const off = k * N;
+          for (let n = 0; n < N; n++) acc[n]! += s * bPack[off + n]!;
+        }
+        out.set(acc, (bi * M + m) * N);
+      }
+    }
+    return new CpuBuffer(a.dtype, out);
+  }
+
+  gather(x: View, dim: number, index: View): CpuBuffer {
+    const src = arr(x);
+    const idx = contiguousValues(index);
+    const shape = index.shape;
+    const n = idx.length;
+    const out = allocArray(x.dtype, n);
+    const cs = contiguousStrides(shape);
+    for (let i = 0; i < n; i++) {
+      let rem = i;
+      let off = x.offset;
+      for (let d = 0; d < shape.length; d++) {
+        const c = Math.floor(rem / cs[d]!);
+        rem -= c * cs[d]!;
+        off += (d === dim ? idx[i]! : c) * x.strides[d]!;
+      }
+      out[i] = src[off]!;
+    }
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  scatterAdd(shape: readonly number[], dim: number, index: View, src: View): CpuBuffer {
+    const out = allocArray(src.dtype, numel(shape));
+    const os = contiguousStrides(shape);
+    const idx = contiguousValues(index);
+    const vals = contiguousValues(src);
+    const cs = contiguousStrides(index.shape);
+    for (let i = 0; i < idx.length; i++) {
+      let rem = i;
+      let off = 0;
+      for (let d = 0; d < index.shape.length; d++) {
+        const c = Math.floor(rem / cs[d]!);
+        rem -= c * cs[d]!;
+        off += (d === dim ? idx[i]! : c) * os[d]!;
+      }
+      out[off]! += vals[i]!;
+    }
+    return new CpuBuffer(src.dtype, out);
+  }
+
+  indexSelect(x: View, dim: number, index: View): CpuBuffer {
+    const idx = contiguousValues(index);
+    const src = contiguousValues(x);
+    const outer = numel(x.shape.slice(0, dim));
+    const rows = x.shape[dim]!;
+    const inner = numel(x.shape.slice(dim + 1));
+    const out = allocArray(x.dtype, outer * idx.length * inner);
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < idx.length; j++) {
+        const from = (o * rows + idx[j]!) * inner;
+        out.set(src.subarray(from, from + inner), (o * idx.length + j) * inner);
+      }
+    }
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  indexAdd(shape: readonly number[], dim: number, index: View, src: View): CpuBuffer {
+    const idx = contiguousValues(index);
+    const vals = contiguousValues(src);
+    const outer = numel(shape.slice(0, dim));
+    const rows = shape[dim]!;
+    const inner = numel(shape.slice(dim + 1));
+    const out = allocArray(src.dtype, numel(shape));
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < idx.length; j++) {
+        const to = (o * rows + idx[j]!) * inner;
+        const from = (o * idx.length + j) * inner;
+        for (let i = 0; i < inner; i++) out[to + i]! += vals[from + i]!;
+      }
+    }
+    return new CpuBuffer(src.dtype, out);
+  }
+
+  cat(xs: readonly View[], dim: number, outShape: readonly number[]): CpuBuffer {
+    const out = allocArray(xs[0]!.dtype, numel(outShape));
+    const outer = numel(outShape.slice(0, dim));
+    const inner = numel(outShape.slice(dim + 1));
+    const total = outShape[dim]!;
+    let start = 0;
+    for (const x of xs) {
+      const vals = contiguousValues(x);
+      const len = x.shape[dim]! * inner;
+      for (let o = 0; o < outer; o++) out.set(vals.subarray(o * len, (o + 1) * len), o * total * inner + start * inner);
+      start += x.shape[dim]!;
+    }
+    return new CpuBuffer(xs[0]!.dtype, out);
+  }
+
+  pad(x: View, before: readonly number[], after: readonly number[], value: number): CpuBuffer {
+    const outShape = x.shape.map((d, i) => d + before[i]! + after[i]!);
+    const out = allocArray(x.dtype, numel(outShape));
+    if (value !== 0) out.fill(value);
+    const os = contiguousStrides(outShape);
+    const start = before.reduce((s, b, i) => s + b * os[i]!, 0);
+    const vals = contiguousValues(x);
+    const inner = x.shape.length ? x.shape[x.shape.length - 1]! : 1;
+    const cs = contiguousStrides(x.shape);
+    for (let i = 0; i < vals.length; i += inner) {
+      let rem = i;
+      let off = start;
+      for (let d = 0; d < x.shape.length; d++) {
+        const c = Math.floor(rem / cs[d]!);
+        rem -= c * cs[d]!;
+        off += c * os[d]!;
+      }
+      out.set(vals.subarray(i, i + inner), off);
+    }
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  im2col(x: View, g: WindowGeometry, padValue: number): CpuBuffer {
+    const [N, C, H, W] = x.shape as [number, number, number, number];
+    const [kh, kw] = g.kernel;
+    const { oh, ow } = windowOutput(H, W, g);
+    const src = contiguousValues(x);
+    const L = oh * ow;
+    const out = allocArray(x.dtype, N * C * kh * kw * L);
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++)
+        for (let i = 0; i < kh; i++)
+          for (let j = 0; j < kw; j++) {
+            const row = ((n * C + c) * kh + i) * kw + j;
+            for (let y = 0; y < oh; y++) {
+              const iy = y * g.stride[0] - g.padding[0] + i * g.dilation[0];
+              for (let xo = 0; xo < ow; xo++) {
+                const ix = xo * g.stride[1] - g.padding[1] + j * g.dilation[1];
+                out[row * L + y * ow + xo] =
+                  iy >= 0 && iy < H && ix >= 0 && ix < W ? src[((n * C + c) * H + iy) * W + ix]! : padValue;
+              }
+            }
+          }
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  col2im(cols: View, g: WindowGeometry, outShape: readonly [number, number, number, number]): CpuBuffer {
+    const [N, C, H, W] = outShape;
+    const [kh, kw] = g.kernel;
+    const { oh, ow } = windowOutput(H, W, g);
+    const src = contiguousValues(cols);
+    const L = oh * ow;
+    const out = allocArray(cols.dtype, N * C * H * W);
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++)
+        for (let i = 0; i < kh; i++)
+          for (let j = 0; j < kw; j++) {
+            const row = ((n * C + c) * kh + i) * kw + j;
+            for (let y = 0; y < oh; y++) {
+              const iy = y * g.stride[0] - g.padding[0] + i * g.dilation[0];
+              if (iy < 0 || iy >= H) continue;
+              for (let xo = 0; xo < ow; xo++) {
+                const ix = xo * g.stride[1] - g.padding[1] + j * g.dilation[1];
+                if (ix >= 0 && ix < W) out[((n * C + c) * H + iy) * W + ix]! += src[row * L + y * ow + xo]!;
+              }
+            }
+          }
+    return new CpuBuffer(cols.dtype, out);
+  }
+}
+
+/** `x` with its dims reordered (built explicitly: Tensor views keep `buf` behind a getter). */
+function permutedView(x: View, order: readonly number[]): View {
+  return {
+    buf: x.buf,
+    dtype: x.dtype,
+    offset: x.offset,
+    shape: order.map((d) => x.shape[d]!),
+    strides: order.map((d) => x.strides[d]!),
+  };
+}
+
+export function windowOutput(H: number, W: number, g: WindowGeometry): { oh: number; ow: number } {
+  const oh = Math.floor((H + 2 * g.padding[0] - g.dilation[0] * (g.kernel[0] - 1) - 1) / g.stride[0]) + 1;
+  const ow = Math.floor((W + 2 * g.padding[1] - g.dilation[1] * (g.kernel[1] - 1) - 1) / g.stride[1]) + 1;
+  return { oh, ow };
+}

@@ -1,0 +1,64 @@
+import type { Backend } from "./backend.js";
+import { CpuBackend } from "./cpu/cpu-backend.js";
+
+type Factory = () => Promise<Backend>;
+
+const factories = new Map<string, Factory>();
+const ready = new Map<string, Backend>();
+let current: Backend;
+
+/** Makes a backend known by name; it is created on first use. */
+export function registerBackend(name: string, factory: Factory): void {
+  factories.set(name, factory);
+}
+
+const cpu = new CpuBackend();
+ready.set("cpu", cpu);
+current = cpu;
+registerBackend("cpu", async () => cpu);
+
+/** Initialises (once) and returns the named backend. */
+export async function initBackend(name: string): Promise<Backend> {
+  const existing = ready.get(name);
+  if (existing) return existing;
+  const factory = factories.get(name);
+  if (!factory) {
+    throw new Error(`setBackend: unknown backend '${name}' (available: ${[...factories.keys()].join(", ")})`);
+  }
+  const backend = await factory();
+  ready.set(name, backend);
+  return backend;
+}
+
+/** Selects the backend new tensors are created on. */
+export async function setBackend(name: string): Promise<void> {
+  current = await initBackend(name);
+}
+
+export function getBackend(): string {
+  return current.name;
+}
+
+export function currentBackend(): Backend {
+  return current;
+}
+
+/** A backend that has already been initialised, or an error telling how to initialise it. */
+export function readyBackend(name: string, op: string): Backend {
+  const b = ready.get(name);
+  if (!b) {
+    if (factories.has(name)) throw new Error(`${op}: backend '${name}' is not initialised yet; call await nt.setBackend("${name}") or await nt.initBackend("${name}") first`);
+    throw new Error(`${op}: unknown backend '${name}' (available: ${[...factories.keys()].join(", ")})`);
+  }
+  return b;
+}
+
+/** Names of the registered backends. */
+export function backends(): string[] {
+  return [...factories.keys()];
+}
+
+/** Shuts down every initialised backend that holds threads or devices. */
+export async function disposeBackends(): Promise<void> {
+  for (const b of ready.values()) await b.dispose?.();
+}

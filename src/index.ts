@@ -1,0 +1,71 @@
+/**
+ * neurite: PyTorch for TypeScript.
+ *
+ *   import * as nt from "neurite";
+ *   const x = nt.randn([4, 3], { requiresGrad: true });
+ *   const loss = x.square().sum();
+ *   loss.backward();
+ */
+export { Tensor, setLeakWarnings } from "./tensor/tensor.js";
+export type { TensorLike, NestedArray } from "./tensor/tensor.js";
+export type { DType } from "./tensor/dtype.js";
+export { Generator, manualSeed, defaultGenerator } from "./tensor/random.js";
+export {
+  tensor,
+  zeros,
+  ones,
+  full,
+  zerosLike,
+  onesLike,
+  fullLike,
+  arange,
+  linspace,
+  eye,
+  rand,
+  randn,
+  randint,
+  randperm,
+  randLike,
+  randnLike,
+  cat,
+  stack,
+  where,
+  triu,
+  tril,
+  matmul,
+  bmm,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  exp,
+  log,
+  sqrt,
+  abs,
+  sin,
+  cos,
+  tanh,
+  sigmoid,
+  relu,
+  softmax,
+  logSoftmax,
+  logsumexp,
+  sum,
+  mean,
+  split,
+  chunk,
+  flip,
+  gather,
+  indexSelect,
+  clamp,
+} from "./ops/index.js";
+export type { TensorOptions, CreateOptions, RandomOptions, IndexSpec } from "./ops/index.js";
+export { noGrad, enableGrad, isGradEnabled } from "./autograd/grad-mode.js";
+export { setDetectAnomaly } from "./autograd/anomaly.js";
+export { tidy, keep } from "./memory/tidy.js";
+export { memory, dispose } from "./memory/memory.js";
+export { setBackend, getBackend, backends, initBackend, registerBackend, disposeBackends } from "./backend/registry.js";
+export type { Backend, View, BackendBuffer } from "./backend/backend.js";

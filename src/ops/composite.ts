@@ -1,0 +1,33 @@
+import type { Tensor } from "../tensor/tensor.js";
+import { normalizeDim } from "../tensor/shape.js";
+import { add, erf, mul, sigmoid, sub, tanh, exp, div, rsub } from "./elementwise.js";
+import { amax, logsumexp, sum } from "./reduce.js";
+
+/** Softmax along `dim`, shifted by the (detached) max for stability. */
+export function softmax(x: Tensor, dim: number): Tensor {
+  const d = normalizeDim(dim, x.ndim, "softmax");
+  const e = exp(sub(x, amax(x, d, true).detach()));
+  return div(e, sum(e, d, true));
+}
+
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  const d = normalizeDim(dim, x.ndim, "logSoftmax");
+  return sub(x, logsumexp(x, d, true));
+}
+
+/** GELU: exact (erf) by default, or the tanh approximation. */
+export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
+  if (approximate === "tanh") {
+    const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+    return mul(mul(x, 0.5), add(tanh(inner), 1));
+  }
+  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+}
+
+export const silu = (x: Tensor): Tensor => mul(x, sigmoid(x));
+
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  // x if x > 0 else slope * x, written so the gradient at 0 is the slope (as PyTorch).
+  const pos = x.gt(0).astype(x.dtype);
+  return mul(x, add(pos, mul(rsub(1, pos), negativeSlope)));
+}

@@ -1,0 +1,183 @@
+import type { GradNode } from "../autograd/node.js";
+import type { Tensor } from "../tensor/tensor.js";
+import type { Prim } from "./prims.js";
+import * as o from "./index.js";
+
+/**
+ * Reverse-mode gradient rules, one per primitive. The mapped type makes a missing rule a
+ * compile error. A rule gets the output gradient `g` and the node (params, input shapes, and
+ * the saved tensors named by `save`), and returns one gradient per input (null = none).
+ * Rules run with gradient recording off.
+ */
+export interface GradRule<P extends Prim> {
+  save: "none" | "inputs" | "output" | "both";
+  vjp(g: Tensor, node: GradNode<P>): (Tensor | null)[];
+}
+
+const need = (node: GradNode, i: number): boolean => node.inputMeta[i]!.requiresGrad;
+
+/** Gradient of a reduction over `axes`: reshape to keepdim form, then broadcast back. */
+function unreduce(g: Tensor, inputShape: readonly number[], axes: readonly number[]): Tensor {
+  const keep = inputShape.map((d, i) => (axes.includes(i) ? 1 : d));
+  return o.expand(o.reshape(g, keep), inputShape);
+}
+
+/** Gradient of max/min: split evenly among the positions that attain the extreme value. */
+function extremeGrad(g: Tensor, node: GradNode<"max" | "min">): Tensor[] {
+  const x = node.input(0);
+  const axes = node.params.axes;
+  const keep = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const mask = o.cast(o.eq(x, o.reshape(node.output(), keep)), x.dtype);
+  const count = o.sum(mask, axes, true);
+  return [o.div(o.mul(unreduce(g, x.shape, axes), mask), count)];
+}
+
+export const gradRules: { [P in Prim]: GradRule<P> } = {
+  reshape: { save: "none", vjp: (g, n) => [o.reshape(g, n.inputMeta[0]!.shape)] },
+  permute: {
+    save: "none",
+    vjp: (g, n) => {
+      const inverse = new Array<number>(n.params.dims.length);
+      n.params.dims.forEach((d, i) => (inverse[d] = i));
+      return [o.permute(g, inverse)];
+    },
+  },
+  expand: {
+    save: "none",
+    vjp: (g, n) => {
+      const inShape = n.inputMeta[0]!.shape;
+      const axes = inShape.map((d, i) => (d === 1 && g.shape[i] !== 1 ? i : -1)).filter((i) => i >= 0);
+      return [axes.length ? o.sum(g, axes, true) : g];
+    },
+  },
+  slice: {
+    save: "none",
+    vjp: (g, n) => {
+      const shape = n.inputMeta[0]!.shape;
+      return [o.pad(g, n.params.starts, n.params.ends.map((e, i) => shape[i]! - e), 0)];
+    },
+  },
+  contiguous: { save: "none", vjp: (g) => [g] },
+  cast: {
+    save: "none",
+    vjp: (g, n) => {
+      const from = n.inputMeta[0]!.dtype;
+      return [from === "float32" || from === "float64" ? o.cast(g, from) : null];
+    },
+  },
+  neg: { save: "none", vjp: (g) => [o.neg(g)] },
+  exp: { save: "output", vjp: (g, n) => [o.mul(g, n.output())] },
+  log: { save: "inputs", vjp: (g, n) => [o.div(g, n.input(0))] },
+  sqrt: { save: "output", vjp: (g, n) => [o.div(g, o.mul(n.output(), 2))] },
+  rsqrt: { save: "output", vjp: (g, n) => [o.mul(o.mul(g, o.pow(n.output(), 3)), -0.5)] },
+  abs: { save: "inputs", vjp: (g, n) => [o.mul(g, o.sign(n.input(0)))] },
+  sin: { save: "inputs", vjp: (g, n) => [o.mul(g, o.cos(n.input(0)))] },
+  cos: { save: "inputs", vjp: (g, n) => [o.neg(o.mul(g, o.sin(n.input(0))))] },
+  tanh: { save: "output", vjp: (g, n) => [o.mul(g, o.rsub(1, o.mul(n.output(), n.output())))] },
+  sigmoid: { save: "output", vjp: (g, n) => [o.mul(g, o.mul(n.output(), o.rsub(1, n.output())))] },
+  erf: {
+    save: "inputs",
+    vjp: (g, n) => {
+      const x = n.input(0);
+      return [o.mul(g, o.mul(o.exp(o.neg(o.mul(x, x))), 2 / Math.sqrt(Math.PI)))];
+    },
+  },
+  relu: { save: "output", vjp: (g, n) => [o.mul(g, o.cast(o.gt(n.output(), 0), g.dtype))] },
+  reciprocal: { save: "output", vjp: (g, n) => [o.neg(o.mul(g, o.mul(n.output(), n.output())))] },
+  add: { save: "none", vjp: (g) => [g, g] },
+  sub: { save: "none", vjp: (g, n) => [g, need(n, 1) ? o.neg(g) : null] },
+  mul: {
+    save: "inputs",
+    vjp: (g, n) => [need(n, 0) ? o.mul(g, n.input(1)) : null, need(n, 1) ? o.mul(g, n.input(0)) : null],
+  },
+  div: {
+    save: "inputs",
+    vjp: (g, n) => {
+      const b = n.input(1);
+      return [need(n, 0) ? o.div(g, b) : null, need(n, 1) ? o.neg(o.div(o.mul(g, n.input(0)), o.mul(b, b))) : null];
+    },
+  },
+  pow: {
+    save: "both",
+    vjp: (g, n) => {
+      const a = n.input(0);
+      const b = n.input(1);
+      return [
+        need(n, 0) ? o.mul(g, o.mul(b, o.pow(a, o.sub(b, 1)))) : null,
+        need(n, 1) ? o.mul(g, o.mul(n.output(), o.log(a))) : null,
+      ];
+    },
+  },
+  maximum: {
+    save: "inputs",
+    vjp: (g, n) => {
+      // Ties share the gradient equally, as in PyTorch.
+      const a = n.input(0);
+      const b = n.input(1);
+      const wa = o.add(o.cast(o.gt(a, b), g.dtype), o.mul(o.cast(o.eq(a, b), g.dtype), 0.5));
+      return [need(n, 0) ? o.mul(g, wa) : null, need(n, 1) ? o.mul(g, o.rsub(1, wa)) : null];
+    },
+  },
+  minimum: {
+    save: "inputs",
+    vjp: (g, n) => {
+      const a = n.input(0);
+      const b = n.input(1);
+      const wa = o.add(o.cast(o.lt(a, b), g.dtype), o.mul(o.cast(o.eq(a, b), g.dtype), 0.5));
+      return [need(n, 0) ? o.mul(g, wa) : null, need(n, 1) ? o.mul(g, o.rsub(1, wa)) : null];
+    },
+  },
+  where: {
+    save: "inputs",
+    vjp: (g, n) => {
+      const c = n.input(0);
+      const zero = o.zerosLike(g);
+      return [null, need(n, 1) ? o.where(c, g, zero) : null, need(n, 2) ? o.where(c, zero, g) : null];
+    },
+  },
+  sum: { save: "none", vjp: (g, n) => [unreduce(g, n.inputMeta[0]!.shape, n.params.axes)] },
+  max: { save: "both", vjp: (g, n) => extremeGrad(g, n as GradNode<"max" | "min">) },
+  min: { save: "both", vjp: (g, n) => extremeGrad(g, n as GradNode<"max" | "min">) },
+  matmul: {
+    save: "inputs",
+    vjp: (g, n) => [
+      need(n, 0) ? o.bmm(g, o.transpose(n.input(1), 1, 2)) : null,
+      need(n, 1) ? o.bmm(o.transpose(n.input(0), 1, 2), g) : null,
+    ],
+  },
+  gather: {
+    save: "inputs",
+    vjp: (g, n) => [o.scatterAdd(n.inputMeta[0]!.shape, n.params.dim, n.input(1), g), null],
+  },
+  scatterAdd: { save: "inputs", vjp: (g, n) => [null, o.gather(g, n.params.dim, n.input(0))] },
+  indexSelect: {
+    save: "inputs",
+    vjp: (g, n) => [o.indexAdd(n.inputMeta[0]!.shape, n.params.dim, n.input(1), g), null],
+  },
+  indexAdd: { save: "inputs", vjp: (g, n) => [null, o.indexSelect(g, n.params.dim, n.input(0))] },
+  cat: {
+    save: "none",
+    vjp: (g, n) => {
+      let start = 0;
+      return n.inputMeta.map((m) => {
+        const len = m.shape[n.params.dim]!;
+        const piece = o.narrow(g, n.params.dim, start, len);
+        start += len;
+        return m.requiresGrad ? piece : null;
+      });
+    },
+  },
+  pad: {
+    save: "none",
+    vjp: (g, n) => {
+      const { before } = n.params;
+      const shape = n.inputMeta[0]!.shape;
+      return [o.slice(g, before, before.map((b, i) => b + shape[i]!))];
+    },
+  },
+  im2col: {
+    save: "none",
+    vjp: (g, n) => [o.col2im(g, n.params.geometry, n.inputMeta[0]!.shape as [number, number, number, number])],
+  },
+  col2im: { save: "none", vjp: (g, n) => [o.im2col(g, n.params.geometry, 0)] },
+};

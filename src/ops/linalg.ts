@@ -1,0 +1,55 @@
+import type { Tensor } from "../tensor/tensor.js";
+import { isFloat } from "../tensor/dtype.js";
+import { broadcastShapes, shapeToString } from "../tensor/shape.js";
+import { applyPrim } from "./dispatch.js";
+import { castIfNeeded } from "./elementwise.js";
+import { expand, reshape, squeeze } from "./movement.js";
+import { promoteTypes } from "../tensor/dtype.js";
+
+/** Batched matmul of 3-D tensors [B,M,K] x [B,K,N] (no broadcasting). */
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1]) {
+    throw new RangeError(`bmm: shapes ${shapeToString(a.shape)} and ${shapeToString(b.shape)} are not [B,M,K] and [B,K,N]`);
+  }
+  return applyPrim("matmul", [a, b], {});
+}
+
+/** `torch.matmul` semantics: 1-D vectors, 2-D matrices and broadcast batch dims. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new RangeError(`matmul: both arguments need at least 1 dim, got shapes ${shapeToString(a.shape)} and ${shapeToString(b.shape)}`);
+  }
+  const dtype = promoteTypes(a.dtype, b.dtype);
+  if (!isFloat(dtype)) throw new TypeError(`matmul: expected floating-point tensors, got ${a.dtype} and ${b.dtype}`);
+  a = castIfNeeded(a, dtype);
+  b = castIfNeeded(b, dtype);
+  const aVec = a.ndim === 1;
+  const bVec = b.ndim === 1;
+  const a2 = aVec ? reshape(a, [1, a.shape[0]!]) : a;
+  const b2 = bVec ? reshape(b, [b.shape[0]!, 1]) : b;
+  const [M, K] = a2.shape.slice(-2) as [number, number];
+  const [K2, N] = b2.shape.slice(-2) as [number, number];
+  if (K !== K2) {
+    throw new RangeError(`matmul: shapes ${shapeToString(a.shape)} and ${shapeToString(b.shape)} do not align (${K} != ${K2})`);
+  }
+  const aBatch = a2.shape.slice(0, -2);
+  const bBatch = b2.shape.slice(0, -2);
+  let out: Tensor;
+  let batch: number[];
+  if (bBatch.length === 0) {
+    // Fold a's batch dims into M: one big GEMM instead of many small ones.
+    batch = aBatch;
+    const rows = aBatch.reduce((s, d) => s * d, 1) * M;
+    out = bmm(reshape(a2, [1, rows, K]), reshape(b2, [1, K, N]));
+  } else {
+    batch = broadcastShapes(aBatch, bBatch, "matmul");
+    const B = batch.reduce((s, d) => s * d, 1);
+    const ae = reshape(expand(a2, [...batch, M, K]), [B, M, K]);
+    const be = reshape(expand(b2, [...batch, K, N]), [B, K, N]);
+    out = bmm(ae, be);
+  }
+  let result = reshape(out, [...batch, M, N]);
+  if (aVec) result = squeeze(result, -2);
+  if (bVec) result = squeeze(result, -1);
+  return result;
+}

@@ -1,0 +1,129 @@
+/** Shape and stride arithmetic shared by the frontend and the backends. */
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i]!;
+  }
+  return strides;
+}
+
+export function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && strides[i] !== s) return false;
+    s *= shape[i]!;
+  }
+  return true;
+}
+
+export function shapeToString(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+export function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Normalises a possibly negative dim; throws naming the op when out of range. */
+export function normalizeDim(dim: number, rank: number, op: string): number {
+  const r = Math.max(rank, 1);
+  if (!Number.isInteger(dim) || dim < -r || dim >= r) {
+    throw new RangeError(`${op}: dim ${dim} is out of range for a tensor of rank ${rank} (expected -${r} <= dim < ${r})`);
+  }
+  return dim < 0 ? dim + r : dim;
+}
+
+/** NumPy/PyTorch broadcasting of two shapes. */
+export function broadcastShapes(a: readonly number[], b: readonly number[], op: string): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new RangeError(
+        `${op}: shapes ${shapeToString(a)} and ${shapeToString(b)} cannot be broadcast together (dim ${i}: ${da} vs ${db})`,
+      );
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/**
+ * Strides for viewing (shape, strides) as `newShape` without copying, or null when the memory
+ * layout does not allow it (PyTorch's computeStride algorithm).
+ */
+export function viewStrides(
+  shape: readonly number[],
+  strides: readonly number[],
+  newShape: readonly number[],
+): number[] | null {
+  if (numel(shape) === 0) return contiguousStrides(newShape);
+  const newStrides = new Array<number>(newShape.length).fill(0);
+  let viewD = newShape.length - 1;
+  let chunkBase = strides[strides.length - 1] ?? 1;
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    tensorNumel *= shape[d]!;
+    if (d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== tensorNumel * chunkBase)) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] === 1)) {
+        newStrides[viewD] = viewNumel * chunkBase;
+        viewNumel *= newShape[viewD]!;
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return null;
+      if (d > 0) {
+        chunkBase = strides[d - 1]!;
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  if (viewD !== -1) {
+    // Remaining leading size-1 dims.
+    while (viewD >= 0) {
+      if (newShape[viewD] !== 1) return null;
+      newStrides[viewD] = 1;
+      viewD--;
+    }
+  }
+  return newStrides;
+}
+
+/** Resolves a single -1 in a requested shape. */
+export function inferShape(total: number, shape: readonly number[], op: string, from: readonly number[]): number[] {
+  let infer = -1;
+  let known = 1;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
+    if (d === -1) {
+      if (infer >= 0) throw new RangeError(`${op}: only one dimension can be -1, got ${shapeToString(shape)}`);
+      infer = i;
+    } else if (!Number.isInteger(d) || d < 0) {
+      throw new RangeError(`${op}: invalid size ${d} in shape ${shapeToString(shape)}`);
+    } else known *= d;
+  }
+  const out = [...shape];
+  if (infer >= 0) {
+    if (known === 0 || total % known !== 0) {
+      throw new RangeError(`${op}: shape ${shapeToString(shape)} is invalid for input of shape ${shapeToString(from)} (${total} elements)`);
+    }
+    out[infer] = total / known;
+  } else if (known !== total) {
+    throw new RangeError(`${op}: shape ${shapeToString(shape)} is invalid for input of shape ${shapeToString(from)} (${total} elements)`);
+  }
+  return out;
+}
