@@ -61,6 +61,39 @@ export {
   gather,
   indexSelect,
   clamp,
+  erf,
+  rsub,
+  leakyRelu,
+  gelu,
+  silu,
+  amax,
+  amin,
+  argmax,
+  argmin,
+  variance,
+  std,
+  prod,
+  norm,
+  reshape,
+  permute,
+  transpose,
+  unsqueeze,
+  squeeze,
+  expand,
+  flatten,
+  narrow,
+  pad,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  maskedFill,
+  im2col,
+  col2im,
+  scatterAdd,
+  slice,
 } from "./ops/index.js";
 export type { TensorOptions, CreateOptions, RandomOptions, IndexSpec } from "./ops/index.js";
 export { noGrad, enableGrad, isGradEnabled } from "./autograd/grad-mode.js";
@@ -69,3 +102,5 @@ export { tidy, keep } from "./memory/tidy.js";
 export { memory, dispose } from "./memory/memory.js";
 export { setBackend, getBackend, backends, initBackend, registerBackend, disposeBackends } from "./backend/registry.js";
 export type { Backend, View, BackendBuffer } from "./backend/backend.js";
+export * as nn from "./nn/index.js";
+export * as F from "./nn/functional/index.js";

@@ -1,0 +1,111 @@
+import type { Tensor } from "../../tensor/tensor.js";
+import { flatten } from "../../ops/movement.js";
+import { Module } from "../module.js";
+
+/** Runs modules in order; children are named "0", "1", ... as in PyTorch. */
+export class Sequential extends Module {
+  constructor(...modules: Module[]) {
+    super();
+    modules.forEach((m, i) => this.registerModule(String(i), m));
+  }
+
+  get length(): number {
+    return this.children().length;
+  }
+
+  at(i: number): Module {
+    const kids = this.children();
+    const m = kids[i < 0 ? i + kids.length : i];
+    if (!m) throw new RangeError(`Sequential.at: index ${i} out of range for ${kids.length} modules`);
+    return m;
+  }
+
+  append(m: Module): this {
+    this.registerModule(String(this.length), m);
+    return this;
+  }
+
+  override forward(x: unknown): unknown {
+    let y = x;
+    for (const m of this.children()) y = m.forward(y);
+    return y;
+  }
+}
+
+/** A list of modules registered under "0", "1", ... (no forward of its own). */
+export class ModuleList<M extends Module = Module> extends Module {
+  constructor(modules: readonly M[] = []) {
+    super();
+    modules.forEach((m) => this.append(m));
+  }
+
+  get length(): number {
+    return this.children().length;
+  }
+
+  at(i: number): M {
+    const kids = this.children() as M[];
+    const m = kids[i < 0 ? i + kids.length : i];
+    if (!m) throw new RangeError(`ModuleList.at: index ${i} out of range for ${kids.length} modules`);
+    return m;
+  }
+
+  append(m: M): this {
+    this.registerModule(String(this.length), m);
+    return this;
+  }
+
+  [Symbol.iterator](): Iterator<M> {
+    return (this.children() as M[])[Symbol.iterator]();
+  }
+}
+
+/** Modules by name. */
+export class ModuleDict<M extends Module = Module> extends Module {
+  constructor(modules: Record<string, M> = {}) {
+    super();
+    for (const [k, m] of Object.entries(modules)) this.registerModule(k, m);
+  }
+
+  get(name: string): M {
+    const m = (this as unknown as Record<string, unknown>)[name];
+    if (!(m instanceof Module)) throw new RangeError(`ModuleDict.get: no module named '${name}'`);
+    return m as M;
+  }
+
+  set(name: string, m: M): this {
+    this.registerModule(name, m);
+    return this;
+  }
+
+  keys(): string[] {
+    return this.namedChildren().map(([k]) => k);
+  }
+}
+
+/** Flattens dims startDim..endDim (default: all but the batch dim). */
+export class Flatten extends Module {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
+    super();
+  }
+  override forward(x: Tensor): Tensor {
+    return flatten(x, this.startDim, this.endDim);
+  }
+}
+
+/** Reshapes dim `dim` into `sizes` (PyTorch's Unflatten). */
+export class Unflatten extends Module {
+  constructor(
+    readonly dim: number,
+    readonly sizes: readonly number[],
+  ) {
+    super();
+  }
+  override forward(x: Tensor): Tensor {
+    const d = this.dim < 0 ? this.dim + x.ndim : this.dim;
+    return x.reshape([...x.shape.slice(0, d), ...this.sizes, ...x.shape.slice(d + 1)]);
+  }
+}

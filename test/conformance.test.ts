@@ -1,0 +1,47 @@
+import { test, describe, before } from "node:test";
+import assert from "node:assert/strict";
+import * as nt from "../src/index.js";
+import { OP_CASES } from "./helpers/op-cases.js";
+import { loadFixture, fromFixture, assertClose, type FixtureTensor } from "./helpers/fixtures.js";
+import { backendsUnderTest } from "./helpers/backends.js";
+
+interface OpFixture {
+  inputs: FixtureTensor[];
+  output: { shape: number[]; values: number[] };
+  upstream: number[];
+  grads: (number[] | null)[];
+}
+
+const fixtures = loadFixture<Record<string, OpFixture>>("ops.json");
+const backends = await backendsUnderTest();
+
+/**
+ * The op conformance suite: every case's forward values and input gradients must match
+ * PyTorch's (float32 tolerance), on every backend.
+ */
+for (const backend of backends) {
+  describe(`conformance on ${backend}`, () => {
+    before(async () => {
+      await nt.setBackend(backend);
+    });
+    for (const [name, fn] of Object.entries(OP_CASES)) {
+      test(name, () => {
+        const fx = fixtures[name]!;
+        nt.tidy(() => {
+          const inputs = fx.inputs.map((f) => fromFixture(f, "float32", true));
+          const out = fn(...inputs);
+          assert.deepEqual([...out.shape], fx.output.shape, `${name}: output shape`);
+          assertClose(out.dataSync(), fx.output.values, `${name} forward on ${backend}`, 1e-5, 1e-5);
+          const upstream = nt.tensor(fx.upstream, { shape: fx.output.shape });
+          out.backward(upstream);
+          inputs.forEach((x, i) => {
+            const expected = fx.grads[i];
+            if (!expected) return;
+            assert.ok(x.grad, `${name}: input ${i} got no gradient`);
+            assertClose(x.grad.dataSync(), expected, `${name} grad ${i} on ${backend}`, 1e-4, 1e-5);
+          });
+        });
+      });
+    }
+  });
+}
