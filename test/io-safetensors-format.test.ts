@@ -232,16 +232,17 @@ test("files written by neurite load in PyTorch through an independent spec reade
     const expectedFile = join(dir, "expected.json");
     writeFileSync(file, encodeSafetensors(entries, metadata));
     writeFileSync(expectedFile, JSON.stringify(expected));
-    const r = spawnSync(python, [join(TOOLS, "check_safetensors_readable.py"), file, expectedFile], { encoding: "utf8" });
-    assert.equal(r.status, 0, `checker failed:\n${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, /^OK /);
-
-    // The checker must actually detect a mismatch, or the pass above means nothing.
+    // The checker must also detect a mismatch, or its OK means nothing; both
+    // checks run in one process so torch is imported once.
+    const wrongFile = join(dir, "wrong.json");
     expected.tensors["steps"]!.values = [41];
-    writeFileSync(expectedFile, JSON.stringify(expected));
-    const bad = spawnSync(python, [join(TOOLS, "check_safetensors_readable.py"), file, expectedFile], { encoding: "utf8" });
-    assert.notEqual(bad.status, 0);
-    assert.match(bad.stderr, /steps/);
+    writeFileSync(wrongFile, JSON.stringify(expected));
+    const script = join(TOOLS, "check_safetensors_readable.py");
+    const r = spawnSync(python, [script, "--pairs", file, expectedFile, file, wrongFile], { encoding: "utf8" });
+    const output = `checker output:\n${r.stdout}\n${r.stderr}`;
+    assert.ok(r.stdout.startsWith(`OK ${file}: `), output);
+    assert.equal(r.stderr.trim(), `MISMATCH: ${file}: steps[0]: -42 != expected 41`, output);
+    assert.equal(r.status, 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

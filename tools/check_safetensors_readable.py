@@ -3,13 +3,15 @@
 and loads into torch tensors.
 
 Usage: /usr/bin/python3 tools/check_safetensors_readable.py FILE [EXPECTED.json]
+       /usr/bin/python3 tools/check_safetensors_readable.py --pairs FILE EXPECTED.json [FILE EXPECTED.json ...]
+(--pairs checks several files in one run, paying for the torch import once.)
 
 EXPECTED.json (optional): {"metadata": {...}?, "tensors": {name: {"dtype": "F32"|...,
 "shape": [...], "values": [...]}}} with "nan"/"inf"/"-inf"/"-0" spelled as strings.
 Beyond the spec, it also checks what the reference writer guarantees and zero-copy
 readers (e.g. safetensors' mmap path) rely on: the header is padded to a multiple
 of 8 bytes and every tensor starts at an offset aligned to its item size.
-Exits 0 and prints "OK ..." on success, non-zero with a reason on any mismatch.
+Prints "OK <file>: ..." per good file; exits non-zero, with reasons on stderr, if any file fails.
 """
 
 import json
@@ -75,22 +77,32 @@ def check(path, expected_path=None):
                     break
     if errors:
         for e in errors:
-            print("MISMATCH:", e, file=sys.stderr)
+            print(f"MISMATCH: {path}: {e}", file=sys.stderr)
         return 1
     summary = ", ".join(f"{n}:{str(t.dtype).replace('torch.', '')}{list(t.shape)}" for n, t in tensors.items())
     print(f"OK {path}: {summary}")
     return 0
 
 
+def check_reporting(path, expected_path):
+    try:
+        return check(path, expected_path)
+    except (safetensors_spec.SpecError, ValueError, KeyError, TypeError) as e:
+        print(f"UNREADABLE: {path}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+
+
 def main(argv):
-    if len(argv) not in (2, 3):
+    args = argv[1:]
+    if args[:1] == ["--pairs"] and len(args) >= 3 and len(args) % 2 == 1:
+        pairs = list(zip(args[1::2], args[2::2]))
+    elif len(args) in (1, 2) and not args[0].startswith("--"):
+        pairs = [(args[0], args[1] if len(args) == 2 else None)]
+    else:
         print(__doc__, file=sys.stderr)
         return 2
-    try:
-        return check(argv[1], argv[2] if len(argv) == 3 else None)
-    except (safetensors_spec.SpecError, ValueError, KeyError, TypeError) as e:
-        print(f"UNREADABLE: {argv[1]}: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
+    failed = [check_reporting(f, e) for f, e in pairs]
+    return 1 if any(failed) else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,53 @@
+// Crash-safe file replacement for checkpoints: readers see either the old file
+// or the complete new one, never a half-written file.
+//
+// Node only. node:fs is imported lazily so that merely importing this module
+// does not break browser bundles.
+
+/**
+ * Write `bytes` to `path` atomically: write a temporary file in the same
+ * directory (rename is only atomic within one file system), fsync it, then
+ * rename it over `path`. Parent directories are created. On failure the
+ * temporary file is removed and the error rethrown.
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const fs = await import("node:fs/promises");
+  const { dirname, basename, join } = await import("node:path");
+  const { randomBytes } = await import("node:crypto");
+
+  const dir = dirname(path);
+  await fs.mkdir(dir, { recursive: true });
+  // A random suffix keeps concurrent writers to the same target from sharing a temp file.
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  let handle: Awaited<ReturnType<typeof fs.open>> | null = null;
+  try {
+    handle = await fs.open(tmp, "wx", 0o644);
+    await handle.writeFile(bytes);
+    await handle.sync(); // data on disk before the rename makes it visible
+    await handle.close();
+    handle = null;
+    await fs.rename(tmp, path);
+  } catch (err) {
+    if (handle !== null) await handle.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  await syncDirectory(fs, dir);
+}
+
+/**
+ * fsync the directory so the rename itself survives a crash. Best effort:
+ * some platforms (Windows) and file systems cannot open or sync directories,
+ * and the file's contents are already safe at this point.
+ */
+async function syncDirectory(fs: typeof import("node:fs/promises"), dir: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof fs.open>> | null = null;
+  try {
+    handle = await fs.open(dir, "r");
+    await handle.sync();
+  } catch {
+    // ignored, see above
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
