@@ -104,3 +104,5 @@ export { setBackend, getBackend, backends, initBackend, registerBackend, dispose
 export type { Backend, View, BackendBuffer } from "./backend/backend.js";
 export * as nn from "./nn/index.js";
 export * as F from "./nn/functional/index.js";
+export * as io from "./io/index.js";
+export * as data from "./data/index.js";

@@ -15,6 +15,8 @@ export interface Disposable {
 
 export class Scope {
   readonly tracked = new Set<Disposable>();
+  /** Tensors created in this scope and then kept: their autograd graphs must stay alive. */
+  readonly kept = new Set<Disposable>();
   constructor(readonly parent: Scope | null) {}
 }
 
@@ -45,7 +47,9 @@ export function track(t: Disposable): void {
 
 /** Removes `t` from every enclosing scope so no tidy disposes it. */
 export function untrack(t: Disposable): void {
-  for (let s = currentScope(); s; s = s.parent) s.tracked.delete(t);
+  for (let s = currentScope(); s; s = s.parent) {
+    if (s.tracked.delete(t)) s.kept.add(t);
+  }
 }
 
 /**

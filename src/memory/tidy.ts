@@ -1,4 +1,5 @@
 import { Tensor } from "../tensor/tensor.js";
+import type { GradNode } from "../autograd/node.js";
 import { enterScope, exitScope, Scope, currentScope } from "./scope.js";
 
 /** Collects the tensors reachable from a tidy's return value (arrays, Maps, plain objects). */
@@ -18,18 +19,42 @@ function collectResult(value: unknown, out: Set<Tensor>, seen = new Set<unknown>
   }
 }
 
+/** Autograd nodes reachable from the given tensors. */
+function reachableNodes(roots: Iterable<Tensor>): Set<GradNode> {
+  const seen = new Set<GradNode>();
+  const stack: GradNode[] = [];
+  for (const t of roots) if (t.gradFn && !seen.has(t.gradFn)) stack.push(t.gradFn), seen.add(t.gradFn);
+  while (stack.length) {
+    for (const p of stack.pop()!.parents) {
+      if (p.gradFn && !seen.has(p.gradFn)) {
+        seen.add(p.gradFn);
+        stack.push(p.gradFn);
+      }
+    }
+  }
+  return seen;
+}
+
 function finish<R>(scope: Scope, result: R): R {
   exitScope(scope);
   const keep = new Set<Tensor>();
   collectResult(result, keep);
+  // Graph nodes that no surviving tensor can reach would otherwise hold their saved tensors
+  // until garbage collection (e.g. a forward pass run without noGrad whose output is dropped).
+  const survivors = [...keep, ...[...scope.kept].filter((t): t is Tensor => t instanceof Tensor && !t.isDisposed)];
+  const live = reachableNodes(survivors);
   for (const t of scope.tracked) {
     if (keep.has(t as Tensor)) {
       scope.parent?.tracked.add(t);
     } else {
+      const node = (t as Tensor).gradFn;
+      if (node && !live.has(node)) node.release();
       t.dispose();
     }
   }
+  for (const t of scope.kept) scope.parent?.kept.add(t);
   scope.tracked.clear();
+  scope.kept.clear();
   return result;
 }
 

@@ -1,12 +1,13 @@
 import type { Tensor } from "../tensor/tensor.js";
 import { normalizeDim } from "../tensor/shape.js";
+import { noGrad } from "../autograd/grad-mode.js";
 import { add, erf, mul, sigmoid, sub, tanh, exp, div, rsub } from "./elementwise.js";
 import { amax, logsumexp, sum } from "./reduce.js";
 
 /** Softmax along `dim`, shifted by the (detached) max for stability. */
 export function softmax(x: Tensor, dim: number): Tensor {
   const d = normalizeDim(dim, x.ndim, "softmax");
-  const e = exp(sub(x, amax(x, d, true).detach()));
+  const e = exp(sub(x, noGrad(() => amax(x, d, true))));
   return div(e, sum(e, d, true));
 }
 

@@ -5,7 +5,7 @@ import { applyPrim } from "./dispatch.js";
 import { fromBuffer } from "./prims.js";
 import { cast, sub, div, mul, sqrt, log, exp, add, abs, pow, where, eq, lt, logicalAnd } from "./elementwise.js";
 import { reshape } from "./movement.js";
-import { isGradEnabled } from "../autograd/grad-mode.js";
+import { isGradEnabled, noGrad } from "../autograd/grad-mode.js";
 
 export type DimArg = number | readonly number[] | null | undefined;
 
@@ -95,7 +95,8 @@ export const argmin = (x: Tensor, dim?: number, keepdim = false): Tensor => argR
 /** log(sum(exp(x))) computed stably: the max is subtracted first (and detached). */
 export function logsumexp(x: Tensor, dim: DimArg, keepdim = false): Tensor {
   const axes = reductionAxes(x, dim, "logsumexp");
-  const m = amax(x, axes, true).detach();
+  // The shift carries no gradient; computing it without recording avoids a dangling graph node.
+  const m = noGrad(() => amax(x, axes, true));
   // Rows that are entirely -inf would give (-inf) - (-inf) = NaN; shift those by 0 instead.
   const safeM = finiteOrZero(m);
   const s = log(sum(exp(sub(x, safeM)), axes, true));

@@ -37,6 +37,10 @@ export function tensorsReclaimedByGc(): number {
 
 let nextId = 1;
 
+/** With NEURITE_DEBUG_LEAKS=1, every live handle is recorded with its creation stack. */
+const debugLeaks = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURITE_DEBUG_LEAKS === "1";
+export const liveTensorsForDebug = new Map<number, string>();
+
 /**
  * An n-dimensional array on a backend: a strided view of a reference-counted storage.
  * Views (reshape, permute, expand, slices) share the storage; every handle owns one reference.
@@ -46,6 +50,8 @@ export class Tensor implements View {
   /** The autograd node that produced this tensor (null for leaves). */
   gradFn: GradNode | null = null;
   grad: Tensor | null = null;
+  /** Set by `nn.Parameter`: Modules register such fields as parameters. */
+  isParameter = false;
   private _requiresGrad = false;
   private _disposed = false;
   private _storage: Storage;
@@ -66,6 +72,7 @@ export class Tensor implements View {
     countersFor(storage.backend.name).tensors++;
     finalizer.register(this, this.held, this);
     track(this);
+    if (debugLeaks) liveTensorsForDebug.set(this.id, new Error().stack ?? "");
   }
 
   // ---------- metadata ----------
@@ -148,6 +155,7 @@ export class Tensor implements View {
   dispose(): void {
     if (this._disposed) return;
     this._disposed = true;
+    if (debugLeaks) liveTensorsForDebug.delete(this.id);
     finalizer.unregister(this);
     countersFor(this.held.backend).tensors--;
     this._storage.release();

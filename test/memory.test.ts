@@ -1,0 +1,119 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as nt from "../src/index.js";
+
+test("tidy frees intermediates and keeps the returned tensor", () => {
+  const before = nt.memory();
+  const kept = nt.tidy(() => {
+    const a = nt.randn([10, 10]);
+    const b = a.mul(2).add(1).relu();
+    return b.sum();
+  });
+  const after = nt.memory();
+  assert.equal(after.numTensors, before.numTensors + 1);
+  kept.dispose();
+  assert.equal(nt.memory().numTensors, before.numTensors);
+  assert.equal(nt.memory().numBytes, before.numBytes);
+});
+
+test("tidy works across await", async () => {
+  const before = nt.memory().numTensors;
+  const result = await nt.tidy(async () => {
+    const a = nt.ones([4]);
+    await new Promise((r) => setTimeout(r, 5));
+    const b = a.add(1);
+    await Promise.resolve();
+    return b.mul(3);
+  });
+  assert.equal(nt.memory().numTensors, before + 1);
+  assert.deepEqual([...result.dataSync()], [6, 6, 6, 6]);
+  result.dispose();
+  assert.equal(nt.memory().numTensors, before);
+});
+
+test("Symbol.dispose releases a tensor (using)", () => {
+  const before = nt.memory().numTensors;
+  {
+    const t = nt.zeros([3]);
+    t[Symbol.dispose]();
+    assert.ok(t.isDisposed);
+  }
+  assert.equal(nt.memory().numTensors, before);
+});
+
+test("views share storage: disposing the base keeps the view's data alive", () => {
+  const before = nt.memory();
+  const base = nt.arange(6, undefined, 1, { dtype: "float32" });
+  const r = base.reshape(2, 3);
+  const v = r.T;
+  r.dispose();
+  assert.equal(nt.memory().numBytes, before.numBytes + 24, "a view allocates no new storage");
+  base.dispose();
+  assert.deepEqual([...v.dataSync()], [0, 3, 1, 4, 2, 5]);
+  v.dispose();
+  assert.equal(nt.memory().numBytes, before.numBytes);
+});
+
+test("a disposed tensor gives a clear error", () => {
+  const t = nt.ones([2, 2]);
+  t.dispose();
+  assert.throws(() => t.add(1), /already disposed/);
+});
+
+test("backward releases saved tensors: training step returns to baseline", async () => {
+  nt.manualSeed(0);
+  const model = new nt.nn.Sequential(new nt.nn.Linear(8, 16), new nt.nn.ReLU(), new nt.nn.Linear(16, 3));
+  const x = nt.randn([5, 8]).keep();
+  const y = nt.tensor([0, 1, 2, 1, 0]).keep();
+  const step = () =>
+    nt.tidy(() => {
+      model.zeroGrad();
+      const loss = nt.F.crossEntropy(model.forward(x) as nt.Tensor, y);
+      loss.backward();
+      return loss.itemSync();
+    });
+  step();
+  const baseline = nt.memory();
+  for (let i = 0; i < 3; i++) step();
+  const after = nt.memory();
+  assert.equal(after.numTensors, baseline.numTensors, "live tensors return to baseline");
+  assert.equal(after.numBytes, baseline.numBytes, "live bytes return to baseline");
+  model.dispose();
+  x.dispose();
+  y.dispose();
+});
+
+test("graph survives tidy: backward after the forward's scope closed", () => {
+  const w = nt.randn([3, 3], { requiresGrad: true });
+  const out = nt.tidy(() => w.matmul(w).tanh().sum());
+  out.backward();
+  assert.ok(w.grad);
+  assert.equal(w.grad.shape.length, 2);
+  out.dispose();
+  w.dispose();
+});
+
+test("noGrad works for sync and async functions", async () => {
+  const w = nt.ones([2], { requiresGrad: true });
+  const a = nt.noGrad(() => w.mul(2));
+  assert.equal(a.requiresGrad, false);
+  const b = await nt.noGrad(async () => {
+    await Promise.resolve();
+    return w.mul(2);
+  });
+  assert.equal(b.requiresGrad, false);
+  assert.equal(w.mul(2).requiresGrad, true);
+});
+
+test("tidy releases graph nodes nobody can reach (forward without noGrad)", () => {
+  const lin = new nt.nn.Linear(4, 3);
+  const x = nt.randn([2, 4]).keep();
+  const before = nt.memory();
+  const pred = nt.tidy(() => (lin.forward(x) as nt.Tensor).argmax(1));
+  pred.dispose();
+  const after = nt.memory();
+  assert.equal(after.numTensors, before.numTensors);
+  assert.equal(after.numBytes, before.numBytes);
+  lin.dispose();
+  x.dispose();
+});
