@@ -11,8 +11,9 @@ import type {
 } from "../backend.js";
 import { allocArray } from "../../tensor/dtype.js";
 import { contiguousStrides, numel } from "../../tensor/shape.js";
-import { viewOffsets } from "./strided.js";
+import { collapseDims, forEachRow, viewOffsets } from "./strided.js";
 import { erf } from "./erf.js";
+import { gemm } from "./gemm.js";
 
 /** A cpu buffer is a typed array of the buffer's dtype. */
 export class CpuBuffer implements BackendBuffer {
@@ -91,6 +92,28 @@ const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   logicalOr: (a, b) => (a || b ? 1 : 0),
 };
 
+/** One row of a binary op; common ops get their own loop so V8 can inline them. */
+function binaryRow(op: BinaryOp, out: AnyTypedArray, o: number, a: AnyTypedArray, oa: number, la: number, b: AnyTypedArray, ob: number, lb: number, len: number): void {
+  switch (op) {
+    case "add":
+      for (let i = 0; i < len; i++) out[o + i] = a[oa + i * la]! + b[ob + i * lb]!;
+      return;
+    case "sub":
+      for (let i = 0; i < len; i++) out[o + i] = a[oa + i * la]! - b[ob + i * lb]!;
+      return;
+    case "mul":
+      for (let i = 0; i < len; i++) out[o + i] = a[oa + i * la]! * b[ob + i * lb]!;
+      return;
+    case "div":
+      for (let i = 0; i < len; i++) out[o + i] = a[oa + i * la]! / b[ob + i * lb]!;
+      return;
+    default: {
+      const f = BINARY[op];
+      for (let i = 0; i < len; i++) out[o + i] = f(a[oa + i * la]!, b[ob + i * lb]!);
+    }
+  }
+}
+
 /**
  * The reference backend: plain TypeScript over typed arrays. It is the executable
  * specification the fast backends are tested against, so it favours clarity, except for
@@ -132,23 +155,14 @@ export class CpuBackend implements Backend {
   }
 
   binary(op: BinaryOp, a: View, b: View, outDtype: DType): CpuBuffer {
-    const f = BINARY[op];
+    if (outDtype === "int32" && op === "div") throw new Error("cpu: integer division must be promoted by the frontend");
     const n = numel(a.shape);
     const out = allocArray(outDtype, n);
+    if (n === 0) return new CpuBuffer(outDtype, out);
     const av = arr(a);
     const bv = arr(b);
-    const oa = viewOffsets(a);
-    const ob = viewOffsets(b);
-    const a0 = a.offset;
-    const b0 = b.offset;
-    if (!oa && !ob) {
-      if (op === "add") for (let i = 0; i < n; i++) out[i] = av[a0 + i]! + bv[b0 + i]!;
-      else if (op === "mul") for (let i = 0; i < n; i++) out[i] = av[a0 + i]! * bv[b0 + i]!;
-      else for (let i = 0; i < n; i++) out[i] = f(av[a0 + i]!, bv[b0 + i]!);
-    } else {
-      for (let i = 0; i < n; i++) out[i] = f(av[oa ? oa[i]! : a0 + i]!, bv[ob ? ob[i]! : b0 + i]!);
-    }
-    if (outDtype === "int32" && op === "div") throw new Error("cpu: integer division must be promoted by the frontend");
+    const { shape, strides } = collapseDims(a.shape, [a.strides, b.strides]);
+    forEachRow(shape, strides, [a.offset, b.offset], ([oa, ob], o, len, [la, lb]) => binaryRow(op, out, o, av, oa!, la!, bv, ob!, lb!, len));
     return new CpuBuffer(outDtype, out);
   }
 
@@ -246,31 +260,11 @@ export class CpuBackend implements Backend {
   matmul(a: View, b: View): CpuBuffer {
     const [B, M, K] = a.shape as [number, number, number];
     const N = b.shape[2]!;
-    const out = allocArray(a.dtype, B * M * N);
-    const av = arr(a);
-    const bv = arr(b);
-    // Pack each batch's B panel contiguously ([K,N] row-major) so the inner loop is unit-stride.
-    const isF64 = a.dtype === "float64";
-    const bPack = isF64 ? new Float64Array(K * N) : new Float32Array(K * N);
-    const aRow = isF64 ? new Float64Array(K) : new Float32Array(K);
-    const acc = new Float64Array(N);
+    const out = allocArray(a.dtype, B * M * N) as Float32Array | Float64Array;
     const [sab, sam, sak] = a.strides as [number, number, number];
     const [sbb, sbk, sbn] = b.strides as [number, number, number];
     for (let bi = 0; bi < B; bi++) {
-      const bBase = b.offset + bi * sbb;
-      for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) bPack[k * N + n] = bv[bBase + k * sbk + n * sbn]!;
-      const aBase = a.offset + bi * sab;
-      for (let m = 0; m < M; m++) {
-        for (let k = 0; k < K; k++) aRow[k] = av[aBase + m * sam + k * sak]!;
-        acc.fill(0);
-        for (let k = 0; k < K; k++) {
-          const s = aRow[k]!;
-          if (s === 0) continue;
-          const off = k * N;
-          for (let n = 0; n < N; n++) acc[n]! += s * bPack[off + n]!;
-        }
-        out.set(acc, (bi * M + m) * N);
-      }
+      gemm(M, N, K, arr(a), a.offset + bi * sab, sam, sak, arr(b), b.offset + bi * sbb, sbk, sbn, out, bi * M * N);
     }
     return new CpuBuffer(a.dtype, out);
   }
