@@ -8,3 +8,4 @@ export { loadFashionMnist, findFashionMnistDir, bundledFashionMnistDir, CLASS_NA
 export { parseCsv } from "./csv.js";
 export { readTextFile } from "./text.js";
 export { decodePng, encodePng, toGrayscale } from "./png.js";
+export { fashionMnistTensors, fashionMnistDataset } from "./fashion-mnist-tensors.js";

@@ -7,4 +7,4 @@ export { Sequential, ModuleList, ModuleDict, Flatten, Unflatten } from "./layers
 export { Embedding } from "./layers/embedding.js";
 export * as init from "./init.js";
 export * as functional from "./functional/index.js";
-// export * as utils from "./utils.js"; (enabled once src/optim/clip-grad.ts lands)
+export * as utils from "./utils.js";
