@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { trainCommand, TRAIN_HELP } from "./commands/train.js";
+import { trainCommand } from "./commands/train.js";
+import { evalCommand } from "./commands/eval.js";
 import { UsageError } from "./args.js";
 import { disposeBackends } from "../backend/registry.js";
 import "../backend/register-all.js";
@@ -11,13 +12,14 @@ Usage: neurite <command> [options]
 Commands:
   train      train a reference model and evaluate it
              neurite train --model mlp --epochs 5
+  eval       evaluate a safetensors checkpoint on the test set
+             neurite eval --checkpoint runs/mlp/model.safetensors
 
-Run 'neurite <command> --help' for a command's options.
-
-${TRAIN_HELP.split("\n").slice(0, 1).join("")}`;
+Run 'neurite <command> --help' for a command's options.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   train: trainCommand,
+  eval: evalCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -42,7 +44,9 @@ main(process.argv.slice(2))
       console.error(e.message);
       process.exitCode = 2;
     } else {
-      console.error(`neurite: ${(e as Error).stack ?? String(e)}`);
+      // One line for users; the stack trace with NEURITE_DEBUG=1.
+      const err = e as Error;
+      console.error(process.env.NEURITE_DEBUG === "1" ? (err.stack ?? String(e)) : `neurite: ${err.message ?? String(e)}`.split("\n")[0]);
       process.exitCode = 1;
     }
   });

@@ -1,8 +1,8 @@
 import type { Tensor } from "../tensor/tensor.js";
 import { normalizeDim } from "../tensor/shape.js";
 import { noGrad } from "../autograd/grad-mode.js";
-import { add, erf, mul, sigmoid, sub, tanh, exp, div, rsub } from "./elementwise.js";
-import { amax, logsumexp, sum } from "./reduce.js";
+import { add, erf, mul, sigmoid, sub, tanh, exp, div, rsub, log, where, logicalAnd, eq, lt, abs } from "./elementwise.js";
+import { amax, sum } from "./reduce.js";
 
 /** Softmax along `dim`, shifted by the (detached) max for stability. */
 export function softmax(x: Tensor, dim: number): Tensor {
@@ -11,9 +11,13 @@ export function softmax(x: Tensor, dim: number): Tensor {
   return div(e, sum(e, d, true));
 }
 
+/** (x - max) - log(sum(exp(x - max))): subtracting the max first keeps float32 precision. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   const d = normalizeDim(dim, x.ndim, "logSoftmax");
-  return sub(x, logsumexp(x, d, true));
+  const m = noGrad(() => amax(x, d, true));
+  const finite = noGrad(() => where(logicalAnd(eq(m, m), lt(abs(m), Infinity)), m, 0));
+  const shifted = sub(x, finite);
+  return sub(shifted, log(sum(exp(shifted), d, true)));
 }
 
 /** GELU: exact (erf) by default, or the tanh approximation. */
