@@ -28,7 +28,7 @@ export class Embedding extends Module {
       const idx = this.paddingIdx;
       noGrad(() => {
         const mask = ops.ne(ops.arange(numEmbeddings, undefined, 1, { device: this.weight.device }), idx);
-        const zeroed = ops.mul(this.weight, ops.unsqueeze(ops.cast(mask, "float32"), 1));
+        const zeroed = ops.where(ops.unsqueeze(mask, 1), this.weight, 0);
         this.weight.copy_(zeroed);
       });
     }
