@@ -91,7 +91,7 @@ export abstract class Optimizer<O extends HyperParams = HyperParams, S extends P
     }
     const list = [...(params as Iterable<Tensor | ParamGroupInput<O>>)];
     if (list.length === 0) throw new RangeError(`${name}: got an empty parameter list`);
-    const groups = list[0] instanceof Tensor ? [{ params: list as Tensor[] } as ParamGroupInput<O>] : (list as ParamGroupInput<O>[]);
+    const groups = list[0] instanceof Tensor ? [{ params: list as Tensor[] } as unknown as ParamGroupInput<O>] : (list as ParamGroupInput<O>[]);
     for (const group of groups) this.addParamGroup(group);
   }
 
