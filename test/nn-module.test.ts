@@ -58,7 +58,7 @@ test("train/eval propagate and change Dropout", () => {
 test("default initialisation matches PyTorch's bounds (kaiming_uniform a=sqrt(5))", () => {
   nt.manualSeed(1);
   const lin = new nn.Linear(400, 300);
-  const w = lin.weight.dataSync();
+  const w = Array.from(lin.weight.dataSync());
   const bound = 1 / Math.sqrt(400);
   assert.ok(w.every((v) => Math.abs(v) <= bound + 1e-7));
   const variance = w.reduce((s, v) => s + v * v, 0) / w.length;
@@ -66,7 +66,7 @@ test("default initialisation matches PyTorch's bounds (kaiming_uniform a=sqrt(5)
   assert.ok(lin.bias!.dataSync().every((v) => Math.abs(v) <= bound + 1e-7));
   const t = nt.zeros([300, 200]);
   nn.init.xavierNormal_(t);
-  const tv = t.dataSync();
+  const tv = Array.from(t.dataSync());
   const std = Math.sqrt(tv.reduce((s, v) => s + v * v, 0) / tv.length);
   assert.ok(Math.abs(std - Math.sqrt(2 / 500)) < 0.003, `xavier normal std ${std}`);
   const e = new nn.Embedding(10, 3, { paddingIdx: 0 });
