@@ -135,9 +135,8 @@ export abstract class Optimizer<O extends HyperParams = HyperParams, S extends P
     if (!(p instanceof Tensor)) throw new TypeError(`${this.name}: can only optimize Tensors, but ${where} is ${describe(p)}`);
     if (p.isDisposed) throw new Error(`${this.name}: ${where} (shape ${shapeToString(p.shape)}) was already disposed`);
     if (!p.isLeaf) throw new Error(`${this.name}: can't optimize a non-leaf tensor (${where}, shape ${shapeToString(p.shape)}); optimize the leaf it was computed from`);
-    if (!p.requiresGrad) {
-      throw new Error(`${this.name}: ${where} (shape ${shapeToString(p.shape)}, ${p.dtype}) does not require grad; pass only trainable parameters, e.g. model.parameters().filter((p) => p.requiresGrad)`);
-    }
+    // Frozen parameters (requiresGrad false) are accepted, as in PyTorch: they never get a
+    // gradient, so step() skips them.
   }
 
   /**
