@@ -1,0 +1,453 @@
+/// <reference types="@webgpu/types" />
+import type {
+  AnyTypedArray,
+  Backend,
+  BackendBuffer,
+  BinaryOp,
+  DType,
+  ReduceOp,
+  UnaryOp,
+  View,
+  WindowGeometry,
+} from "../backend.js";
+import type { PoolStats } from "./buffer-pool.js";
+import type { DispatchStats, GpuContext } from "./gpu-context.js";
+import { type Scalar, collapseDims, contiguousStridesOf, convert, f32Bits, product, storageType, words } from "./wgsl/common.js";
+import { PREDICATES, UNARY_F32, UNARY_I32, UNARY_U32, binaryExpr, computeType, elementwiseKernel, toOut } from "./wgsl/elementwise.js";
+import { argReduceKernel, reduceKernel } from "./wgsl/reduce.js";
+import { MATMUL_PARAMS, type MatmulConfig, matmulKernel, matmulKey } from "./wgsl/matmul.js";
+import { col2imKernel, copyViewKernel, gatherKernel, im2colKernel, scatterKernel } from "./wgsl/indexing.js";
+
+/** A GPU buffer of `size` elements, 4 bytes each (bool is stored as one u32 per element). */
+export class WebGPUBuffer implements BackendBuffer {
+  released = false;
+  constructor(
+    readonly dtype: DType,
+    readonly size: number,
+    readonly buffer: GPUBuffer,
+    /** Bytes actually allocated (the pool's size class). */
+    readonly allocated: number,
+  ) {}
+}
+
+function gbuf(b: BackendBuffer, op: string): GPUBuffer {
+  const w = b as WebGPUBuffer;
+  if (!(w instanceof WebGPUBuffer)) throw new Error(`webgpu ${op}: buffer does not belong to the webgpu backend`);
+  if (w.released) throw new Error(`webgpu ${op}: buffer used after free`);
+  return w.buffer;
+}
+
+const INIT: Record<ReduceOp, number> = { sum: 0, prod: 1, max: -Infinity, min: Infinity };
+
+/**
+ * The WebGPU backend: every primitive as a generated WGSL kernel (see wgsl/), dispatched through
+ * a GpuContext that batches commands, caches pipelines and pools buffers. Reads are async only.
+ */
+export class WebGPUBackend implements Backend {
+  readonly name = "webgpu";
+  readonly canReadSync = false;
+  /** Invocations per 1-D workgroup and per reduction workgroup (a power of two), from the limits. */
+  private readonly wg: number;
+  private readonly wgPow2: number;
+
+  constructor(readonly ctx: GpuContext) {
+    const l = ctx.limits;
+    this.wg = Math.min(256, l.maxInvocations, l.maxSizeX);
+    this.wgPow2 = 2 ** Math.floor(Math.log2(this.wg));
+  }
+
+  /** Adapter/driver description, limits and features in use. */
+  get description(): string {
+    return this.ctx.description;
+  }
+
+  /** Live and pooled GPU bytes (what `nt.memory()` counts is the tensors' logical bytes). */
+  gpuMemory(): PoolStats {
+    return this.ctx.storage.stats();
+  }
+
+  /** Kernel dispatches, submits, pipelines compiled, uploads and readbacks so far. */
+  dispatchStats(): DispatchStats {
+    return { ...this.ctx.stats };
+  }
+
+  // ---- memory ----
+
+  private newBuf(dtype: DType, size: number, op: string): WebGPUBuffer {
+    storageType(dtype, op);
+    this.ctx.checkError();
+    const bytes = size * 4;
+    if (bytes > this.ctx.limits.maxStorageBinding) {
+      throw new RangeError(`webgpu ${op}: a ${dtype} buffer of ${size} elements (${bytes} bytes) exceeds this device's maxStorageBufferBindingSize (${this.ctx.limits.maxStorageBinding} bytes)`);
+    }
+    const { buffer, bytes: allocated } = this.ctx.storage.acquire(Math.max(bytes, 4));
+    return new WebGPUBuffer(dtype, size, buffer, allocated);
+  }
+
+  alloc(dtype: DType, size: number): WebGPUBuffer {
+    const out = this.newBuf(dtype, size, "alloc");
+    if (size > 0) this.ctx.clear(out.buffer, size * 4);
+    return out;
+  }
+
+  upload(dtype: DType, data: AnyTypedArray): WebGPUBuffer {
+    const out = this.newBuf(dtype, data.length, "upload");
+    if (data.length === 0) return out;
+    let host: Float32Array | Int32Array | Uint32Array;
+    if (dtype === "float32") host = data instanceof Float32Array ? data : Float32Array.from(data);
+    else if (dtype === "int32") host = data instanceof Int32Array ? data : Int32Array.from(data, (v) => Math.trunc(v));
+    else host = Uint32Array.from(data, (v) => (v ? 1 : 0));
+    this.ctx.write(out.buffer, host);
+    return out;
+  }
+
+  free(buf: BackendBuffer): void {
+    const w = buf as WebGPUBuffer;
+    if (w.released) return;
+    w.released = true;
+    this.ctx.storage.release(w.buffer, w.allocated);
+  }
+
+  async read(buf: BackendBuffer): Promise<AnyTypedArray> {
+    const w = buf as WebGPUBuffer;
+    gbuf(w, "read");
+    storageType(w.dtype, "read");
+    if (w.size === 0) return w.dtype === "float32" ? new Float32Array(0) : w.dtype === "int32" ? new Int32Array(0) : new Uint8Array(0);
+    const bytes = await this.ctx.read(w.buffer, w.size * 4);
+    if (w.dtype === "float32") return new Float32Array(bytes);
+    if (w.dtype === "int32") return new Int32Array(bytes);
+    return Uint8Array.from(new Uint32Array(bytes));
+  }
+
+  readSync(_buf: BackendBuffer): AnyTypedArray {
+    throw new Error("webgpu: readSync is not possible on the webgpu backend (GPU readback is asynchronous); use await t.data() / await t.item()");
+  }
+
+  // ---- elementwise ----
+
+  /**
+   * Runs a generated elementwise kernel over views that share `shape`; `body` gets the loaded
+   * values (in each input's storage type) and returns the output expression.
+   */
+  private elementwise(key: string, views: readonly View[], shape: readonly number[], outDtype: DType, body: (vals: string[]) => string, extra: number[] = []): WebGPUBuffer {
+    const n = product(shape);
+    const out = this.newBuf(outDtype, n, key);
+    if (n === 0) return out;
+    const outType = storageType(outDtype, key);
+    const { shape: cs, strides } = collapseDims(shape, views.map((v) => v.strides));
+    const contig = contiguousStridesOf(cs);
+    const inputs = views.map((v, k) => ({
+      type: storageType(v.dtype, key),
+      contiguous: strides[k]!.every((s, d) => s === contig[d] || cs[d] === 1),
+    }));
+    const rank = cs.length;
+    const pkey = `ew|${key}|${rank}|${inputs.map((i) => i.type + (i.contiguous ? "c" : "s")).join(",")}|${outType}|${extra.length}`;
+    const pipeline = this.ctx.pipeline(pkey, () => elementwiseKernel(inputs, outType, rank, this.wg, body, extra.length).code);
+    const params = [n, ...cs];
+    views.forEach((v, k) => params.push(v.offset, ...strides[k]!));
+    params.push(...extra);
+    this.ctx.dispatch(
+      pipeline,
+      [...views.map((v) => gbuf(v.buf, key)), out.buffer],
+      words(params),
+      this.ctx.grid(Math.ceil(n / this.wg)),
+    );
+    return out;
+  }
+
+  unary(op: UnaryOp, x: View): WebGPUBuffer {
+    const t = storageType(x.dtype, op);
+    const outDtype: DType = op === "logicalNot" ? "bool" : x.dtype;
+    const outType = storageType(outDtype, op);
+    const pred = PREDICATES.has(op);
+    return this.elementwise(`${op}`, [x], x.shape, outDtype, ([v]) => {
+      let expr: string;
+      let exprType: Scalar = t;
+      if (t === "f32") expr = UNARY_F32[op](v!);
+      else if (t === "i32" && UNARY_I32[op]) expr = UNARY_I32[op]!(v!);
+      else if (t === "u32" && UNARY_U32[op]) expr = UNARY_U32[op]!(v!);
+      else {
+        expr = UNARY_F32[op](`f32(${v})`);
+        exprType = "f32";
+      }
+      return toOut(expr, exprType, pred, outType, outDtype === "bool");
+    });
+  }
+
+  binary(op: BinaryOp, a: View, b: View, outDtype: DType): WebGPUBuffer {
+    if (outDtype === "int32" && op === "div") throw new Error("webgpu: integer division must be promoted by the frontend");
+    const ta = storageType(a.dtype, op);
+    const tb = storageType(b.dtype, op);
+    const outType = storageType(outDtype, op);
+    const pred = PREDICATES.has(op);
+    const ct = pred ? computeType(ta, tb) : computeType(ta, tb, outDtype === "bool" ? "u32" : outType);
+    const f = binaryExpr(op, ct);
+    return this.elementwise(`${op}|${ct}`, [a, b], a.shape, outDtype, ([va, vb]) =>
+      toOut(f(convert(va!, ta, ct), convert(vb!, tb, ct)), ct, pred, outType, outDtype === "bool"),
+    );
+  }
+
+  where(cond: View, a: View, b: View): WebGPUBuffer {
+    const tc = storageType(cond.dtype, "where");
+    const ta = storageType(a.dtype, "where");
+    const tb = storageType(b.dtype, "where");
+    const test = (c: string) => (tc === "f32" ? `(${c} != 0.0 && !is_nan(${c}))` : `${c} != 0${tc === "u32" ? "u" : ""}`);
+    return this.elementwise("where", [cond, a, b], a.shape, a.dtype, ([c, va, vb]) => `select(${convert(vb!, tb, ta)}, ${va}, ${test(c!)})`);
+  }
+
+  cast(x: View, dtype: DType): WebGPUBuffer {
+    const from = storageType(x.dtype, "cast");
+    const to = storageType(dtype, "cast");
+    if (x.dtype === dtype) return this.contiguous(x);
+    return this.elementwise("cast", [x], x.shape, dtype, ([v]) => convert(v!, from, to, dtype === "bool"));
+  }
+
+  contiguous(x: View): WebGPUBuffer {
+    storageType(x.dtype, "contiguous");
+    const n = product(x.shape);
+    const contig = contiguousStridesOf(x.shape);
+    if (n > 0 && x.strides.every((s, d) => s === contig[d] || x.shape[d] === 1)) {
+      const out = this.newBuf(x.dtype, n, "contiguous");
+      this.ctx.copy(gbuf(x.buf, "contiguous"), x.offset * 4, out.buffer, 0, n * 4);
+      return out;
+    }
+    return this.elementwise("copy", [x], x.shape, x.dtype, ([v]) => v!);
+  }
+
+  fill(dtype: DType, size: number, value: number): WebGPUBuffer {
+    const t = storageType(dtype, "fill");
+    const bits = t === "f32" ? f32Bits(value) : t === "i32" ? value | 0 : value ? 1 : 0;
+    if (bits === 0) return this.alloc(dtype, size);
+    const read = t === "f32" ? "PF(EXTRA)" : t === "i32" ? "PI(EXTRA)" : "P(EXTRA)";
+    return this.elementwise("fill", [], [size], dtype, () => read, [bits]);
+  }
+
+  // ---- reductions ----
+
+  reduce(op: ReduceOp, x: View, axes: readonly number[]): WebGPUBuffer {
+    const t = storageType(x.dtype, op);
+    const rank = x.shape.length;
+    const keep = [...Array(rank).keys()].filter((d) => !axes.includes(d));
+    const outN = product(keep.map((d) => x.shape[d]!));
+    const inner = product(axes.map((d) => x.shape[d]!));
+    if (outN === 0) return this.newBuf(x.dtype, 0, op);
+    if (inner === 0) return this.fill(x.dtype, outN, INIT[op]);
+    const kept = collapseDims(keep.map((d) => x.shape[d]!), [keep.map((d) => x.strides[d]!)]);
+    const red = collapseDims(axes.map((d) => x.shape[d]!), [axes.map((d) => x.strides[d]!)]);
+    const L = { kr: kept.shape.length, rr: red.shape.length };
+    const mode = inner > 64 && (outN < 2048 || inner >= 4096) ? "workgroup" : "loop";
+    const wg = mode === "workgroup" ? this.wgPow2 : this.wg;
+    const pipeline = this.ctx.pipeline(`reduce|${op}|${t}|${L.kr}|${L.rr}|${mode}`, () => reduceKernel(op, t, L, mode, wg).code);
+    const out = this.newBuf(x.dtype, outN, op);
+    const params = [outN, inner, x.offset, ...kept.shape, ...kept.strides[0]!, ...red.shape, ...red.strides[0]!];
+    this.ctx.dispatch(pipeline, [gbuf(x.buf, op), out.buffer], words(params), this.ctx.grid(mode === "workgroup" ? outN : Math.ceil(outN / wg)));
+    return out;
+  }
+
+  argReduce(op: "argmax" | "argmin", x: View, axis: number): WebGPUBuffer {
+    const t = storageType(x.dtype, op);
+    const rank = x.shape.length;
+    const keep = [...Array(rank).keys()].filter((d) => d !== axis);
+    const len = x.shape[axis]!;
+    const outN = len === 0 ? 0 : product(keep.map((d) => x.shape[d]!));
+    if (outN === 0) return this.newBuf("int32", 0, op);
+    const kept = collapseDims(keep.map((d) => x.shape[d]!), [keep.map((d) => x.strides[d]!)]);
+    const kr = kept.shape.length;
+    const mode = len >= 1024 && outN < 4096 ? "workgroup" : "loop";
+    const wg = mode === "workgroup" ? this.wgPow2 : this.wg;
+    const pipeline = this.ctx.pipeline(`arg|${op}|${t}|${kr}|${mode}`, () => argReduceKernel(op, t, kr, mode, wg).code);
+    const out = this.newBuf("int32", outN, op);
+    const params = [outN, len, x.offset, ...kept.shape, ...kept.strides[0]!, x.strides[axis]!];
+    this.ctx.dispatch(pipeline, [gbuf(x.buf, op), out.buffer], words(params), this.ctx.grid(mode === "workgroup" ? outN : Math.ceil(outN / wg)));
+    return out;
+  }
+
+  // ---- routines ----
+
+  matmul(a: View, b: View): WebGPUBuffer {
+    const t = storageType(a.dtype, "matmul");
+    storageType(b.dtype, "matmul");
+    if (a.dtype !== b.dtype) throw new TypeError(`webgpu matmul: dtypes ${a.dtype} and ${b.dtype} differ`);
+    const [B, M, K] = a.shape as [number, number, number];
+    const N = b.shape[2]!;
+    if (B * M * N === 0) return this.newBuf(a.dtype, 0, "matmul");
+    if (K === 0) return this.alloc(a.dtype, B * M * N);
+    // Strides of size-1 dims never matter; zero them so they do not block vector loads.
+    const s = (v: View, d: number) => (v.shape[d] === 1 ? 0 : v.strides[d]!);
+    const [sab, sam, sak] = [s(a, 0), s(a, 1), s(a, 2)];
+    const [sbb, sbk, sbn] = [s(b, 0), s(b, 1), s(b, 2)];
+    const l = this.ctx.limits;
+    const small = Math.ceil(M / 64) * Math.ceil(N / 64) * B < 16;
+    let wx = small ? 8 : 16;
+    let wy = Math.min(wx, Math.floor(l.maxInvocations / wx), l.maxSizeY);
+    wx = Math.min(wx, l.maxSizeX);
+    let tk = 16;
+    while ((4 * wx + 4 * wy) * tk * 4 > l.maxSharedBytes && tk > 4) tk /= 2;
+    const TM = 4 * wy;
+    const TN = 4 * wx;
+    const al4 = (...xs: number[]) => xs.every((x) => x % 4 === 0);
+    const aFast: MatmulConfig["aFast"] = K === 1 || sak === 1 ? "k" : M === 1 || sam === 1 ? "m" : "-";
+    const bFast: MatmulConfig["bFast"] = N === 1 || sbn === 1 ? "n" : K === 1 || sbk === 1 ? "k" : "-";
+    const aVec = aFast === "k" && al4(K, a.offset, sam, sab) && sak <= 1 ? 4 : aFast === "m" && al4(M, a.offset, sak, sab) && sam <= 1 ? 4 : 1;
+    const bVec = bFast === "n" && al4(N, b.offset, sbk, sbb) && sbn <= 1 ? 4 : bFast === "k" && al4(K, b.offset, sbn, sbb) && sbk <= 1 ? 4 : 1;
+    const cfg: MatmulConfig = {
+      t, wx, wy, tk,
+      aFast, aVec, bFast, bVec,
+      outVec: N % 4 === 0,
+      checkM: M % TM !== 0,
+      checkN: N % TN !== 0,
+      checkK: K % tk !== 0,
+    };
+    // With 'k'/'m'/'n' fast axes the kernel assumes stride 1 on that axis.
+    const fix = (v: number, fast: boolean) => (fast ? 1 : v);
+    const pipeline = this.ctx.pipeline(matmulKey(cfg), () => matmulKernel(cfg));
+    const out = this.newBuf(a.dtype, B * M * N, "matmul");
+    const gx = Math.ceil(N / TN);
+    const gy = Math.ceil(M / TM);
+    if (gx > l.maxWorkgroupsPerDim || gy > l.maxWorkgroupsPerDim) throw new RangeError(`webgpu matmul: [${M},${N}] needs more than ${l.maxWorkgroupsPerDim} workgroups per dimension`);
+    for (let b0 = 0; b0 < B; b0 += l.maxWorkgroupsPerDim) {
+      const nb = Math.min(l.maxWorkgroupsPerDim, B - b0);
+      const params = [M, N, K, a.offset, sab, fix(sam, aFast === "m"), fix(sak, aFast === "k"), b.offset, sbb, fix(sbk, bFast === "k"), fix(sbn, bFast === "n"), b0];
+      if (params.length !== MATMUL_PARAMS) throw new Error("internal: matmul params");
+      this.ctx.dispatch(pipeline, [gbuf(a.buf, "matmul"), gbuf(b.buf, "matmul"), out.buffer], words(params), [gx, gy, nb]);
+    }
+    return out;
+  }
+
+  gather(x: View, dim: number, index: View): WebGPUBuffer {
+    const t = storageType(x.dtype, "gather");
+    this.expectIndex(index, "gather");
+    const rank = index.shape.length;
+    const n = product(index.shape);
+    const out = this.newBuf(x.dtype, n, "gather");
+    if (n === 0) return out;
+    const pipeline = this.ctx.pipeline(`gather|${t}|${rank}|${dim}`, () => gatherKernel("gather", t, rank, dim, this.wg).code);
+    const params = [n, x.offset, index.offset, ...index.shape, ...x.strides, ...index.strides];
+    this.ctx.dispatch(pipeline, [gbuf(x.buf, "gather"), gbuf(index.buf, "gather"), out.buffer], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+    return out;
+  }
+
+  indexSelect(x: View, dim: number, index: View): WebGPUBuffer {
+    const t = storageType(x.dtype, "indexSelect");
+    this.expectIndex(index, "indexSelect");
+    const shape = [...x.shape];
+    shape[dim] = index.shape[0]!;
+    const rank = shape.length;
+    const n = product(shape);
+    const out = this.newBuf(x.dtype, n, "indexSelect");
+    if (n === 0) return out;
+    const pipeline = this.ctx.pipeline(`indexSelect|${t}|${rank}|${dim}`, () => gatherKernel("indexSelect", t, rank, dim, this.wg).code);
+    const params = [n, x.offset, index.offset, ...shape, ...x.strides, index.strides[0] ?? 0];
+    this.ctx.dispatch(pipeline, [gbuf(x.buf, "indexSelect"), gbuf(index.buf, "indexSelect"), out.buffer], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+    return out;
+  }
+
+  scatterAdd(shape: readonly number[], dim: number, index: View, src: View): WebGPUBuffer {
+    const t = storageType(src.dtype, "scatterAdd");
+    this.expectIndex(index, "scatterAdd");
+    const out = this.alloc(src.dtype, product(shape));
+    const rank = index.shape.length;
+    const n = product(index.shape);
+    if (n === 0) return out;
+    const pipeline = this.ctx.pipeline(`scatterAdd|${t}|${rank}|${dim}`, () => scatterKernel("scatterAdd", t, rank, dim, this.wg).code);
+    const params = [n, src.offset, index.offset, ...index.shape, ...src.strides, ...index.strides, ...contiguousStridesOf(shape)];
+    this.ctx.dispatch(pipeline, [gbuf(src.buf, "scatterAdd"), gbuf(index.buf, "scatterAdd"), out.buffer], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+    return out;
+  }
+
+  indexAdd(shape: readonly number[], dim: number, index: View, src: View): WebGPUBuffer {
+    const t = storageType(src.dtype, "indexAdd");
+    this.expectIndex(index, "indexAdd");
+    const out = this.alloc(src.dtype, product(shape));
+    const srcShape = [...shape];
+    srcShape[dim] = index.shape[0]!;
+    const rank = srcShape.length;
+    const n = product(srcShape);
+    if (n === 0) return out;
+    const pipeline = this.ctx.pipeline(`indexAdd|${t}|${rank}|${dim}`, () => scatterKernel("indexAdd", t, rank, dim, this.wg).code);
+    const params = [n, src.offset, index.offset, ...srcShape, ...src.strides, index.strides[0] ?? 0, ...contiguousStridesOf(shape)];
+    this.ctx.dispatch(pipeline, [gbuf(src.buf, "indexAdd"), gbuf(index.buf, "indexAdd"), out.buffer], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+    return out;
+  }
+
+  /** Copies view `x` into `out` at element offset `outOffset` with strides `outStrides`. */
+  private copyInto(x: View, out: WebGPUBuffer, outOffset: number, outStrides: readonly number[], op: string): void {
+    const n = product(x.shape);
+    if (n === 0) return;
+    const t = storageType(x.dtype, op);
+    const { shape, strides } = collapseDims(x.shape, [x.strides, outStrides]);
+    const rank = shape.length;
+    const pipeline = this.ctx.pipeline(`copyView|${t}|${rank}`, () => copyViewKernel(t, rank, this.wg).code);
+    const params = [n, x.offset, outOffset, ...shape, ...strides[0]!, ...strides[1]!];
+    this.ctx.dispatch(pipeline, [gbuf(x.buf, op), out.buffer], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+  }
+
+  cat(xs: readonly View[], dim: number, outShape: readonly number[]): WebGPUBuffer {
+    const out = this.newBuf(xs[0]!.dtype, product(outShape), "cat");
+    const os = contiguousStridesOf(outShape);
+    let start = 0;
+    for (const x of xs) {
+      if (x.dtype !== out.dtype) throw new TypeError(`webgpu cat: dtypes ${out.dtype} and ${x.dtype} differ`);
+      this.copyInto(x, out, start * os[dim]!, os, "cat");
+      start += x.shape[dim]!;
+    }
+    return out;
+  }
+
+  pad(x: View, before: readonly number[], after: readonly number[], value: number): WebGPUBuffer {
+    const outShape = x.shape.map((d, i) => d + before[i]! + after[i]!);
+    const out = this.fill(x.dtype, product(outShape), value);
+    const os = contiguousStridesOf(outShape);
+    this.copyInto(x, out, before.reduce((s, b, i) => s + b * os[i]!, 0), os, "pad");
+    return out;
+  }
+
+  im2col(x: View, g: WindowGeometry, padValue: number): WebGPUBuffer {
+    const t = storageType(x.dtype, "im2col");
+    const [N, C, H, W] = x.shape as [number, number, number, number];
+    const [kh, kw] = g.kernel;
+    const { oh, ow } = windowOut(H, W, g);
+    const n = N * C * kh * kw * oh * ow;
+    const out = this.newBuf(x.dtype, n, "im2col");
+    if (n === 0) return out;
+    const pipeline = this.ctx.pipeline(`im2col|${t}`, () => im2colKernel(t, this.wg).code);
+    const padBits = t === "f32" ? f32Bits(padValue) : t === "i32" ? padValue | 0 : padValue ? 1 : 0;
+    const params = [n, N, C, H, W, kh, kw, g.stride[0], g.stride[1], g.padding[0], g.padding[1], g.dilation[0], g.dilation[1], oh, ow, x.offset, ...x.strides, padBits];
+    this.ctx.dispatch(pipeline, [gbuf(x.buf, "im2col"), out.buffer], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+    return out;
+  }
+
+  col2im(cols: View, g: WindowGeometry, outShape: readonly [number, number, number, number]): WebGPUBuffer {
+    const t = storageType(cols.dtype, "col2im");
+    const [N, C, H, W] = outShape;
+    const { oh, ow } = windowOut(H, W, g);
+    const n = N * C * H * W;
+    const out = this.newBuf(cols.dtype, n, "col2im");
+    if (n === 0) return out;
+    const pipeline = this.ctx.pipeline(`col2im|${t}`, () => col2imKernel(t, this.wg).code);
+    const params = [n, N, C, H, W, g.kernel[0], g.kernel[1], g.stride[0], g.stride[1], g.padding[0], g.padding[1], g.dilation[0], g.dilation[1], oh, ow, cols.offset, ...cols.strides];
+    this.ctx.dispatch(pipeline, [gbuf(cols.buf, "col2im"), out.buffer], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+    return out;
+  }
+
+  private expectIndex(index: View, op: string): void {
+    if (index.dtype !== "int32") throw new TypeError(`webgpu ${op}: index must be int32, got ${index.dtype}`);
+  }
+
+  /** Waits for all submitted work (for timing). */
+  async sync(): Promise<void> {
+    this.ctx.flush();
+    await this.ctx.queue.onSubmittedWorkDone();
+    this.ctx.checkError();
+  }
+
+  async dispose(): Promise<void> {
+    await this.ctx.dispose();
+  }
+}
+
+function windowOut(H: number, W: number, g: WindowGeometry): { oh: number; ow: number } {
+  const oh = Math.floor((H + 2 * g.padding[0] - g.dilation[0] * (g.kernel[0] - 1) - 1) / g.stride[0]) + 1;
+  const ow = Math.floor((W + 2 * g.padding[1] - g.dilation[1] * (g.kernel[1] - 1) - 1) / g.stride[1]) + 1;
+  return { oh, ow };
+}

@@ -1,0 +1,197 @@
+import type { DType } from "../../backend.js";
+
+/** WGSL element type a dtype is stored as on the GPU (bool takes one u32 per element). */
+export type Scalar = "f32" | "i32" | "u32";
+
+export function storageType(dtype: DType, op: string): Scalar {
+  switch (dtype) {
+    case "float32":
+      return "f32";
+    case "int32":
+      return "i32";
+    case "bool":
+      return "u32";
+    default:
+      throw new TypeError(`${op}: dtype '${dtype}' is not supported on the webgpu backend (WGSL has no 64-bit floats); use float32, or the cpu backend for float64`);
+  }
+}
+
+/** Converts a WGSL expression of scalar type `from` to `to` (bool targets mean "nonzero"). */
+export function convert(expr: string, from: Scalar, to: Scalar, toBool = false): string {
+  if (toBool) return from === "f32" ? `select(0u, 1u, (${expr}) != 0.0 && !is_nan(${expr}))` : `select(0u, 1u, (${expr}) != 0${from === "u32" ? "u" : ""})`;
+  if (from === to) return expr;
+  if (from === "f32" && to === "i32") return `f2i(${expr})`;
+  return `${to}(${expr})`;
+}
+
+/** Declares `nWords` u32 parameters as a uniform at `binding`, read with P(i). */
+export function paramsDecl(binding: number, nWords: number): string {
+  const vecs = Math.max(1, Math.ceil(nWords / 4));
+  return `struct Params { v: array<vec4<u32>, ${vecs}> }
+@group(0) @binding(${binding}) var<uniform> params: Params;
+fn P(i: u32) -> u32 { return params.v[i >> 2u][i & 3u]; }
+fn PI(i: u32) -> i32 { return bitcast<i32>(P(i)); }
+fn PF(i: u32) -> f32 { return bitcast<f32>(P(i)); }
+`;
+}
+
+/** Helpers every generated shader may call (unused functions cost nothing). */
+export const MATH_HELPERS = `
+fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+// Runtime values: WGSL constant evaluation rejects NaN and infinities.
+var<private> NAN_BITS: u32 = 0x7fc00000u;
+var<private> INF_BITS: u32 = 0x7f800000u;
+fn nan_f() -> f32 { return bitcast<f32>(NAN_BITS); }
+fn inf_f() -> f32 { return bitcast<f32>(INF_BITS); }
+// JavaScript's ToInt32 of a truncated float (what the cpu backend's Int32Array stores): NaN and
+// infinities give 0, large values wrap modulo 2^32.
+fn f2i(x: f32) -> i32 {
+  if (is_nan(x) || abs(x) == inf_f()) { return 0; }
+  let t = trunc(x);
+  if (abs(t) < 2147483648.0) { return i32(t); }
+  let m = t - floor(t / 4294967296.0) * 4294967296.0;
+  return bitcast<i32>(u32(m));
+}
+fn max_nan(a: f32, b: f32) -> f32 { if (is_nan(a) || is_nan(b)) { return nan_f(); } return max(a, b); }
+fn min_nan(a: f32, b: f32) -> f32 { if (is_nan(a) || is_nan(b)) { return nan_f(); } return min(a, b); }
+fn tanh_f(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.625) {
+    let z = x * x;
+    return ((((-5.70498872745e-3 * z + 2.06390887954e-2) * z - 5.37397155531e-2) * z + 1.33314422036e-1) * z - 3.33332819422e-1) * z * x + x;
+  }
+  if (a > 20.0) { return sign(x); }
+  let e = exp(2.0 * a);
+  return sign(x) * (1.0 - 2.0 / (e + 1.0));
+}
+fn sigmoid_f(x: f32) -> f32 {
+  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
+  let e = exp(x);
+  return e / (1.0 + e);
+}
+fn erf_f(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.5) {
+    let t = x * x;
+    return x * 1.1283791670955126 * (1.0 + t * (-0.3333333333 + t * (0.1 + t * (-0.0238095238 + t * (0.0046296296 + t * -0.0007575758)))));
+  }
+  if (a >= 9.0) { return sign(x); }
+  let t = 1.0 / (1.0 + 0.5 * a);
+  let erfc = t * exp(-a * a - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return sign(x) * (1.0 - erfc);
+}
+fn round_even_unused(x: f32) -> f32 {
+  let r = floor(x + 0.5);
+  if (r - x == 0.5 && (r - 2.0 * floor(r * 0.5)) != 0.0) { return r - 1.0; }
+  return r;
+}
+fn pow_f(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  if (is_nan(a) || is_nan(b)) { return nan_f(); }
+  if (b == 1.0) { return a; }
+  if (b == 2.0) { return a * a; }
+  if (b == 0.5 && a >= 0.0) { return sqrt(a); }
+  if (a == 0.0) { if (b > 0.0) { return 0.0; } return inf_f(); }
+  let m = pow(abs(a), b);
+  if (a > 0.0) { return m; }
+  if (floor(b) != b) { return nan_f(); }
+  let odd = abs(b) < 16777216.0 && (b - 2.0 * floor(b * 0.5)) != 0.0;
+  return select(m, -m, odd);
+}
+fn pow_i(a: i32, b: i32) -> i32 {
+  if (b < 0) {
+    if (a == 1) { return 1; }
+    if (a == -1) { return select(1, -1, (b & 1) != 0); }
+    return 0;
+  }
+  var r = 1;
+  var base = a;
+  var e = b;
+  loop {
+    if (e == 0) { break; }
+    if ((e & 1) != 0) { r = r * base; }
+    base = base * base;
+    e = e >> 1u;
+  }
+  return r;
+}
+`;
+
+/**
+ * Code turning the linear index `i` into coordinates c0..c{r-1} of a shape held in params at
+ * `shapeAt` (row-major).
+ */
+export function coordsCode(rank: number, shapeAt: number, idx = "i", prefix = "c"): string {
+  if (rank === 0) return "";
+  let s = `var rem_${prefix} = ${idx};\n`;
+  for (let d = rank - 1; d >= 1; d--) {
+    s += `let ${prefix}${d} = rem_${prefix} % P(${shapeAt + d}u); rem_${prefix} = rem_${prefix} / P(${shapeAt + d}u);\n`;
+  }
+  s += `let ${prefix}0 = rem_${prefix};\n`;
+  return s;
+}
+
+/** offset + sum_d c_d * stride_d, with strides in params at `stridesAt` and offset at `offsetAt`. */
+export function offsetExpr(rank: number, offsetAt: number, stridesAt: number, prefix = "c", skip = -1): string {
+  const terms = [`P(${offsetAt}u)`];
+  for (let d = 0; d < rank; d++) if (d !== skip) terms.push(`${prefix}${d} * P(${stridesAt + d}u)`);
+  return terms.join(" + ");
+}
+
+/** The kernel's linear invocation index over a (possibly 2-D folded) grid of 1-D workgroups. */
+export function linearIndexCode(wg: number): string {
+  return `let i = (wid.y * nwg.x + wid.x) * ${wg}u + lid.x;`;
+}
+
+export const ENTRY_ARGS = `@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>`;
+
+/**
+ * Merges adjacent dims that every view walks contiguously, and drops size-1 dims, so kernels
+ * see the lowest rank that describes all the views.
+ */
+export function collapseDims(shape: readonly number[], stridesList: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = stridesList.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const n = shape[d]!;
+    if (n === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && stridesList.every((s, k) => outStrides[k]![last] === s[d]! * n)) {
+      outShape[last]! *= n;
+      stridesList.forEach((s, k) => (outStrides[k]![last] = s[d]!));
+    } else {
+      outShape.push(n);
+      stridesList.forEach((s, k) => outStrides[k]!.push(s[d]!));
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+export function contiguousStridesOf(shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length);
+  let s = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    out[d] = s;
+    s *= shape[d]!;
+  }
+  return out;
+}
+
+export function product(xs: readonly number[]): number {
+  let p = 1;
+  for (const x of xs) p *= x;
+  return p;
+}
+
+/** Packs a mixed list of numbers into u32 words (negative ints as two's complement). */
+export function words(values: readonly number[]): Uint32Array {
+  const out = new Uint32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i]! >>> 0;
+  return out;
+}
+
+/** The bits of an f32 value as a u32 word. */
+export function f32Bits(v: number): number {
+  const f = new Float32Array([v]);
+  return new Uint32Array(f.buffer)[0]!;
+}
