@@ -25,4 +25,4 @@ const files = selected.length
       .filter((f) => f.endsWith(".test.ts"))
       .sort()
       .map((f) => join("test", f));
-process.exit(run(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files]));
+process.exit(run(process.execPath, ["--import", "tsx", "--test", ...files]));
