@@ -1,0 +1,631 @@
+/**
+ * The `wasm` backend: buffers live in one WebAssembly linear memory; kernels are C compiled to
+ * wasm SIMD (wasm/src), run on the calling thread plus a pool of workers sharing that memory.
+ * float64 and unusual dtype combinations run as plain JS loops over the same heap (fallback.ts).
+ */
+import type {
+  AnyTypedArray,
+  Backend,
+  BackendBuffer,
+  BinaryOp,
+  DType,
+  ReduceOp,
+  UnaryOp,
+  View,
+  WindowGeometry,
+} from "../backend.js";
+import { HeapAllocator } from "./allocator.js";
+import type { ArrView } from "./fallback.js";
+import * as js from "./fallback.js";
+import { coalesce, contiguousStrides, numel, sameShape } from "./layout.js";
+import type { KernelExports } from "./loader.js";
+
+const ELSIZE: Record<DType, number> = { float32: 4, int32: 4, bool: 1, float64: 8 };
+const DT: Record<DType, number> = { float32: 0, int32: 1, bool: 2, float64: 3 };
+
+/* Must match the enums in wasm/src/ew.c and reduce.c. */
+const UNARY_CODE: Record<UnaryOp, number> = {
+  neg: 0, exp: 1, log: 2, sqrt: 3, rsqrt: 4, abs: 5, sin: 6, cos: 7, tanh: 8, sigmoid: 9,
+  erf: 10, relu: 11, sign: 12, floor: 13, ceil: 14, round: 15, reciprocal: 16, logicalNot: 17,
+};
+const BINARY_CODE: Record<BinaryOp, number> = {
+  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6,
+  eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12, logicalAnd: 13, logicalOr: 14,
+};
+const REDUCE_CODE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, prod: 3 };
+const COMPARISON = new Set<BinaryOp>(["eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr"]);
+const MAXD = 16;
+const DESC_BYTES = 4096;
+
+export class WasmBuffer implements BackendBuffer {
+  freed = false;
+  constructor(
+    readonly owner: WasmBackend,
+    readonly dtype: DType,
+    readonly size: number,
+    readonly ptr: number,
+    readonly cls: number,
+  ) {}
+}
+
+export interface WasmBackendInit {
+  exports: KernelExports;
+  memory: WebAssembly.Memory;
+  heap: HeapAllocator;
+  descPtr: number;
+  variant: string;
+}
+
+function shapeStr(s: readonly number[]): string {
+  return `[${s.join(",")}]`;
+}
+
+export class WasmBackend implements Backend {
+  readonly name = "wasm";
+  readonly canReadSync = true;
+  /** Which kernel build runs ("relaxed-mt", "simd-mt", "relaxed-st", "simd-st"). */
+  readonly variant: string;
+
+  private readonly ex: KernelExports;
+  private readonly memory: WebAssembly.Memory;
+  private readonly heap: HeapAllocator;
+  private readonly descPtr: number;
+  private lastBuffer: ArrayBufferLike | undefined;
+  private u8!: Uint8Array;
+  private i32!: Int32Array;
+  private f32!: Float32Array;
+  private f64!: Float64Array;
+  private liveBuffers = 0;
+
+  constructor(init: WasmBackendInit) {
+    this.ex = init.exports;
+    this.memory = init.memory;
+    this.heap = init.heap;
+    this.descPtr = init.descPtr;
+    this.variant = init.variant;
+    this.refresh();
+  }
+
+  // ---------------------------------------------------------------- heap views
+
+  /** Re-creates the typed-array views after the memory grew (old views keep the old length). */
+  private refresh(): void {
+    const b = this.memory.buffer;
+    if (b === this.lastBuffer && this.u8.byteLength === b.byteLength) return;
+    this.lastBuffer = b;
+    this.u8 = new Uint8Array(b);
+    this.i32 = new Int32Array(b);
+    this.f32 = new Float32Array(b);
+    this.f64 = new Float64Array(b);
+  }
+
+  private heapOf(dtype: DType): AnyTypedArray {
+    this.refresh();
+    switch (dtype) {
+      case "float32": return this.f32;
+      case "int32": return this.i32;
+      case "bool": return this.u8;
+      default: return this.f64;
+    }
+  }
+
+  /** A typed array over exactly the buffer's elements (valid until the next allocation). */
+  private arrayOf(b: WasmBuffer): AnyTypedArray {
+    const h = this.heapOf(b.dtype);
+    const e = b.ptr / ELSIZE[b.dtype];
+    return h.subarray(e, e + b.size);
+  }
+
+  private arrView(v: View): ArrView {
+    const b = this.own(v.buf);
+    return { arr: this.heapOf(v.dtype), shape: v.shape, strides: v.strides, offset: b.ptr / ELSIZE[v.dtype] + v.offset };
+  }
+
+  private own(buf: BackendBuffer): WasmBuffer {
+    if (!(buf instanceof WasmBuffer) || buf.owner !== this) {
+      throw new Error("wasm backend: buffer belongs to another backend");
+    }
+    if (buf.freed) throw new Error("wasm backend: use of a freed buffer");
+    return buf;
+  }
+
+  private ptrOf(v: View): number {
+    return this.own(v.buf).ptr + v.offset * ELSIZE[v.dtype];
+  }
+
+  /** Writes a kernel descriptor (int32s) into the reserved scratch area. */
+  private desc(ints: readonly number[]): number {
+    this.refresh();
+    if (ints.length * 4 > DESC_BYTES) throw new Error("wasm backend: descriptor too long");
+    this.i32.set(ints, this.descPtr >> 2);
+    return this.descPtr;
+  }
+
+  private newBuffer(dtype: DType, size: number): WasmBuffer {
+    if (!Number.isInteger(size) || size < 0) throw new RangeError(`wasm backend: bad buffer size ${size}`);
+    const { ptr, cls } = this.heap.alloc(size * ELSIZE[dtype]);
+    this.liveBuffers++;
+    return new WasmBuffer(this, dtype, size, ptr, cls);
+  }
+
+  // ---------------------------------------------------------------- memory
+
+  alloc(dtype: DType, size: number): BackendBuffer {
+    const b = this.newBuffer(dtype, size);
+    this.ex.zero_bytes(b.ptr, size * ELSIZE[dtype]);
+    return b;
+  }
+
+  upload(dtype: DType, data: AnyTypedArray): BackendBuffer {
+    const b = this.newBuffer(dtype, data.length);
+    const dst = this.arrayOf(b);
+    if (dtype === "bool" && !(data instanceof Uint8Array)) {
+      for (let i = 0; i < data.length; i++) dst[i] = data[i] !== 0 ? 1 : 0;
+    } else {
+      dst.set(data as ArrayLike<number>);
+    }
+    return b;
+  }
+
+  free(buf: BackendBuffer): void {
+    const b = this.own(buf);
+    b.freed = true;
+    this.heap.release(b.ptr, b.cls);
+    this.liveBuffers--;
+  }
+
+  async read(buf: BackendBuffer): Promise<AnyTypedArray> {
+    return this.readSync(buf);
+  }
+
+  readSync(buf: BackendBuffer): AnyTypedArray {
+    return this.arrayOf(this.own(buf)).slice();
+  }
+
+  /** Bytes and buffers currently allocated on the wasm heap. */
+  memoryInfo(): { buffers: number; bytesInUse: number; heapBytes: number; memoryBytes: number } {
+    return {
+      buffers: this.liveBuffers,
+      bytesInUse: this.heap.inUse,
+      heapBytes: this.heap.reserved,
+      memoryBytes: this.memory.buffer.byteLength,
+    };
+  }
+
+  // ---------------------------------------------------------------- elementwise
+
+  unary(op: UnaryOp, x: View): BackendBuffer {
+    const outDtype: DType = op === "logicalNot" ? "bool" : x.dtype;
+    const size = numel(x.shape);
+    const o = this.newBuffer(outDtype, size);
+    if (size === 0) return o;
+    if (x.dtype !== "float64") {
+      const c = coalesce(x.shape, [x.strides]);
+      if (c.shape.length <= MAXD) {
+        const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0]]);
+        if (this.ex.ew_unary(UNARY_CODE[op], DT[x.dtype], o.ptr, this.ptrOf(x), d)) return o;
+      }
+    }
+    js.unaryJS(op, this.arrView(x), this.arrayOf(o), outDtype === "bool", x.dtype === "int32");
+    return o;
+  }
+
+  binary(op: BinaryOp, a: View, b: View, outDtype: DType): BackendBuffer {
+    if (!sameShape(a.shape, b.shape)) {
+      throw new Error(`wasm backend: binary ${op}: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} differ`);
+    }
+    const size = numel(a.shape);
+    const o = this.newBuffer(outDtype, size);
+    if (size === 0) return o;
+    const natural: DType = COMPARISON.has(op) ? "bool" : a.dtype;
+    if (a.dtype === b.dtype && a.dtype !== "float64" && outDtype === natural) {
+      const c = coalesce(a.shape, [a.strides, b.strides]);
+      if (c.shape.length <= MAXD) {
+        const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0], ...c.strides[1]]);
+        if (this.ex.ew_binary(BINARY_CODE[op], DT[a.dtype], o.ptr, this.ptrOf(a), this.ptrOf(b), d)) return o;
+      }
+    }
+    const intMath = a.dtype !== "float32" && a.dtype !== "float64" && b.dtype !== "float32" && b.dtype !== "float64" && outDtype === "int32";
+    js.binaryJS(op, this.arrView(a), this.arrView(b), this.arrayOf(o), outDtype === "bool", intMath);
+    return o;
+  }
+
+  where(cond: View, a: View, b: View): BackendBuffer {
+    if (!sameShape(cond.shape, a.shape) || !sameShape(a.shape, b.shape)) {
+      throw new Error(
+        `wasm backend: where: shapes ${shapeStr(cond.shape)}, ${shapeStr(a.shape)}, ${shapeStr(b.shape)} differ`,
+      );
+    }
+    if (a.dtype !== b.dtype) throw new Error(`wasm backend: where: dtypes ${a.dtype} and ${b.dtype} differ`);
+    const size = numel(a.shape);
+    const o = this.newBuffer(a.dtype, size);
+    if (size === 0) return o;
+    if (cond.dtype === "bool" && a.dtype !== "float64") {
+      const c = coalesce(a.shape, [cond.strides, a.strides, b.strides]);
+      if (c.shape.length <= MAXD) {
+        const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0], ...c.strides[1], ...c.strides[2]]);
+        if (this.ex.ew_where(ELSIZE[a.dtype], o.ptr, this.ptrOf(cond), this.ptrOf(a), this.ptrOf(b), d)) return o;
+      }
+    }
+    js.whereJS(this.arrView(cond), this.arrView(a), this.arrView(b), this.arrayOf(o));
+    return o;
+  }
+
+  cast(x: View, dtype: DType): BackendBuffer {
+    if (x.dtype === dtype) return this.contiguous(x);
+    const size = numel(x.shape);
+    const o = this.newBuffer(dtype, size);
+    if (size === 0) return o;
+    if (x.dtype !== "float64" && dtype !== "float64") {
+      const c = coalesce(x.shape, [x.strides]);
+      if (c.shape.length <= MAXD) {
+        const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0]]);
+        if (this.ex.ew_cast(DT[x.dtype], DT[dtype], o.ptr, this.ptrOf(x), d)) return o;
+      }
+    }
+    js.castJS(this.arrView(x), this.arrayOf(o), dtype === "bool");
+    return o;
+  }
+
+  contiguous(x: View): BackendBuffer {
+    const size = numel(x.shape);
+    const o = this.newBuffer(x.dtype, size);
+    if (size === 0) return o;
+    const c = coalesce(x.shape, [x.strides]);
+    if (c.shape.length <= MAXD) {
+      const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0]]);
+      this.ex.ew_copy(ELSIZE[x.dtype], o.ptr, this.ptrOf(x), d);
+      return o;
+    }
+    js.copyJS(this.arrView(x), this.arrayOf(o));
+    return o;
+  }
+
+  fill(dtype: DType, size: number, value: number): BackendBuffer {
+    const o = this.newBuffer(dtype, size);
+    if (size > 0) this.fillBits(o.ptr, dtype, size, value);
+    return o;
+  }
+
+  private fillBits(ptr: number, dtype: DType, size: number, value: number): void {
+    const [lo, hi] = bitsOf(dtype, value);
+    this.ex.fill_bits(ptr, ELSIZE[dtype], size, lo, hi);
+  }
+
+  // ---------------------------------------------------------------- reductions
+
+  reduce(op: ReduceOp, x: View, axes: readonly number[]): BackendBuffer {
+    const nd = x.shape.length;
+    for (const a of axes) {
+      if (!(a >= 0 && a < nd)) throw new RangeError(`wasm backend: reduce ${op}: axis ${a} out of range for ${shapeStr(x.shape)}`);
+    }
+    const axisSet = new Set(axes);
+    const kept: number[] = [];
+    for (let d = 0; d < nd; d++) if (!axisSet.has(d)) kept.push(d);
+    const outSize = numel(kept.map((d) => x.shape[d]));
+    const o = this.newBuffer(x.dtype, outSize);
+    if (outSize === 0) return o;
+    if (numel(x.shape) === 0) {
+      const id = op === "sum" ? 0 : op === "prod" ? 1 : op === "max" ? -Infinity : Infinity;
+      this.fillBits(o.ptr, x.dtype, outSize, id);
+      return o;
+    }
+    if (x.dtype === "float32" || x.dtype === "int32") {
+      const k = coalesce(kept.map((d) => x.shape[d]), [kept.map((d) => x.strides[d])]);
+      const sortedAxes = [...axisSet].sort((p, q) => p - q);
+      const r = coalesce(sortedAxes.map((d) => x.shape[d]), [sortedAxes.map((d) => x.strides[d])]);
+      if (r.shape.length === 0) {
+        // only size-1 dims reduced: a copy
+        const c = coalesce(x.shape, [x.strides]);
+        const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0]]);
+        this.ex.ew_copy(4, o.ptr, this.ptrOf(x), d);
+        return o;
+      }
+      if (k.shape.length <= MAXD && r.shape.length <= MAXD) {
+        const d = this.desc([
+          k.shape.length, ...k.shape, ...k.strides[0],
+          r.shape.length, ...r.shape, ...r.strides[0],
+        ]);
+        if (this.ex.reduce(REDUCE_CODE[op], DT[x.dtype], o.ptr, this.ptrOf(x), d)) return o;
+      }
+    }
+    const out = this.arrayOf(o);
+    js.reduceJS(op, this.arrView(x), [...axisSet].sort((p, q) => p - q), out, x.dtype === "int32");
+    if (x.dtype === "bool") for (let i = 0; i < out.length; i++) out[i] = out[i] !== 0 ? 1 : 0;
+    return o;
+  }
+
+  argReduce(op: "argmax" | "argmin", x: View, axis: number): BackendBuffer {
+    const nd = x.shape.length;
+    if (!(axis >= 0 && axis < nd)) throw new RangeError(`wasm backend: ${op}: axis ${axis} out of range for ${shapeStr(x.shape)}`);
+    if (x.shape[axis] === 0) throw new RangeError(`wasm backend: ${op}: cannot reduce an empty dimension`);
+    const kept: number[] = [];
+    for (let d = 0; d < nd; d++) if (d !== axis) kept.push(d);
+    const outSize = numel(kept.map((d) => x.shape[d]));
+    const o = this.newBuffer("int32", outSize);
+    if (outSize === 0) return o;
+    if (x.dtype === "float32" || x.dtype === "int32") {
+      const k = coalesce(kept.map((d) => x.shape[d]), [kept.map((d) => x.strides[d])]);
+      if (k.shape.length <= MAXD) {
+        const d = this.desc([k.shape.length, ...k.shape, ...k.strides[0], x.shape[axis], x.strides[axis]]);
+        if (this.ex.arg_reduce(op === "argmax" ? 0 : 1, DT[x.dtype], o.ptr, this.ptrOf(x), d)) return o;
+      }
+    }
+    js.argReduceJS(op, this.arrView(x), axis, this.arrayOf(o) as Int32Array);
+    return o;
+  }
+
+  // ---------------------------------------------------------------- routines
+
+  matmul(a: View, b: View): BackendBuffer {
+    const a3 = as3d(a), b3 = as3d(b);
+    const [Ba, M, K] = a3.shape, [Bb, K2, N] = b3.shape;
+    if (K !== K2) {
+      throw new Error(`wasm backend: matmul: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} do not align (${K} != ${K2})`);
+    }
+    if (Ba !== Bb && Ba !== 1 && Bb !== 1) {
+      throw new Error(`wasm backend: matmul: batch sizes ${Ba} and ${Bb} differ`);
+    }
+    if (a.dtype !== b.dtype) throw new Error(`wasm backend: matmul: dtypes ${a.dtype} and ${b.dtype} differ`);
+    const B = Math.max(Ba, Bb);
+    const asb = Ba === 1 ? 0 : a3.strides[0], bsb = Bb === 1 ? 0 : b3.strides[0];
+    const o = this.newBuffer(a.dtype, B * M * N);
+    if (B * M * N === 0) return o;
+    if (a.dtype === "float32") {
+      const threads = this.ex.usable_threads();
+      const floats = this.ex.gemm_scratch_floats(B, M, N, K, asb === 0 ? 1 : 0, threads);
+      const scratch = this.heap.alloc(floats * 4);
+      try {
+        this.ex.gemm_f32(
+          o.ptr, this.ptrOf(a), asb, a3.strides[1], a3.strides[2],
+          this.ptrOf(b), bsb, b3.strides[1], b3.strides[2],
+          B, M, N, K, scratch.ptr,
+        );
+      } finally {
+        this.heap.release(scratch.ptr, scratch.cls);
+      }
+      return o;
+    }
+    const av = this.arrView(a), bv = this.arrView(b);
+    js.matmulJS(
+      { ...av, shape: [B, M, K], strides: [asb, a3.strides[1], a3.strides[2]] },
+      { ...bv, shape: [B, K, N], strides: [bsb, b3.strides[1], b3.strides[2]] },
+      this.arrayOf(o),
+      a.dtype !== "float64",
+    );
+    return o;
+  }
+
+  gather(x: View, dim: number, index: View): BackendBuffer {
+    const nd = index.shape.length;
+    if (nd !== x.shape.length) throw new Error(`wasm backend: gather: index rank ${nd} != input rank ${x.shape.length}`);
+    if (!(dim >= 0 && dim < nd)) throw new RangeError(`wasm backend: gather: dim ${dim} out of range`);
+    const size = numel(index.shape);
+    const o = this.newBuffer(x.dtype, size);
+    if (size === 0) return o;
+    if (index.dtype === "int32" && nd <= MAXD) {
+      const d = this.desc([nd, ...index.shape, ...x.strides, ...index.strides]);
+      const bad = this.ex.gather(ELSIZE[x.dtype], o.ptr, this.ptrOf(x), this.ptrOf(index), dim, x.shape[dim], d);
+      if (bad > 0) {
+        this.free(o);
+        throw new RangeError(`wasm backend: gather: ${bad} index value(s) out of range [0, ${x.shape[dim]})`);
+      }
+      return o;
+    }
+    try {
+      js.gatherJS(this.arrView(x), dim, this.arrView(index), this.arrayOf(o));
+    } catch (e) {
+      this.free(o);
+      throw e;
+    }
+    return o;
+  }
+
+  scatterAdd(shape: readonly number[], dim: number, index: View, src: View): BackendBuffer {
+    const nd = index.shape.length;
+    if (nd !== shape.length) throw new Error(`wasm backend: scatterAdd: index rank ${nd} != output rank ${shape.length}`);
+    if (!sameShape(index.shape, src.shape)) {
+      throw new Error(`wasm backend: scatterAdd: index ${shapeStr(index.shape)} and src ${shapeStr(src.shape)} differ`);
+    }
+    const o = this.alloc(src.dtype, numel(shape)) as WasmBuffer;
+    if (numel(index.shape) === 0 || numel(shape) === 0) return o;
+    if ((src.dtype === "float32" || src.dtype === "int32") && index.dtype === "int32" && nd <= MAXD) {
+      const d = this.desc([nd, ...index.shape, ...src.strides, ...index.strides, ...contiguousStrides(shape)]);
+      const bad = this.ex.scatter_add(DT[src.dtype], o.ptr, this.ptrOf(src), this.ptrOf(index), dim, shape[dim], d);
+      if (bad > 0) {
+        this.free(o);
+        throw new RangeError(`wasm backend: scatterAdd: ${bad} index value(s) out of range [0, ${shape[dim]})`);
+      }
+      return o;
+    }
+    try {
+      js.scatterAddJS(shape, dim, this.arrView(index), this.arrView(src), this.arrayOf(o));
+    } catch (e) {
+      this.free(o);
+      throw e;
+    }
+    return o;
+  }
+
+  indexSelect(x: View, dim: number, index: View): BackendBuffer {
+    if (index.shape.length !== 1) throw new Error(`wasm backend: indexSelect: index must be 1-D, got ${shapeStr(index.shape)}`);
+    const nidx = index.shape[0];
+    const outShape = x.shape.slice();
+    outShape[dim] = nidx;
+    const o = this.newBuffer(x.dtype, numel(outShape));
+    if (numel(outShape) === 0) return o;
+    const ost = contiguousStrides(outShape);
+    const sliceShape = x.shape.filter((_, d) => d !== dim);
+    const c = coalesce(sliceShape, [ost.filter((_, d) => d !== dim), x.strides.filter((_, d) => d !== dim)]);
+    if (index.dtype === "int32" && c.shape.length <= MAXD) {
+      const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0], ...c.strides[1]]);
+      const bad = this.ex.index_select(
+        ELSIZE[x.dtype], o.ptr, this.ptrOf(x), this.ptrOf(index), index.strides[0], nidx, x.shape[dim],
+        ost[dim], x.strides[dim], d,
+      );
+      if (bad > 0) {
+        this.free(o);
+        throw new RangeError(`wasm backend: indexSelect: ${bad} index value(s) out of range [0, ${x.shape[dim]})`);
+      }
+      return o;
+    }
+    const iv = this.arrView(index), xv = this.arrView(x), out = this.arrayOf(o);
+    for (let j = 0; j < nidx; j++) {
+      const i = iv.arr[iv.offset + j * iv.strides[0]];
+      if (!(i >= 0 && i < x.shape[dim])) {
+        this.free(o);
+        throw new RangeError(`wasm backend: indexSelect: index ${i} out of range [0, ${x.shape[dim]})`);
+      }
+      js.copyIntoJS(
+        { arr: xv.arr, shape: sliceShape, strides: x.strides.filter((_, d) => d !== dim), offset: xv.offset + i * x.strides[dim] },
+        out, ost.filter((_, d) => d !== dim), j * ost[dim],
+      );
+    }
+    return o;
+  }
+
+  indexAdd(shape: readonly number[], dim: number, index: View, src: View): BackendBuffer {
+    if (index.shape.length !== 1) throw new Error(`wasm backend: indexAdd: index must be 1-D, got ${shapeStr(index.shape)}`);
+    const nidx = index.shape[0];
+    if (src.shape[dim] !== nidx) throw new Error(`wasm backend: indexAdd: src ${shapeStr(src.shape)} has ${src.shape[dim]} != ${nidx} slices`);
+    const o = this.alloc(src.dtype, numel(shape)) as WasmBuffer;
+    if (numel(src.shape) === 0) return o;
+    const ost = contiguousStrides(shape);
+    const sliceShape = src.shape.filter((_, d) => d !== dim);
+    const c = coalesce(sliceShape, [ost.filter((_, d) => d !== dim), src.strides.filter((_, d) => d !== dim)]);
+    if ((src.dtype === "float32" || src.dtype === "int32") && index.dtype === "int32" && c.shape.length <= MAXD) {
+      const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0], ...c.strides[1]]);
+      const bad = this.ex.index_add(
+        DT[src.dtype], o.ptr, this.ptrOf(src), this.ptrOf(index), index.strides[0], nidx, shape[dim], ost[dim],
+        src.strides[dim], d,
+      );
+      if (bad > 0) {
+        this.free(o);
+        throw new RangeError(`wasm backend: indexAdd: ${bad} index value(s) out of range [0, ${shape[dim]})`);
+      }
+      return o;
+    }
+    const iv = this.arrView(index), sv = this.arrView(src), out = this.arrayOf(o);
+    for (let j = 0; j < nidx; j++) {
+      const i = iv.arr[iv.offset + j * iv.strides[0]];
+      if (!(i >= 0 && i < shape[dim])) {
+        this.free(o);
+        throw new RangeError(`wasm backend: indexAdd: index ${i} out of range [0, ${shape[dim]})`);
+      }
+      js.copyIntoJS(
+        { arr: sv.arr, shape: sliceShape, strides: src.strides.filter((_, d) => d !== dim), offset: sv.offset + j * src.strides[dim] },
+        out, ost.filter((_, d) => d !== dim), i * ost[dim], true,
+      );
+    }
+    if (src.dtype === "bool") for (let i = 0; i < out.length; i++) out[i] = out[i] !== 0 ? 1 : 0;
+    return o;
+  }
+
+  cat(xs: readonly View[], dim: number, outShape: readonly number[]): BackendBuffer {
+    if (xs.length === 0) throw new Error("wasm backend: cat: no inputs");
+    const dtype = xs[0].dtype;
+    const o = this.newBuffer(dtype, numel(outShape));
+    const ost = contiguousStrides(outShape);
+    let at = 0;
+    for (const x of xs) {
+      if (x.dtype !== dtype) throw new Error(`wasm backend: cat: dtypes ${dtype} and ${x.dtype} differ`);
+      if (numel(x.shape) > 0) this.copyInto(o, x, ost, at * ost[dim]);
+      at += x.shape[dim];
+    }
+    if (at !== outShape[dim]) throw new Error(`wasm backend: cat: sizes along dim ${dim} add to ${at}, not ${outShape[dim]}`);
+    return o;
+  }
+
+  /** Copies view x into buffer o at element offset `dstOffset` with strides `dstStrides`. */
+  private copyInto(o: WasmBuffer, x: View, dstStrides: readonly number[], dstOffset: number): void {
+    const c = coalesce(x.shape, [dstStrides, x.strides]);
+    if (c.shape.length <= MAXD) {
+      const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0], ...c.strides[1]]);
+      this.ex.copy_strided(ELSIZE[x.dtype], o.ptr + dstOffset * ELSIZE[x.dtype], this.ptrOf(x), d);
+    } else {
+      js.copyIntoJS(this.arrView(x), this.arrayOf(o), dstStrides, dstOffset);
+    }
+  }
+
+  pad(x: View, before: readonly number[], after: readonly number[], value: number): BackendBuffer {
+    const outShape = x.shape.map((s, d) => s + before[d] + after[d]);
+    const o = this.newBuffer(x.dtype, numel(outShape));
+    if (numel(outShape) === 0) return o;
+    this.fillBits(o.ptr, x.dtype, numel(outShape), value);
+    if (numel(x.shape) > 0) {
+      const ost = contiguousStrides(outShape);
+      let off = 0;
+      for (let d = 0; d < ost.length; d++) off += before[d] * ost[d];
+      this.copyInto(o, x, ost, off);
+    }
+    return o;
+  }
+
+  im2col(x: View, g: WindowGeometry, padValue: number): BackendBuffer {
+    if (x.shape.length !== 4) throw new Error(`wasm backend: im2col: expected [N,C,H,W], got ${shapeStr(x.shape)}`);
+    const [N, C, H, W] = x.shape;
+    const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
+    const oh = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+    const ow = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+    if (oh <= 0 || ow <= 0) throw new Error(`wasm backend: im2col: window larger than padded input ${shapeStr(x.shape)}`);
+    const size = N * C * kh * kw * oh * ow;
+    const o = this.newBuffer(x.dtype, size);
+    if (size === 0) return o;
+    if (x.dtype !== "float64") {
+      const geo = this.desc([N, C, H, W, ...x.strides, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow]);
+      this.ex.im2col(ELSIZE[x.dtype], o.ptr, this.ptrOf(x), geo, bitsOf(x.dtype, padValue)[0]);
+      return o;
+    }
+    js.im2colJS(this.arrView(x), g, padValue, this.arrayOf(o));
+    return o;
+  }
+
+  col2im(cols: View, g: WindowGeometry, outShape: readonly [number, number, number, number]): BackendBuffer {
+    const [N, C, H, W] = outShape;
+    const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
+    const oh = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+    const ow = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+    if (cols.shape.length !== 3 || cols.shape[0] !== N || cols.shape[1] !== C * kh * kw || cols.shape[2] !== oh * ow) {
+      throw new Error(
+        `wasm backend: col2im: cols ${shapeStr(cols.shape)} do not match output ${shapeStr(outShape)} ` +
+          `(expected [${N},${C * kh * kw},${oh * ow}])`,
+      );
+    }
+    const o = this.alloc(cols.dtype, N * C * H * W) as WasmBuffer;
+    if (numel(cols.shape) === 0) return o;
+    if (cols.dtype === "float32" || cols.dtype === "int32") {
+      const geo = this.desc([N, C, H, W, ...cols.strides, 0, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow]);
+      this.ex.col2im(DT[cols.dtype], o.ptr, this.ptrOf(cols), geo);
+      return o;
+    }
+    js.col2imJS(this.arrView(cols), g, outShape, this.arrayOf(o));
+    return o;
+  }
+}
+
+function as3d(v: View): { shape: number[]; strides: number[] } {
+  if (v.shape.length === 3) return { shape: [...v.shape], strides: [...v.strides] };
+  if (v.shape.length === 2) return { shape: [1, v.shape[0], v.shape[1]], strides: [0, v.strides[0], v.strides[1]] };
+  throw new Error(`wasm backend: matmul: expected 2-D or 3-D views, got ${shapeStr(v.shape)}`);
+}
+
+const scratchF32 = new Float32Array(1);
+const scratchI32 = new Int32Array(scratchF32.buffer);
+const scratchF64 = new Float64Array(1);
+const scratchI32x2 = new Int32Array(scratchF64.buffer);
+
+/** The element's bit pattern as two int32 halves (low, high). */
+function bitsOf(dtype: DType, value: number): [number, number] {
+  switch (dtype) {
+    case "float32":
+      scratchF32[0] = value;
+      return [scratchI32[0], 0];
+    case "int32":
+      return [Math.trunc(value) | 0, 0];
+    case "bool":
+      return [value !== 0 ? 1 : 0, 0];
+    default:
+      scratchF64[0] = value;
+      return [scratchI32x2[0], scratchI32x2[1]];
+  }
+}
