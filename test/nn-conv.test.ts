@@ -1,0 +1,126 @@
+import { test, describe, before } from "node:test";
+import assert from "node:assert/strict";
+import * as nt from "../src/index.js";
+import type { Tensor } from "../src/index.js";
+import { loadFixture } from "./helpers/fixtures.js";
+import { backendsUnderTest } from "./helpers/backends.js";
+import { gradcheck } from "./helpers/gradcheck.js";
+import { runLayerCase, withParameters, float64Parameters, type LayerCase } from "./helpers/nn-parity.js";
+
+const fixture = loadFixture<{ cases: LayerCase[] }>("nn/conv.json");
+const backends = await backendsUnderTest();
+
+// PyTorch parity for convolution, pooling, resizing and padding, on every backend.
+for (const backend of backends) {
+  describe(`nn conv/pool parity on ${backend}`, () => {
+    before(async () => {
+      await nt.setBackend(backend);
+    });
+    for (const c of fixture.cases) test(c.name, () => runLayerCase(c));
+  });
+}
+
+describe("nn conv/pool gradcheck (float64, cpu)", () => {
+  before(async () => {
+    await nt.setBackend("cpu");
+  });
+  const f64 = (shape: number[]) => nt.randn(shape, { dtype: "float64" });
+
+  test("conv2d: stride, padding, dilation, groups", () => {
+    nt.manualSeed(11);
+    nt.tidy(() => {
+      gradcheck((x, w, b) => nt.F.conv2d(x, w, b, { stride: [2, 1], padding: [1, 0], dilation: [1, 2], groups: 2 }), [f64([1, 4, 5, 6]), f64([2, 2, 3, 2]), f64([2])], "conv2d");
+      gradcheck((x, w) => nt.F.conv2d(x, w, null, { padding: "same" }), [f64([1, 2, 4, 4]), f64([2, 2, 2, 2])], "conv2d same");
+    });
+  });
+
+  test("conv1d and convTranspose2d", () => {
+    nt.manualSeed(12);
+    nt.tidy(() => {
+      gradcheck((x, w, b) => nt.F.conv1d(x, w, b, { stride: 2, padding: 1 }), [f64([2, 2, 6]), f64([3, 2, 3]), f64([3])], "conv1d");
+      gradcheck((x, w, b) => nt.F.convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1, groups: 2 }), [f64([1, 2, 3, 2]), f64([2, 1, 3, 3]), f64([2])], "convTranspose2d");
+    });
+  });
+
+  test("pooling and interpolation", () => {
+    nt.manualSeed(13);
+    nt.tidy(() => {
+      gradcheck((x) => nt.F.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }), [f64([1, 2, 5, 6])], "maxPool2d");
+      gradcheck((x) => nt.F.avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false, ceilMode: true }), [f64([1, 2, 5, 6])], "avgPool2d");
+      gradcheck((x) => nt.F.adaptiveAvgPool2d(x, [3, 2]), [f64([1, 2, 5, 5])], "adaptiveAvgPool2d");
+      gradcheck((x) => nt.F.interpolate(x, { scaleFactor: 2, mode: "bilinear" }), [f64([1, 1, 3, 3])], "interpolate bilinear");
+      gradcheck((x) => nt.F.interpolate(x, { size: [5, 4], mode: "nearest" }), [f64([1, 1, 3, 3])], "interpolate nearest");
+    });
+  });
+
+  test("Conv2d module parameters via functional call", () => {
+    nt.manualSeed(14);
+    const m = new nt.nn.Conv2d(2, 2, 2, { stride: 1, padding: 1 });
+    nt.tidy(() => {
+      const params = float64Parameters(m);
+      const names = [...params.keys()];
+      gradcheck(
+        (x, ...ps) => withParameters(m, new Map(names.map((n, i) => [n, ps[i]!])), () => m.forward(x)),
+        [f64([1, 2, 3, 3]), ...params.values()],
+        "Conv2d module",
+      );
+    });
+    m.dispose();
+  });
+});
+
+describe("nn conv/pool errors and defaults", () => {
+  before(async () => {
+    await nt.setBackend("cpu");
+  });
+
+  test("errors name the layer, the shape and what was expected", () => {
+    const conv = new nt.nn.Conv2d(3, 8, 3);
+    assert.throws(() => conv.forward(nt.zeros([8, 1, 28, 28])), /Conv2d: expected input with 3 channels, got shape \[8, 1, 28, 28\]/);
+    assert.throws(() => conv.forward(nt.zeros([8, 28, 28, 3, 1])), /Conv2d: expected a 4-D input/);
+    assert.throws(() => new nt.nn.Conv2d(3, 8, 3, { groups: 2 }), /Conv2d: inChannels \(3\) must be divisible by groups \(2\)/);
+    assert.throws(() => new nt.nn.Conv2d(3, 8, 3, { padding: "same", stride: 2 }), /padding='same'/);
+    assert.throws(() => conv.forward(nt.zeros([1, 3, 2, 2])), /Conv2d: kernel 3x3/);
+    assert.throws(() => new nt.nn.MaxPool2d(2, { padding: 2 }).forward(nt.zeros([1, 1, 4, 4])), /MaxPool2d: padding 2 should be at most half/);
+    assert.throws(() => new nt.nn.ConvTranspose2d(2, 2, 3, { stride: 2, outputPadding: 2 }).forward(nt.zeros([1, 2, 3, 3])), /outputPadding 2 must be smaller/);
+    conv.dispose();
+  });
+
+  test("PyTorch default initialisation bounds and state_dict names", () => {
+    nt.manualSeed(1);
+    const conv = new nt.nn.Conv2d(4, 6, 3, { groups: 2 });
+    const fanIn = 2 * 9;
+    const w = conv.weight.dataSync();
+    const bound = 1 / Math.sqrt(fanIn); // kaiming_uniform(a=√5) gives 1/√fan_in
+    assert.ok(Math.max(...w.map(Math.abs)) <= bound + 1e-7);
+    assert.ok(Math.max(...w.map(Math.abs)) > bound * 0.8);
+    assert.ok(Math.max(...conv.bias!.dataSync().map(Math.abs)) <= bound + 1e-7);
+    assert.deepEqual([...conv.stateDict().keys()], ["weight", "bias"]);
+    const ct = new nt.nn.ConvTranspose2d(4, 6, 3);
+    assert.deepEqual([...ct.weight.shape], [4, 6, 3, 3]);
+    conv.dispose();
+    ct.dispose();
+  });
+
+  test("ConvTranspose2d outputSize picks the output padding", () => {
+    const ct = new nt.nn.ConvTranspose2d(2, 3, 3, { stride: 2, padding: 1 });
+    nt.tidy(() => {
+      const x = nt.randn([1, 2, 4, 4]);
+      assert.deepEqual([...ct.forward(x).shape], [1, 3, 7, 7]);
+      assert.deepEqual([...ct.forward(x, [8, 8]).shape], [1, 3, 8, 8]);
+      assert.throws(() => ct.forward(x, [9, 9]), /not reachable/);
+    });
+    ct.dispose();
+  });
+
+  test("the BENCH CNN shapes flow through", () => {
+    nt.tidy(() => {
+      const x = nt.randn([2, 1, 28, 28]);
+      const c1 = new nt.nn.Conv2d(1, 32, 3, { padding: 1 });
+      const p = new nt.nn.MaxPool2d(2);
+      const y = p.forward(c1.forward(x).relu()) as Tensor;
+      assert.deepEqual([...y.shape], [2, 32, 14, 14]);
+      c1.dispose();
+    });
+  });
+});
