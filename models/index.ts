@@ -1,0 +1,9 @@
+/** Reference models: factories, their default configs, and sampling for the character LMs. */
+export { createMlp, mlpConfig, type MlpConfig } from "./mlp.js";
+export { createCnn, cnnConfig, type CnnConfig } from "./cnn.js";
+export { createCnnBn, cnnBnConfig, augmentBatch, type CnnBnConfig, type AugmentOptions } from "./cnn-bn.js";
+export { CharLSTM, createCharLstm, charLstmConfig, generateCharLstm, type CharLstmConfig, type LstmState } from "./char-lstm.js";
+export { CharGPT, createCharGpt, charGptConfig, generateCharGpt, type CharGptConfig } from "./char-gpt.js";
+export { SeqClassifier, createSeqClassifier, seqClassifierConfig, type SeqClassifierConfig } from "./seq-classifier.js";
+export { CharVocab } from "./char-vocab.js";
+export { sampleFromLogits, lastLogits, type SampleOptions, type GenerateOptions } from "./sampling.js";
