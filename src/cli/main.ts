@@ -1,25 +1,50 @@
 #!/usr/bin/env node
 import { trainCommand } from "./commands/train.js";
 import { evalCommand } from "./commands/eval.js";
+import { predictCommand } from "./commands/predict.js";
+import { sampleCommand } from "./commands/sample.js";
+import { benchCommand } from "./commands/bench.js";
+import { infoCommand } from "./commands/info.js";
+import { convertCommand } from "./commands/convert.js";
 import { UsageError } from "./args.js";
 import { disposeBackends } from "../backend/registry.js";
 import "../backend/register-all.js";
 
 const HELP = `neurite — PyTorch for TypeScript
 
-Usage: neurite <command> [options]
+Usage: neurite <command> [options]      (every command takes --help and --json)
 
 Commands:
-  train      train a reference model and evaluate it
-             neurite train --model mlp --epochs 5
-  eval       evaluate a safetensors checkpoint on the test set
-             neurite eval --checkpoint runs/mlp/model.safetensors
+  train      train a model (Fashion-MNIST classifiers, character language models) with
+             progress, checkpoints, Ctrl-C-safe resume and an HTML report
+               neurite train --model mlp --epochs 5
+               neurite train --resume runs/mlp
+  eval       evaluate saved weights on the test data
+               neurite eval --checkpoint runs/mlp/model.safetensors
+  predict    classify a PNG image or a folder of PNGs (top-k classes)
+               neurite predict --checkpoint runs/mlp shoe.png --top-k 3
+  sample     generate text with a character language model (alias: generate)
+               neurite sample --checkpoint runs/bigram --prompt "The " --length 200
+  bench      measure training and inference speed of a model on a backend
+               neurite bench --model mlp --backend cpu
+  info       Node version, backends, threads, GPU adapter and its limits
+               neurite info --json
+  convert    inspect a safetensors file: tensor names, shapes, dtypes, metadata
+               neurite convert runs/mlp/model.safetensors
 
+Exit codes: 0 success, 1 error, 2 bad arguments, 3 the loss became NaN/Inf,
+130 interrupted (a checkpoint was saved). Set NEURITE_DEBUG=1 for stack traces.
 Run 'neurite <command> --help' for a command's options.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   train: trainCommand,
   eval: evalCommand,
+  predict: predictCommand,
+  sample: (a) => sampleCommand(a, "sample"),
+  generate: (a) => sampleCommand(a, "generate"),
+  bench: benchCommand,
+  info: infoCommand,
+  convert: convertCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -28,25 +53,29 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return command ? 0 : 2;
   }
+  if (command === "--version" || command === "-V") {
+    console.log("neurite 0.1.0");
+    return 0;
+  }
   const run = COMMANDS[command];
   if (!run) throw new UsageError(`neurite: unknown command '${command}' (commands: ${Object.keys(COMMANDS).join(", ")})`);
   return run(rest);
 }
 
-main(process.argv.slice(2))
+const argv = process.argv.slice(2);
+main(argv)
   .then(async (code) => {
     await disposeBackends();
     process.exitCode = code;
   })
   .catch(async (e: unknown) => {
     await disposeBackends().catch(() => undefined);
-    if (e instanceof UsageError) {
-      console.error(e.message);
-      process.exitCode = 2;
-    } else {
-      // One line for users; the stack trace with NEURITE_DEBUG=1.
-      const err = e as Error;
-      console.error(process.env.NEURITE_DEBUG === "1" ? (err.stack ?? String(e)) : `neurite: ${err.message ?? String(e)}`.split("\n")[0]);
-      process.exitCode = 1;
-    }
+    const err = e as Error;
+    const code = e instanceof UsageError ? 2 : 1;
+    // One line for users; the stack trace with NEURITE_DEBUG=1.
+    let line = (err?.message ?? String(e)).split("\n")[0]!;
+    if (!line.startsWith("neurite")) line = `neurite${argv[0] && argv[0] in COMMANDS ? ` ${argv[0]}` : ""}: ${line}`;
+    console.error(process.env.NEURITE_DEBUG === "1" && code === 1 ? (err.stack ?? String(e)) : line);
+    if (argv.includes("--json")) console.log(JSON.stringify({ error: line, exitCode: code }));
+    process.exitCode = code;
   });

@@ -3,16 +3,22 @@ import type { Module } from "../nn/module.js";
 import { noGrad } from "../autograd/grad-mode.js";
 import { tidy } from "../memory/tidy.js";
 import type { Sample } from "../data/dataset.js";
+import { accuracy as accuracyMetric, addSums, metricValues, type Metric, type MetricSums } from "./metrics.js";
 
 export type LossFn = (output: Tensor, target: Tensor) => Tensor;
 
 export interface EvalResult {
   loss: number;
+  /** Accuracy (NaN when the accuracy metric is not computed). */
   accuracy: number;
+  /** Every metric by name. */
+  metrics: Record<string, number>;
   count: number;
   /** Predicted class per sample (when `keepPredictions`). */
   predictions?: Int32Array;
   targets?: Int32Array;
+  /** Softmax probability of the predicted class (when `keepPredictions`). */
+  confidences?: Float32Array;
 }
 
 /** Number of correct argmax predictions in a batch. */
@@ -21,49 +27,56 @@ export function countCorrect(logits: Tensor, target: Tensor): number {
 }
 
 /**
- * Runs the model in eval mode without gradients over [input, target] batches and returns
- * the mean loss and classification accuracy (restoring the previous train/eval mode).
+ * Runs the model in eval mode without gradients over [input, target] batches and returns the
+ * mean loss and metrics (default: accuracy), restoring the previous train/eval mode.
  */
 export async function evaluate(
   model: Module,
   batches: Iterable<Sample> | AsyncIterable<Sample>,
   lossFn: LossFn,
-  options: { keepPredictions?: boolean } = {},
+  options: { keepPredictions?: boolean; metrics?: Metric[] } = {},
 ): Promise<EvalResult> {
+  const metrics = options.metrics ?? [accuracyMetric()];
   const wasTraining = model.training;
   model.eval();
   let lossSum = 0;
-  let correct = 0;
   let count = 0;
+  const sums: MetricSums = {};
   const preds: number[] = [];
   const targets: number[] = [];
+  const confidences: number[] = [];
   try {
     for await (const batch of batches as AsyncIterable<Sample>) {
       const [x, y] = batch as Tensor[];
-      await noGrad(() =>
-        tidy(async () => {
-          const out = model.forward(x!) as Tensor;
-          const n = y!.shape[0]!;
-          lossSum += (await lossFn(out, y!).item()) * n;
-          const pred = out.argmax(-1);
-          correct += await pred.eq(y!).sum().item();
-          if (options.keepPredictions) {
-            preds.push(...(await pred.data()));
-            targets.push(...(await y!.data()));
-          }
-          count += n;
-        }),
-      );
-      x!.dispose();
-      y!.dispose();
+      try {
+        await noGrad(() =>
+          tidy(async () => {
+            const out = model.forward(x!) as Tensor;
+            const n = y!.shape[0]!;
+            lossSum += (await lossFn(out, y!).item()) * n;
+            for (const m of metrics) addSums(sums, m.name, await m.batch(out, y!));
+            if (options.keepPredictions) {
+              preds.push(...(await out.argmax(-1).data()));
+              targets.push(...(await y!.data()));
+              confidences.push(...(await out.softmax(-1).max(-1).data()));
+            }
+            count += n;
+          }),
+        );
+      } finally {
+        x!.dispose();
+        y!.dispose();
+      }
     }
   } finally {
     model.train(wasTraining);
   }
-  const result: EvalResult = { loss: lossSum / Math.max(count, 1), accuracy: correct / Math.max(count, 1), count };
+  const values = metricValues(sums);
+  const result: EvalResult = { loss: lossSum / Math.max(count, 1), accuracy: values.accuracy ?? NaN, metrics: values, count };
   if (options.keepPredictions) {
     result.predictions = Int32Array.from(preds);
     result.targets = Int32Array.from(targets);
+    result.confidences = Float32Array.from(confidences);
   }
   return result;
 }

@@ -1,6 +1,14 @@
-/** `nt.train`: the fit loop, evaluation and progress display. */
-export { fit, NonFiniteLossError } from "./fit.js";
-export type { FitOptions, Callback, StepInfo, EpochInfo, SchedulerLike } from "./fit.js";
+/** `nt.train`: the fit loop, callbacks, metrics, checkpoints, evaluation, progress and reports. */
+export { fit, NonFiniteLossError, TrainingError, describeCheckpoint } from "./fit.js";
+export type { FitOptions, FitResult, FitContext, Callback, StepInfo, EpochInfo, StepRecord, CheckpointInfo, SchedulerLike, StopReason } from "./fit.js";
+export { ProgressLogger, EarlyStopping, LRSchedulerCallback, JsonLinesLogger } from "./callbacks.js";
+export type { Monitor } from "./callbacks.js";
+export { accuracy, topKAccuracy } from "./metrics.js";
+export type { Metric } from "./metrics.js";
+export { saveCheckpoint, loadCheckpoint, findCheckpointDir, readCheckpointState, disposeCheckpoint, CheckpointError } from "./checkpoint.js";
+export type { LoadedCheckpoint, CheckpointState, SaveCheckpointOptions } from "./checkpoint.js";
 export { evaluate, countCorrect } from "./evaluate.js";
 export type { EvalResult, LossFn } from "./evaluate.js";
 export { ProgressLine, formatProgress, formatDuration } from "./progress.js";
+export { writeReport, renderSvg, svgToPng, confusionMatrix, sparkline } from "./report.js";
+export type { ReportInput, ReportFiles, MisclassifiedImage } from "./report.js";

@@ -1,22 +1,23 @@
 import * as registry from "../../backend/registry.js";
 import { DataLoader } from "../../data/dataloader.js";
-import { findFashionMnistDir, loadFashionMnist } from "../../data/fashion-mnist.js";
-import { fashionMnistDataset } from "../../data/fashion-mnist-tensors.js";
-import { crossEntropy } from "../../nn/functional/loss.js";
 import { evaluate } from "../../train/evaluate.js";
-import { loadWithMetadata } from "../../io/safetensors.js";
-import { MODEL_ZOO } from "../model-zoo.js";
-import { UsageError, parseCommandArgs } from "../args.js";
+import { modelNames } from "../model-zoo.js";
+import { loadTaskData, taskLoss } from "../tasks.js";
+import { UsageError, intOption, parseCommandArgs } from "../args.js";
+import { loadModelFile } from "./weights.js";
 
 export const EVAL_HELP = `neurite eval --checkpoint FILE [options]
 
 Loads a safetensors state_dict (written by neurite or by PyTorch) into a reference model and
-reports its loss and accuracy on the Fashion-MNIST test set.
+reports its loss and accuracy on the test data (Fashion-MNIST test set, or the held-out 10% of
+the text for character models).
 
 Options:
-  --checkpoint FILE   safetensors file (required)
-  --model NAME        model the weights belong to (default: the file's metadata, else mlp)
+  --checkpoint FILE   safetensors file, or a run folder (required)
+  --model NAME        ${modelNames().join(", ")} (default: the file's metadata, else mlp)
   --data DIR          Fashion-MNIST folder (default: system data set, else bundled subset)
+  --text FILE         text for character models (default: bundled fortunes sample)
+  --limit N           evaluate only the first N test samples
   --backend NAME      backend to run on
   --json              print one JSON object
 
@@ -28,6 +29,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     checkpoint: { type: "string" },
     model: { type: "string" },
     data: { type: "string" },
+    text: { type: "string" },
+    limit: { type: "string" },
     backend: { type: "string" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -38,25 +41,33 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   const checkpoint = args.str("checkpoint");
   if (!checkpoint) throw new UsageError("neurite eval: --checkpoint FILE is required (see neurite eval --help)");
+  const limit = args.str("limit") === undefined ? null : intOption("eval", "limit", args.str("limit"), 0);
   const backendName = args.str("backend") ?? registry.getBackend();
   if (!registry.backends().includes(backendName)) throw new UsageError(`neurite eval: unknown backend '${backendName}' (choose one of: ${registry.backends().join(", ")})`);
   await registry.setBackend(backendName);
-  let loaded;
-  try {
-    loaded = await loadWithMetadata(checkpoint);
-  } catch (e) {
-    console.error(`neurite eval: ${(e as Error).message}`);
-    return 1;
-  }
-  const name = args.str("model") ?? loaded.metadata.model ?? "mlp";
-  const entry = MODEL_ZOO[name];
-  if (!entry) throw new UsageError(`neurite eval: unknown model '${name}' (choose one of: ${Object.keys(MODEL_ZOO).join(", ")})`);
-  const model = entry.create();
-  model.loadStateDict(loaded.tensors);
-  const fm = await loadFashionMnist(await findFashionMnistDir(args.str("data")));
-  const test = await evaluate(model, new DataLoader(fashionMnistDataset(fm.test), { batchSize: 1000 }), (o, y) => crossEntropy(o, y));
-  const result = { model: name, checkpoint, backend: backendName, testAccuracy: test.accuracy, testLoss: test.loss, testSamples: test.count, dataSource: fm.source };
+  const { model, entry, metadata, path } = await loadModelFile("eval", checkpoint, args.str("model"));
+  const vocab = metadata.vocab ? (JSON.parse(metadata.vocab) as string) : undefined;
+  const data = await loadTaskData(entry, {
+    command: "eval",
+    data: args.str("data") ?? null,
+    text: args.str("text") ?? null,
+    testLimit: limit,
+    ...(metadata.block_size ? { blockSize: Number(metadata.block_size) } : {}),
+    ...(vocab !== undefined ? { vocab } : {}),
+  });
+  const test = await evaluate(model, new DataLoader(data.test, { batchSize: entry.task === "char-lm" ? 64 : 1000 }), taskLoss);
+  const result = {
+    model: entry.name,
+    checkpoint: path,
+    backend: backendName,
+    testAccuracy: Number.isFinite(test.accuracy) ? test.accuracy : null,
+    testLoss: test.loss,
+    ...(entry.task === "char-lm" ? { testPerplexity: Math.exp(test.loss) } : {}),
+    testSamples: test.count,
+    dataSource: data.source,
+  };
   if (args.flag("json")) console.log(JSON.stringify(result));
-  else console.log(`${name} from ${checkpoint}: test accuracy ${(test.accuracy * 100).toFixed(2)}%, test loss ${test.loss.toFixed(4)} on ${test.count} images`);
+  else console.log(`${entry.name} from ${path}: test accuracy ${(test.accuracy * 100).toFixed(2)}%, test loss ${test.loss.toFixed(4)} on ${test.count} ${entry.task === "char-lm" ? "sequences" : "images"}`);
+  model.dispose();
   return 0;
 }

@@ -1,77 +1,211 @@
-import { join, resolve } from "node:path";
+import { join, resolve, relative } from "node:path";
+import { existsSync } from "node:fs";
 import * as registry from "../../backend/registry.js";
 import { manualSeed } from "../../tensor/random.js";
+import type { Tensor } from "../../tensor/tensor.js";
 import { Adam } from "../../optim/adam.js";
 import { AdamW } from "../../optim/adamw.js";
 import { SGD } from "../../optim/sgd.js";
 import type { Optimizer } from "../../optim/optimizer.js";
+import { CosineAnnealingLR } from "../../optim/lr-scheduler/cosine-annealing-lr.js";
+import { StepLR } from "../../optim/lr-scheduler/step-lr.js";
+import { OneCycleLR } from "../../optim/lr-scheduler/one-cycle-lr.js";
+import { ReduceLROnPlateau } from "../../optim/lr-scheduler/reduce-lr-on-plateau.js";
 import { DataLoader } from "../../data/dataloader.js";
-import { findFashionMnistDir, loadFashionMnist } from "../../data/fashion-mnist.js";
-import { fashionMnistDataset } from "../../data/fashion-mnist-tensors.js";
-import { crossEntropy } from "../../nn/functional/loss.js";
-import { fit, NonFiniteLossError } from "../../train/fit.js";
+import { setDetectAnomaly } from "../../autograd/anomaly.js";
+import { fit, NonFiniteLossError, TrainingError, type Callback, type SchedulerLike } from "../../train/fit.js";
 import { evaluate } from "../../train/evaluate.js";
-import { ProgressLine, formatProgress, formatDuration } from "../../train/progress.js";
+import { EarlyStopping, ProgressLogger, JsonLinesLogger } from "../../train/callbacks.js";
+import { formatDuration } from "../../train/progress.js";
+import { loadCheckpoint, findCheckpointDir, readCheckpointState, disposeCheckpoint, CheckpointError, CHECKPOINT_DIRNAME, type LoadedCheckpoint } from "../../train/checkpoint.js";
+import { writeReport, confusionMatrix, sparkline, type MisclassifiedImage } from "../../train/report.js";
 import { save } from "../../io/safetensors.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
-import { MODEL_ZOO } from "../model-zoo.js";
-import { UsageError, choiceOption, floatOption, intOption, parseCommandArgs } from "../args.js";
+import { MODEL_ZOO, modelNames, type ZooEntry } from "../model-zoo.js";
+import { loadTaskData, taskLoss } from "../tasks.js";
+import { generateText } from "./sample.js";
+import { UsageError, choiceOption, floatOption, intOption, parseCommandArgs, type ParsedArgs } from "../args.js";
+
+const SCHEDULERS = ["none", "cosine", "step", "onecycle", "plateau"] as const;
+type SchedulerName = (typeof SCHEDULERS)[number];
+const OPTIMIZERS = ["adam", "adamw", "sgd"] as const;
 
 export const TRAIN_HELP = `neurite train --model NAME [options]
 
-Trains a reference model on Fashion-MNIST, evaluates it on the test set and saves a
-safetensors checkpoint.
+Trains a reference model, evaluates it on held-out data every epoch, and writes into the run
+folder (default runs/NAME): checkpoint/ (resumable), model.safetensors (final weights),
+result.json, metrics.jsonl and report.html with the charts also as SVG and PNG.
 
-Options:
-  --model NAME        ${Object.keys(MODEL_ZOO).join(", ")} (default mlp)
-  --epochs N          passes over the training set (model default)
-  --batch-size N      samples per step (model default)
-  --lr X              learning rate (model default)
-  --optimizer NAME    adam, adamw or sgd (model default)
-  --data DIR          folder with the Fashion-MNIST IDX files (default: /usr/share/datasets/
-                      fashion-mnist if installed, else the subset bundled with neurite)
-  --limit N           use only the first N training images
-  --out DIR           where to write model.safetensors and result.json (default runs/NAME)
-  --backend NAME      ${registry.backends().join(", ")} (default ${registry.getBackend()})
-  --seed N            random seed (default 0)
-  --json              print one JSON result object at the end (progress goes to stderr)
-  --quiet             no progress output
+Model and data:
+  --model NAME          ${modelNames().join(", ")} (default mlp)
+  --data DIR            Fashion-MNIST folder (default: /usr/share/datasets/fashion-mnist if
+                        installed, else the subset bundled with neurite)
+  --text FILE           text for character models (default: bundled data/fortunes-sample.txt)
+  --block-size N        characters per training sequence (character models)
+  --limit N             use only the first N training samples
+  --test-limit N        evaluate on only the first N test samples
+Training:
+  --epochs N            passes over the training set (model default)
+  --batch-size N        samples per step (model default)
+  --lr X                learning rate (model default)
+  --optimizer NAME      ${OPTIMIZERS.join(", ")} (model default)
+  --scheduler NAME      ${SCHEDULERS.join(", ")} (default none)
+  --grad-clip X         clip the gradient norm to X
+  --accumulate N        accumulate gradients over N batches per optimizer step
+  --patience N          stop early when the test loss has not improved for N epochs
+  --seed N              random seed for initialisation, shuffling and dropout (default 0)
+  --backend NAME        ${registry.backends().join(", ")} (default ${registry.getBackend()})
+  --detect-anomaly      find the operation that first produces NaN/Inf (slow)
+Checkpoints and output:
+  --out DIR             run folder (default runs/NAME)
+  --checkpoint-every N  also checkpoint every N optimizer steps (always: every epoch, on Ctrl-C)
+  --resume DIR          continue the run in DIR (a run folder or its checkpoint/) exactly where
+                        it stopped; --epochs may extend it
+  --max-steps N         stop after N optimizer steps in total, with a checkpoint to resume
+  --overwrite           start over in a run folder holding an unfinished run
+  --no-report           skip report.html and the chart files
+  --json                print one JSON result object on stdout (progress goes to stderr)
+  --quiet               no progress output
+
+Ctrl-C stops after the current step, saves a checkpoint and exits with code 130; a second
+Ctrl-C quits at once. Exit codes: 0 done, 1 error, 2 bad arguments, 3 the loss became NaN/Inf.
 
 Examples:
   neurite train --model mlp --epochs 5
-  neurite train --model mlp --data /usr/share/datasets/fashion-mnist --json`;
+  neurite train --model mlp --epochs 10 --scheduler cosine --checkpoint-every 100
+  neurite train --resume runs/mlp
+  neurite train --model bigram --text data/fortunes-sample.txt --epochs 3`;
 
 export interface TrainResult {
   model: string;
+  task: string;
   backend: string;
   epochs: number;
+  stopReason: string;
   batchSize: number;
   trainSamples: number;
   testSamples: number;
   dataSource: string;
   trainLoss: number;
-  trainAccuracy: number;
+  trainAccuracy: number | null;
   testLoss: number;
-  testAccuracy: number;
+  testAccuracy: number | null;
   seconds: number;
   trainSeconds: number;
   imagesPerSecond: number;
+  steps: number;
+  runDir: string;
   checkpoint: string;
-  history: { epoch: number; trainLoss: number; trainAccuracy: number; seconds: number }[];
+  checkpointDir: string;
+  report: string | null;
+  resumedFrom: { epoch: number; step: number; globalStep: number } | null;
+  history: { epoch: number; trainLoss: number; trainAccuracy: number | null; testLoss: number | null; testAccuracy: number | null; lr: number; seconds: number }[];
+}
+
+/** The settings that define a run, saved in every checkpoint and reused by --resume. */
+interface RunConfig {
+  model: string;
+  task: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: (typeof OPTIMIZERS)[number];
+  scheduler: SchedulerName;
+  gradClip: number | null;
+  accumulate: number;
+  patience: number | null;
+  seed: number;
+  data: string | null;
+  text: string | null;
+  blockSize: number | null;
+  limit: number | null;
+  testLimit: number | null;
+  vocab?: string;
+}
+
+/** Flags that define the run: not allowed with --resume (the checkpoint's values are used). */
+const RUN_FLAGS = ["model", "batch-size", "lr", "optimizer", "scheduler", "grad-clip", "accumulate", "patience", "seed", "data", "text", "block-size", "limit", "test-limit"];
+
+const finite = (x: number) => (Number.isFinite(x) ? x : null);
+
+function configFromArgs(args: ParsedArgs): { entry: ZooEntry; config: RunConfig } {
+  const name = args.str("model") ?? "mlp";
+  const entry = MODEL_ZOO[name];
+  if (!entry) throw new UsageError(`neurite train: unknown model '${name}' (choose one of: ${modelNames().join(", ")})`);
+  const d = entry.defaults;
+  const optional = (flag: string, parse: (v: string) => number) => (args.str(flag) === undefined ? null : parse(args.str(flag)!));
+  const config: RunConfig = {
+    model: name,
+    task: entry.task,
+    epochs: intOption("train", "epochs", args.str("epochs"), d.epochs),
+    batchSize: intOption("train", "batch-size", args.str("batch-size"), d.batchSize),
+    lr: floatOption("train", "lr", args.str("lr"), d.lr, 0),
+    optimizer: choiceOption("train", "optimizer", args.str("optimizer"), OPTIMIZERS, d.optimizer),
+    scheduler: choiceOption("train", "scheduler", args.str("scheduler"), SCHEDULERS, "none"),
+    gradClip: optional("grad-clip", (v) => floatOption("train", "grad-clip", v, 0, 0)),
+    accumulate: intOption("train", "accumulate", args.str("accumulate"), 1),
+    patience: optional("patience", (v) => intOption("train", "patience", v, 0, 0)),
+    seed: intOption("train", "seed", args.str("seed"), 0, 0),
+    data: args.str("data") === undefined ? null : resolve(args.str("data")!),
+    text: args.str("text") === undefined ? null : resolve(args.str("text")!),
+    blockSize: optional("block-size", (v) => intOption("train", "block-size", v, 0, 2)),
+    limit: optional("limit", (v) => intOption("train", "limit", v, 0)),
+    testLimit: optional("test-limit", (v) => intOption("train", "test-limit", v, 0)),
+  };
+  if (config.lr === 0) throw new UsageError("neurite train: --lr must be a number > 0, got '0'");
+  if (config.data !== null && !existsSync(config.data)) throw new UsageError(`neurite train: --data ${args.str("data")}: no such directory`);
+  if (config.text !== null && !existsSync(config.text)) throw new UsageError(`neurite train: --text ${args.str("text")}: no such file`);
+  return { entry, config };
+}
+
+function makeOptimizer(config: RunConfig, params: Tensor[]): Optimizer {
+  const { lr } = config;
+  if (config.optimizer === "adam") return new Adam(params, { lr });
+  if (config.optimizer === "adamw") return new AdamW(params, { lr });
+  return new SGD(params, { lr, momentum: 0.9 });
+}
+
+function makeScheduler(config: RunConfig, optimizer: Optimizer, stepsPerEpoch: number): { scheduler?: SchedulerLike; interval: "step" | "epoch" } {
+  const optSteps = Math.ceil(stepsPerEpoch / config.accumulate);
+  switch (config.scheduler) {
+    case "cosine":
+      return { scheduler: new CosineAnnealingLR(optimizer, { tMax: Math.max(1, optSteps * config.epochs) }), interval: "step" };
+    case "onecycle":
+      return { scheduler: new OneCycleLR(optimizer, { maxLr: config.lr, totalSteps: Math.max(1, optSteps * config.epochs) }), interval: "step" };
+    case "step":
+      return { scheduler: new StepLR(optimizer, { stepSize: Math.max(1, Math.ceil(config.epochs / 3)), gamma: 0.1 }), interval: "epoch" };
+    case "plateau":
+      return { scheduler: new ReduceLROnPlateau(optimizer, { patience: 1, factor: 0.5 }) as unknown as SchedulerLike, interval: "epoch" };
+    default:
+      return { interval: "epoch" };
+  }
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
   const args = parseCommandArgs("train", argv, {
-    model: { type: "string", default: "mlp" },
+    model: { type: "string" },
     epochs: { type: "string" },
     "batch-size": { type: "string" },
     lr: { type: "string" },
     optimizer: { type: "string" },
+    scheduler: { type: "string" },
+    "grad-clip": { type: "string" },
+    accumulate: { type: "string" },
+    patience: { type: "string" },
     data: { type: "string" },
+    text: { type: "string" },
+    "block-size": { type: "string" },
     limit: { type: "string" },
+    "test-limit": { type: "string" },
     out: { type: "string" },
     backend: { type: "string" },
     seed: { type: "string" },
+    "checkpoint-every": { type: "string" },
+    resume: { type: "string" },
+    "max-steps": { type: "string" },
+    overwrite: { type: "boolean", default: false },
+    "no-report": { type: "boolean", default: false },
+    "detect-anomaly": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -80,114 +214,265 @@ export async function trainCommand(argv: string[]): Promise<number> {
     console.log(TRAIN_HELP);
     return 0;
   }
-  const entry = MODEL_ZOO[args.str("model")!];
-  if (!entry) throw new UsageError(`neurite train: unknown model '${args.str("model")}' (choose one of: ${Object.keys(MODEL_ZOO).join(", ")})`);
-  const epochs = intOption("train", "epochs", args.str("epochs"), entry.defaults.epochs);
-  const batchSize = intOption("train", "batch-size", args.str("batch-size"), entry.defaults.batchSize);
-  const lr = floatOption("train", "lr", args.str("lr"), entry.defaults.lr, 0);
-  const optName = choiceOption("train", "optimizer", args.str("optimizer"), ["adam", "adamw", "sgd"] as const, entry.defaults.optimizer);
-  const limit = args.str("limit") === undefined ? undefined : intOption("train", "limit", args.str("limit"), 0);
-  const seed = intOption("train", "seed", args.str("seed"), 0, 0);
+  const json = args.flag("json");
+  const quiet = args.flag("quiet");
+  const checkpointEvery = args.str("checkpoint-every") === undefined ? undefined : intOption("train", "checkpoint-every", args.str("checkpoint-every"), 0);
+  const maxSteps = args.str("max-steps") === undefined ? undefined : intOption("train", "max-steps", args.str("max-steps"), 0);
   const backendName = args.str("backend") ?? registry.getBackend();
   if (!registry.backends().includes(backendName)) {
     throw new UsageError(`neurite train: unknown backend '${backendName}' (choose one of: ${registry.backends().join(", ")})`);
   }
-  const outDir = resolve(args.str("out") ?? join("runs", entry.name));
-  const progress = new ProgressLine(process.stderr, undefined, !args.flag("quiet"));
-  const log = (s: string) => (args.flag("json") ? progress.log(s) : args.flag("quiet") ? undefined : console.log(s));
+
+  // ---- the run's configuration: from the flags, or from the checkpoint when resuming ----
+  let entry: ZooEntry;
+  let config: RunConfig;
+  let runDir: string;
+  let resume: LoadedCheckpoint | null = null;
+  const resumeArg = args.str("resume");
+  if (resumeArg !== undefined) {
+    const given = RUN_FLAGS.filter((f) => args.str(f) !== undefined);
+    if (given.length) throw new UsageError(`neurite train: --${given[0]} cannot be changed when resuming (the run's own settings are used; only --epochs can extend it)`);
+    if (args.str("out") !== undefined) throw new UsageError("neurite train: --out cannot be used with --resume (the run continues in its own folder)");
+    if (!existsSync(resumeArg)) throw new UsageError(`neurite train: --resume ${resumeArg}: no such directory`);
+    await registry.setBackend(backendName);
+    resume = await loadCheckpoint(resumeArg); // CheckpointError: refused, nothing is written
+    const saved = resume.state.config as RunConfig | undefined;
+    if (!saved || !saved.model) throw new CheckpointError(`checkpoint ${resume.dir} has no run configuration; it was not written by neurite train`);
+    const e = MODEL_ZOO[saved.model];
+    if (!e) throw new CheckpointError(`checkpoint ${resume.dir} is for model '${saved.model}', which this neurite does not have`);
+    entry = e;
+    config = { ...saved, epochs: intOption("train", "epochs", args.str("epochs"), saved.epochs) };
+    runDir = resolve(resume.dir, "..");
+  } else {
+    ({ entry, config } = configFromArgs(args));
+    runDir = resolve(args.str("out") ?? join("runs", entry.name));
+    // Never clobber an unfinished run by accident.
+    if (!args.flag("overwrite")) {
+      let unfinished: { epoch: number; step: number } | null = null;
+      try {
+        const dir = await findCheckpointDir(join(runDir, CHECKPOINT_DIRNAME));
+        const st = (await readCheckpointState(dir)).train as { stopReason?: string | null; epoch: number; stepInEpoch: number } | undefined;
+        if (st && st.stopReason !== "completed" && st.stopReason !== "early-stop") unfinished = { epoch: st.epoch, step: st.stepInEpoch };
+      } catch {
+        // no readable checkpoint: nothing to protect
+      }
+      if (unfinished) {
+        const rel = relative(process.cwd(), runDir) || ".";
+        throw new UsageError(
+          `neurite train: ${rel} holds an unfinished run (epoch ${unfinished.epoch}, step ${unfinished.step}); continue it with 'neurite train --resume ${rel}' or start over with --overwrite`,
+        );
+      }
+    }
+    await registry.setBackend(backendName);
+  }
+  const checkpointDir = join(runDir, CHECKPOINT_DIRNAME);
+  const out = (s: string) => {
+    if (quiet) return;
+    if (json) process.stderr.write(s + "\n");
+    else console.log(s);
+  };
 
   const started = performance.now();
-  await registry.setBackend(backendName);
-  manualSeed(seed);
-  const dataDir = await findFashionMnistDir(args.str("data"));
-  const fm = await loadFashionMnist(dataDir);
-  const trainSet = fashionMnistDataset(fm.train, limit === undefined ? {} : { limit });
-  const testSet = fashionMnistDataset(fm.test);
-  log(`neurite: training ${entry.name} on ${trainSet.length} images (${fm.source}), backend ${backendName}, ${epochs} epoch(s), batch ${batchSize}`);
+  manualSeed(config.seed);
+  const data = await loadTaskData(entry, {
+    command: "train",
+    data: config.data,
+    text: config.text,
+    limit: config.limit,
+    testLimit: config.testLimit,
+    ...(config.blockSize !== null ? { blockSize: config.blockSize } : {}),
+    ...(config.vocab !== undefined ? { vocab: config.vocab } : {}),
+  });
+  if (data.vocab !== undefined) config.vocab = data.vocab;
+  const model = entry.create(data.ctx);
+  const optimizer = makeOptimizer(config, model.parameters());
+  const trainLoader = new DataLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
+  const testLoader = new DataLoader(data.test, { batchSize: entry.task === "char-lm" ? 64 : 1000 });
+  const { scheduler, interval } = makeScheduler(config, optimizer, trainLoader.length);
+  if (args.flag("detect-anomaly")) setDetectAnomaly(true);
 
-  const model = entry.create();
-  const params = model.parameters();
-  const optimizer: Optimizer =
-    optName === "adam" ? new Adam(params, { lr }) : optName === "adamw" ? new AdamW(params, { lr }) : new SGD(params, { lr, momentum: 0.9 });
-  const trainLoader = new DataLoader(trainSet, { batchSize, shuffle: true, seed });
-  const testLoader = new DataLoader(testSet, { batchSize: 1000 });
-  const lossFn = (out: import("../../tensor/tensor.js").Tensor, y: import("../../tensor/tensor.js").Tensor) => crossEntropy(out, y);
+  out(
+    resume
+      ? `neurite: resuming ${entry.name} from ${resume.dir}, backend ${backendName}`
+      : `neurite: training ${entry.name} on ${data.train.length} ${entry.task === "char-lm" ? "sequences" : "images"} (${data.source}), backend ${backendName}, ${config.epochs} epoch(s), batch ${config.batchSize}, run folder ${relative(process.cwd(), runDir) || "."}`,
+  );
 
-  const trainStart = performance.now();
-  let trainSamples = 0;
-  let history;
+  // Ctrl-C: stop after the current step and checkpoint; a second Ctrl-C quits at once.
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) {
+      process.stderr.write("\nneurite train: interrupted again, quitting without saving\n");
+      process.exit(130);
+    }
+    process.stderr.write("\nneurite train: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n");
+    abort.abort();
+  };
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigint);
+
+  const callbacks: Callback[] = [
+    new ProgressLogger({ enabled: !quiet, log: (s) => out(s) }),
+    new JsonLinesLogger(join(runDir, "metrics.jsonl")),
+  ];
+  if (config.patience !== null) callbacks.push(new EarlyStopping({ monitor: "val.loss", patience: config.patience }));
+  const modelMetadata: Record<string, string> = { model: entry.name, task: entry.task };
+  if (data.vocab !== undefined) modelMetadata.vocab = JSON.stringify(data.vocab);
+  if (data.ctx.blockSize !== undefined) modelMetadata.block_size = String(data.ctx.blockSize);
+  if (data.classNames) modelMetadata.classes = JSON.stringify(data.classNames);
+
+  let result;
   try {
-    history = await fit(model, {
+    result = await fit(model, {
       train: trainLoader,
+      val: testLoader,
       optimizer,
-      loss: lossFn,
-      epochs,
-      callbacks: [
-        {
-          onStepEnd: (s) => {
-            trainSamples += 0;
-            const remainingSteps = (s.epochs - s.epoch) * s.stepsPerEpoch + (s.stepsPerEpoch - s.step);
-            const secondsPerStep = s.elapsedSeconds / s.globalStep;
-            progress.update(
-              formatProgress({
-                epoch: s.epoch,
-                epochs: s.epochs,
-                step: s.step,
-                steps: s.stepsPerEpoch,
-                loss: s.epochLoss,
-                accuracy: s.epochAccuracy,
-                imagesPerSecond: s.imagesPerSecond,
-                etaSeconds: remainingSteps * secondsPerStep,
-              }),
-              s.step === s.stepsPerEpoch,
-            );
-          },
-          onEpochEnd: (e) => {
-            progress.done();
-            log(`epoch ${e.epoch}/${epochs}: train loss ${e.trainLoss.toFixed(4)}, train accuracy ${(e.trainAccuracy * 100).toFixed(2)}%, ${formatDuration(e.seconds)}`);
-          },
-        },
-      ],
+      loss: taskLoss,
+      epochs: config.epochs,
+      ...(scheduler ? { scheduler, schedulerInterval: interval } : {}),
+      callbacks,
+      ...(config.gradClip !== null ? { gradClip: config.gradClip } : {}),
+      accumulate: config.accumulate,
+      checkpointDir,
+      ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
+      ...(maxSteps !== undefined ? { maxSteps } : {}),
+      ...(resume ? { resume } : {}),
+      signal: abort.signal,
+      config: config as unknown as Record<string, unknown>,
+      modelMetadata,
     });
   } catch (e) {
-    progress.done();
     if (e instanceof NonFiniteLossError) {
-      console.error(`neurite train: ${e.message}; no checkpoint was written (lower --lr?)`);
+      console.error(`neurite train: ${e.message}${args.flag("detect-anomaly") ? "" : "; rerun with --detect-anomaly to find the operation that produced it, or lower --lr"}`);
       return 3;
     }
+    if (e instanceof TrainingError) {
+      const cause = e.cause as Error | undefined;
+      const oom = cause instanceof RangeError && /allocation failed|Invalid typed array length|out of memory/i.test(cause.message);
+      throw new Error(`${oom ? "out of memory: " : ""}${e.message}${oom ? "; try a smaller --batch-size" : ""}`, { cause: e });
+    }
     throw e;
+  } finally {
+    process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigint);
+    if (resume) disposeCheckpoint(resume);
   }
-  const trainSeconds = (performance.now() - trainStart) / 1000;
-  trainSamples = history.length * (trainLoader.dropLast ? trainLoader.length * batchSize : trainSet.length);
-  const test = await evaluate(model, testLoader, lossFn);
-  const checkpoint = join(outDir, "model.safetensors");
-  await save(model.stateDict(), checkpoint, { model: entry.name, format: "pt", epochs: String(history.length) });
-  const last = history[history.length - 1]!;
-  const result: TrainResult = {
+  const rel = relative(process.cwd(), runDir) || ".";
+  if (result.stopReason === "interrupted" || result.stopReason === "max-steps") {
+    const c = result.checkpoint;
+    const where = c ? `checkpoint saved at epoch ${c.epoch}, step ${c.step} (global step ${c.globalStep})` : "no checkpoint";
+    if (json) console.log(JSON.stringify({ stopReason: result.stopReason, runDir, checkpointDir, epoch: c?.epoch ?? null, step: c?.step ?? null, globalStep: c?.globalStep ?? null }));
+    console.error(`neurite train: ${result.stopReason === "interrupted" ? "interrupted" : `stopped after ${maxSteps} steps`}; ${where}; resume with: neurite train --resume ${rel}`);
+    model.dispose();
+    return result.stopReason === "interrupted" ? 130 : 0;
+  }
+
+  // ---- final evaluation, weights, result, report ----
+  const test = await evaluate(model, testLoader, taskLoss, { keepPredictions: entry.task === "fashion-mnist" });
+  const weights = join(runDir, "model.safetensors");
+  await save(model.stateDict(), weights, { format: "pt", ...modelMetadata, epochs: String(result.history.length) });
+  const last = result.history[result.history.length - 1];
+  const totalSamples = result.history.reduce((s, h) => s + h.samples, 0);
+  const trainResult: TrainResult = {
     model: entry.name,
+    task: entry.task,
     backend: backendName,
-    epochs: history.length,
-    batchSize,
-    trainSamples: trainSet.length,
+    epochs: result.history.length,
+    stopReason: result.stopReason,
+    batchSize: config.batchSize,
+    trainSamples: data.train.length,
     testSamples: test.count,
-    dataSource: fm.source,
-    trainLoss: last.trainLoss,
-    trainAccuracy: last.trainAccuracy,
+    dataSource: data.source,
+    trainLoss: last?.trainLoss ?? NaN,
+    trainAccuracy: finite(last?.trainAccuracy ?? NaN),
     testLoss: test.loss,
-    testAccuracy: test.accuracy,
+    testAccuracy: finite(test.accuracy),
     seconds: (performance.now() - started) / 1000,
-    trainSeconds,
-    imagesPerSecond: trainSamples / trainSeconds,
-    checkpoint,
-    history: history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, trainAccuracy: h.trainAccuracy, seconds: h.seconds })),
+    trainSeconds: result.trainSeconds,
+    imagesPerSecond: totalSamples / Math.max(1e-9, result.history.reduce((s, h) => s + h.seconds, 0)),
+    steps: result.globalStep,
+    runDir,
+    checkpoint: weights,
+    checkpointDir,
+    report: null,
+    resumedFrom: result.resumedFrom,
+    history: result.history.map((h) => ({
+      epoch: h.epoch,
+      trainLoss: h.trainLoss,
+      trainAccuracy: finite(h.trainAccuracy),
+      testLoss: h.val?.loss ?? null,
+      testAccuracy: finite(h.val?.accuracy ?? NaN),
+      lr: h.lr,
+      seconds: h.seconds,
+    })),
   };
-  await writeFileAtomic(join(outDir, "result.json"), new TextEncoder().encode(JSON.stringify(result, null, 2) + "\n"));
-  if (args.flag("json")) {
-    console.log(JSON.stringify(result));
-  } else if (!args.flag("quiet")) {
-    console.log(`test loss ${test.loss.toFixed(4)}, test accuracy ${(test.accuracy * 100).toFixed(2)}% on ${test.count} images`);
-    console.log(`trained in ${formatDuration(trainSeconds)} (${Math.round(result.imagesPerSecond)} images/s); checkpoint: ${checkpoint}`);
+
+  if (!args.flag("no-report")) {
+    try {
+      let text: { title: string; body: string } | undefined;
+      if (entry.task === "char-lm" && data.vocab) {
+        const body = await generateText(model, data.vocab, { length: 300, temperature: 0.8, seed: config.seed, blockSize: data.ctx.blockSize ?? 64, prompt: "" });
+        text = { title: "Sample (temperature 0.8)", body };
+      }
+      const misclassified: MisclassifiedImage[] = [];
+      let confusion;
+      if (test.predictions && test.targets && data.classNames && data.testImages) {
+        confusion = { classNames: data.classNames, matrix: confusionMatrix(test.targets, test.predictions, data.classNames.length) };
+        const wrong = [...test.predictions.keys()].filter((i) => test.predictions![i] !== test.targets![i]);
+        wrong.sort((a, b) => test.confidences![b]! - test.confidences![a]! || a - b);
+        for (const i of wrong.slice(0, 40)) {
+          misclassified.push({
+            pixels: data.testImages.subarray(i * 784, (i + 1) * 784),
+            width: 28,
+            height: 28,
+            label: data.classNames[test.targets[i]!]!,
+            predicted: data.classNames[test.predictions[i]!]!,
+            confidence: test.confidences![i]!,
+            index: i,
+          });
+        }
+      }
+      const files = await writeReport(runDir, {
+        title: `neurite train: ${entry.name}${entry.task === "fashion-mnist" ? " on Fashion-MNIST" : ` on ${config.text ?? "fortunes-sample.txt"}`}`,
+        config: { ...config, vocab: undefined, backend: backendName, data: data.source, runDir },
+        summary: {
+          "test loss": test.loss,
+          ...(Number.isFinite(test.accuracy) ? { "test accuracy": `${(test.accuracy * 100).toFixed(2)}%` } : {}),
+          ...(entry.task === "char-lm" ? { "test perplexity": Math.exp(test.loss) } : {}),
+          "train loss": trainResult.trainLoss,
+          epochs: trainResult.epochs,
+          steps: trainResult.steps,
+          "training time": formatDuration(trainResult.trainSeconds),
+          "throughput (samples/s)": Math.round(trainResult.imagesPerSecond),
+          stopped: result.stopReason,
+          ...(result.resumedFrom ? { "resumed from": `epoch ${result.resumedFrom.epoch}, step ${result.resumedFrom.step}` } : {}),
+        },
+        history: result.history,
+        steps: result.steps,
+        ...(confusion ? { confusion } : {}),
+        ...(misclassified.length ? { misclassified } : {}),
+        ...(text ? { text } : {}),
+      });
+      trainResult.report = files.html;
+      for (const w of files.warnings) console.error(`neurite train: ${w}`);
+    } catch (e) {
+      console.error(`neurite train: the report could not be written (${(e as Error).message.split("\n")[0]}); the run itself is saved`);
+    }
+  }
+  await writeFileAtomic(join(runDir, "result.json"), new TextEncoder().encode(JSON.stringify(trainResult, null, 2) + "\n"));
+
+  if (json) {
+    console.log(JSON.stringify(trainResult));
+  } else if (!quiet) {
+    const acc = Number.isFinite(test.accuracy) ? `, test accuracy ${(test.accuracy * 100).toFixed(2)}%` : "";
+    const ppl = entry.task === "char-lm" ? `, perplexity ${Math.exp(test.loss).toFixed(2)}` : "";
+    console.log(`test loss ${test.loss.toFixed(4)}${acc}${ppl} on ${test.count} ${entry.task === "char-lm" ? "sequences" : "images"}`);
+    console.log(`loss per step  ${sparkline(result.steps.map((s) => s.loss))}`);
+    if (result.stopReason === "early-stop") console.log(`stopped early: the test loss did not improve for ${config.patience} epoch(s)`);
+    console.log(`trained in ${formatDuration(trainResult.trainSeconds)} (${Math.round(trainResult.imagesPerSecond)} samples/s)`);
+    console.log(`weights: ${relative(process.cwd(), weights)}   checkpoint: ${relative(process.cwd(), checkpointDir)}/`);
+    if (trainResult.report) console.log(`report:  ${relative(process.cwd(), trainResult.report)}`);
   }
   model.dispose();
+  optimizer.dispose();
   return 0;
 }

@@ -1,0 +1,120 @@
+import os from "node:os";
+import * as registry from "../../backend/registry.js";
+import { parseCommandArgs, intOption } from "../args.js";
+
+export const INFO_HELP = `neurite info [options]
+
+Shows what neurite can use here: Node and V8 versions, CPU and threads, memory, the backends
+available (and the default), WebAssembly SIMD/threads support, and the WebGPU adapter with its
+limits and features when there is one.
+
+Options:
+  --timeout-ms N   how long to wait for a GPU adapter (default 5000)
+  --json           print one JSON object
+
+Example:
+  neurite info --json`;
+
+/** WebAssembly SIMD: validates a tiny module using a v128 instruction. */
+function wasmSimd(): boolean {
+  try {
+    return WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]));
+  } catch {
+    return false;
+  }
+}
+
+export interface GpuInfo {
+  available: boolean;
+  source?: string;
+  adapter?: Record<string, string>;
+  limits?: Record<string, number>;
+  features?: string[];
+  error?: string;
+}
+
+/** Asks for a WebGPU adapter (navigator.gpu, else the optional 'webgpu' package) without creating a device. */
+export async function probeGpu(timeoutMs: number): Promise<GpuInfo> {
+  const attempt = async (): Promise<GpuInfo> => {
+    let gpu: GPU | undefined = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+    let source = "navigator.gpu";
+    if (!gpu) {
+      try {
+        const name = "webgpu";
+        const mod = (await import(name)) as { create: (flags: string[]) => GPU };
+        gpu = mod.create([]);
+        source = "the 'webgpu' package (Dawn)";
+      } catch (e) {
+        return { available: false, error: `no WebGPU here (the optional 'webgpu' package did not load: ${(e as Error).message.split("\n")[0]})` };
+      }
+    }
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return { available: false, source, error: `no GPU adapter found via ${source}` };
+    const info = adapter.info as unknown as Record<string, unknown> | undefined;
+    const adapterInfo: Record<string, string> = {};
+    for (const k of ["vendor", "architecture", "device", "description"]) if (info && info[k]) adapterInfo[k] = String(info[k]);
+    const limits: Record<string, number> = {};
+    const l = adapter.limits as unknown as Record<string, number>;
+    for (const k in l) if (typeof l[k] === "number") limits[k] = l[k];
+    return { available: true, source, adapter: adapterInfo, limits, features: [...adapter.features].map(String).sort() };
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<GpuInfo>((r) => {
+    timer = setTimeout(() => r({ available: false, error: `no answer from the GPU within ${timeoutMs} ms` }), timeoutMs);
+  });
+  try {
+    return await Promise.race([attempt().catch((e: Error) => ({ available: false, error: e.message.split("\n")[0] })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function infoCommand(argv: string[]): Promise<number> {
+  const args = parseCommandArgs("info", argv, {
+    "timeout-ms": { type: "string" },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  });
+  if (args.flag("help")) {
+    console.log(INFO_HELP);
+    return 0;
+  }
+  const timeoutMs = intOption("info", "timeout-ms", args.str("timeout-ms"), 5000, 1);
+  const cpus = os.cpus();
+  const gpu = await probeGpu(timeoutMs);
+  const info = {
+    neurite: "0.1.0",
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${process.platform} ${process.arch}`,
+    cpu: cpus[0]?.model?.trim() ?? "unknown",
+    cores: cpus.length,
+    threads: typeof os.availableParallelism === "function" ? os.availableParallelism() : cpus.length,
+    memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    backends: registry.backends(),
+    defaultBackend: registry.getBackend(),
+    wasm: { simd: wasmSimd(), threads: typeof SharedArrayBuffer === "function" },
+    gpu,
+  };
+  if (args.flag("json")) {
+    console.log(JSON.stringify(info));
+    return 0;
+  }
+  const rows: [string, string][] = [
+    ["neurite", info.neurite],
+    ["node", `${info.node} (V8 ${info.v8})`],
+    ["platform", info.platform],
+    ["cpu", `${info.cpu}, ${info.cores} cores, ${info.threads} threads available`],
+    ["memory", `${info.memoryGiB} GiB`],
+    ["backends", `${info.backends.join(", ")} (default ${info.defaultBackend})`],
+    ["wasm", `SIMD ${info.wasm.simd ? "yes" : "no"}, threads (SharedArrayBuffer) ${info.wasm.threads ? "yes" : "no"}`],
+    ["gpu", gpu.available ? `${Object.values(gpu.adapter ?? {}).filter(Boolean).join(" / ") || "adapter"} via ${gpu.source}` : `none (${gpu.error})`],
+  ];
+  for (const [k, v] of rows) console.log(`${k.padEnd(10)} ${v}`);
+  if (gpu.available && gpu.limits) {
+    console.log("gpu limits:");
+    for (const [k, v] of Object.entries(gpu.limits)) console.log(`  ${k.padEnd(44)} ${v}`);
+    if (gpu.features?.length) console.log(`gpu features: ${gpu.features.join(", ")}`);
+  }
+  return 0;
+}

@@ -1,0 +1,177 @@
+import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
+import { join, extname, basename } from "node:path";
+import * as registry from "../../backend/registry.js";
+import { tensor } from "../../ops/creation.js";
+import { noGrad } from "../../autograd/grad-mode.js";
+import { tidy } from "../../memory/tidy.js";
+import type { Tensor } from "../../tensor/tensor.js";
+import { decodePng, type Image } from "../../data/png.js";
+import { MODEL_ZOO, modelNames } from "../model-zoo.js";
+import { UsageError, choiceOption, intOption, parseCommandArgs } from "../args.js";
+import { loadModelFile } from "./weights.js";
+
+export const PREDICT_HELP = `neurite predict --checkpoint FILE IMAGE.png|FOLDER... [options]
+
+Classifies PNG images with a trained Fashion-MNIST model and prints the top-k classes.
+Images of any size and colour are converted like Fashion-MNIST: gray, the object light on a
+dark background (light backgrounds are inverted), scaled to fit 28x28 and centred.
+
+Options:
+  --checkpoint FILE   model.safetensors or a run folder (default runs/mlp if it exists)
+  --model NAME        ${modelNames().join(", ")} (default: the file's metadata)
+  --top-k N           classes to show per image (default 3)
+  --invert MODE       auto (by the border's brightness), yes or no (default auto)
+  --backend NAME      backend to run on
+  --json              print one JSON object
+
+Exit codes: 0 every image classified, 1 some image could not be read, 2 bad arguments.
+
+Examples:
+  neurite predict --checkpoint runs/mlp/model.safetensors my-shoe.png
+  neurite predict --checkpoint runs/mlp photos/ --top-k 1 --json`;
+
+/**
+ * Fashion-MNIST-style input from any image: alpha over white, gray, inverted when the
+ * background is light, fitted into 28x28 (box-filtered, aspect kept) and centred. Values in [0, 1].
+ */
+export function preprocess(img: Image, invert: "auto" | "yes" | "no" = "auto", size = 28): Float32Array {
+  const { width: w, height: h, channels: c, data } = img;
+  const gray = new Float32Array(w * h);
+  for (let i = 0; i < w * h; i++) {
+    const p = i * c;
+    let v = c === 1 ? data[p]! : 0.299 * data[p]! + 0.587 * data[p + 1]! + 0.114 * data[p + 2]!;
+    if (c === 4) {
+      const a = data[p + 3]! / 255;
+      v = v * a + 255 * (1 - a);
+    }
+    gray[i] = v / 255;
+  }
+  let doInvert = invert === "yes";
+  if (invert === "auto") {
+    let sum = 0;
+    let n = 0;
+    for (let x = 0; x < w; x++) {
+      sum += gray[x]! + gray[(h - 1) * w + x]!;
+      n += 2;
+    }
+    for (let y = 0; y < h; y++) {
+      sum += gray[y * w]! + gray[y * w + w - 1]!;
+      n += 2;
+    }
+    doInvert = sum / n > 0.5;
+  }
+  if (doInvert) for (let i = 0; i < gray.length; i++) gray[i] = 1 - gray[i]!;
+  // Fit the longer side to `size`, keep the aspect ratio, centre; area-average each target pixel.
+  const scale = Math.max(w, h) / size;
+  const tw = Math.max(1, Math.round(w / scale));
+  const th = Math.max(1, Math.round(h / scale));
+  const ox = Math.floor((size - tw) / 2);
+  const oy = Math.floor((size - th) / 2);
+  const out = new Float32Array(size * size);
+  for (let ty = 0; ty < th; ty++) {
+    const y0 = (ty * h) / th;
+    const y1 = ((ty + 1) * h) / th;
+    for (let tx = 0; tx < tw; tx++) {
+      const x0 = (tx * w) / tw;
+      const x1 = ((tx + 1) * w) / tw;
+      let acc = 0;
+      let area = 0;
+      for (let sy = Math.floor(y0); sy < Math.min(h, Math.ceil(y1)); sy++) {
+        const wy = Math.min(y1, sy + 1) - Math.max(y0, sy);
+        for (let sx = Math.floor(x0); sx < Math.min(w, Math.ceil(x1)); sx++) {
+          const wx = Math.min(x1, sx + 1) - Math.max(x0, sx);
+          acc += gray[sy * w + sx]! * wx * wy;
+          area += wx * wy;
+        }
+      }
+      out[(oy + ty) * size + ox + tx] = area > 0 ? acc / area : 0;
+    }
+  }
+  return out;
+}
+
+function collectImages(inputs: string[]): string[] {
+  const files: string[] = [];
+  for (const p of inputs) {
+    if (!existsSync(p)) throw new UsageError(`neurite predict: ${p}: no such file or directory`);
+    if (statSync(p).isDirectory()) {
+      const pngs = readdirSync(p)
+        .filter((f) => extname(f).toLowerCase() === ".png")
+        .sort()
+        .map((f) => join(p, f));
+      if (pngs.length === 0) throw new UsageError(`neurite predict: ${p}: the folder has no .png files`);
+      files.push(...pngs);
+    } else {
+      files.push(p);
+    }
+  }
+  return files;
+}
+
+export async function predictCommand(argv: string[]): Promise<number> {
+  const args = parseCommandArgs(
+    "predict",
+    argv,
+    {
+      checkpoint: { type: "string" },
+      model: { type: "string" },
+      "top-k": { type: "string" },
+      invert: { type: "string" },
+      backend: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    true,
+  );
+  if (args.flag("help")) {
+    console.log(PREDICT_HELP);
+    return 0;
+  }
+  const checkpoint = args.str("checkpoint") ?? (existsSync("runs/mlp/model.safetensors") ? "runs/mlp/model.safetensors" : undefined);
+  if (!checkpoint) throw new UsageError("neurite predict: --checkpoint FILE is required (no runs/mlp/model.safetensors here; train one with 'neurite train --model mlp')");
+  if (args.positionals.length === 0) throw new UsageError("neurite predict: give at least one PNG image or folder (see neurite predict --help)");
+  const topK = intOption("predict", "top-k", args.str("top-k"), 3, 1);
+  const invert = choiceOption("predict", "invert", args.str("invert"), ["auto", "yes", "no"] as const, "auto");
+  const backendName = args.str("backend") ?? registry.getBackend();
+  if (!registry.backends().includes(backendName)) throw new UsageError(`neurite predict: unknown backend '${backendName}' (choose one of: ${registry.backends().join(", ")})`);
+  const files = collectImages(args.positionals);
+  await registry.setBackend(backendName);
+  const { model, entry, path, classNames } = await loadModelFile("predict", checkpoint, args.str("model"));
+  if (entry.task !== "fashion-mnist") {
+    const cls = modelNames().filter((n) => MODEL_ZOO[n]!.task === "fashion-mnist");
+    throw new UsageError(`neurite predict: ${path} holds a '${entry.name}' model, which does not classify images (image models: ${cls.join(", ")}); use neurite sample for text models`);
+  }
+  const k = Math.min(topK, classNames.length);
+  model.eval();
+  const results: { file: string; top?: { class: string; index: number; probability: number }[]; error?: string }[] = [];
+  for (const file of files) {
+    let img: Image;
+    try {
+      img = await decodePng(new Uint8Array(readFileSync(file)));
+    } catch (e) {
+      results.push({ file, error: `${(e as Error).message.replace(/^png: /, "")}: not a readable PNG image` });
+      continue;
+    }
+    const x = preprocess(img, invert);
+    const probs = await noGrad(() =>
+      tidy(async () => {
+        const out = model.forward(tensor(x, { shape: [1, 1, 28, 28] })) as Tensor;
+        return Array.from(await out.softmax(-1).data());
+      }),
+    );
+    const order = probs.map((p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]);
+    results.push({ file, top: order.slice(0, k).map(([p, i]) => ({ class: classNames[i] ?? String(i), index: i, probability: p })) });
+  }
+  const failed = results.filter((r) => r.error);
+  if (args.flag("json")) {
+    console.log(JSON.stringify({ model: entry.name, checkpoint: path, topK: k, predictions: results }));
+  } else {
+    const width = Math.min(40, Math.max(...results.map((r) => basename(r.file).length)));
+    for (const r of results) {
+      if (r.error) console.error(`neurite predict: ${r.file}: ${r.error}`);
+      else console.log(`${basename(r.file).padEnd(width)}  ${r.top!.map((t) => `${t.class} ${(t.probability * 100).toFixed(1)}%`).join(", ")}`);
+    }
+  }
+  model.dispose();
+  return failed.length ? 1 : 0;
+}

@@ -1,0 +1,352 @@
+/**
+ * Training checkpoints that resume exactly and survive crashes.
+ *
+ * A checkpoint is a folder:
+ *
+ *   checkpoint/
+ *     model.safetensors       the model's state_dict (PyTorch names; loads in torch too)
+ *     optimizer.safetensors   the optimizer's state tensors, keyed "state.<param>.<name>"
+ *     optimizer.json          the rest of the optimizer's state dict (param groups, step counts)
+ *     state.json              epoch, step, data-loader position, generator states, scheduler
+ *                             state, config, metric history, and the size and SHA-256 of every
+ *                             file above; written last
+ *
+ * Saving writes a complete new folder next to the old one (`.checkpoint.new`, every file
+ * fsynced, state.json last), then swaps the two with renames. A crash, a kill or a full disk at
+ * any point leaves a complete checkpoint that `loadCheckpoint` finds: the old one, or the new one
+ * when the crash fell between the two renames. Loading checks every file's size and hash, so a
+ * truncated or corrupted checkpoint is refused with a message naming the file instead of
+ * resuming from garbage. Node only (node:fs is imported lazily).
+ */
+import type { Module } from "../nn/module.js";
+import type { Optimizer, OptimizerStateDict, StateValue } from "../optim/optimizer.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { toBytes, fromBytes, type StateDict } from "../io/safetensors.js";
+import { writeFileAtomic } from "../io/atomic-write.js";
+
+export const CHECKPOINT_FORMAT = "neurite-checkpoint";
+export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_DIRNAME = "checkpoint";
+
+/** A checkpoint that cannot be used: missing, truncated, corrupted or from another program. */
+export class CheckpointError extends Error {
+  override name = "CheckpointError";
+}
+
+export interface FileRecord {
+  bytes: number;
+  sha256: string;
+}
+
+/** The JSON part of a checkpoint. `train` is owned by the fit loop; anything else by the caller. */
+export interface CheckpointState {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  savedAt: string;
+  /** Files of this checkpoint with their sizes and hashes. */
+  files: Record<string, FileRecord>;
+  [key: string]: unknown;
+}
+
+export interface SaveCheckpointOptions {
+  model: Module;
+  optimizer?: Optimizer;
+  /** Extra JSON saved in state.json (the fit loop's position, config, history). */
+  state: Record<string, unknown>;
+  /** Metadata for model.safetensors (e.g. `{ model: "mlp" }`). */
+  modelMetadata?: Record<string, string>;
+  /** File writer (tests inject faults here); default: atomic write with fsync. */
+  writeFile?: (path: string, bytes: Uint8Array) => Promise<void>;
+}
+
+export interface LoadedCheckpoint {
+  /** The folder that was loaded. */
+  dir: string;
+  state: CheckpointState & Record<string, unknown>;
+  model: StateDict;
+  modelMetadata: Record<string, string>;
+  optimizer: OptimizerStateDict | null;
+}
+
+/** Disposes the tensors of a loaded checkpoint. */
+export function disposeCheckpoint(c: LoadedCheckpoint): void {
+  for (const t of c.model.values()) t.dispose();
+  if (c.optimizer) for (const s of Object.values(c.optimizer.state)) for (const v of Object.values(s)) (v as Tensor | null)?.dispose?.();
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const { createHash } = await import("node:crypto");
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+const testDelayMs = () => Number(process.env.NEURITE_TEST_CHECKPOINT_DELAY_MS ?? 0);
+
+/** Test hook: announces each phase of a save on stderr and slows it, so fault tests can kill the process mid-save. */
+async function testHook(phase: string): Promise<void> {
+  const delay = testDelayMs();
+  if (!delay) return;
+  process.stderr.write(`[checkpoint-test] ${phase}\n`);
+  await new Promise((r) => setTimeout(r, delay));
+}
+
+/** Splits an optimizer state dict into tensors (safetensors) and plain JSON. */
+function packOptimizer(sd: OptimizerStateDict): { tensors: Map<string, Tensor>; json: unknown } {
+  const tensors = new Map<string, Tensor>();
+  const state: Record<string, Record<string, StateValue | { tensor: string }>> = {};
+  for (const [id, entry] of Object.entries(sd.state)) {
+    const packed: Record<string, StateValue | { tensor: string }> = {};
+    for (const [key, value] of Object.entries(entry)) {
+      if (value !== null && typeof value === "object") {
+        const name = `state.${id}.${key}`;
+        tensors.set(name, value);
+        packed[key] = { tensor: name };
+      } else {
+        packed[key] = value;
+      }
+    }
+    state[id] = packed;
+  }
+  return { tensors, json: { state, param_groups: sd.param_groups } };
+}
+
+function unpackOptimizer(json: unknown, tensors: StateDict, where: string): OptimizerStateDict {
+  const j = json as { state?: Record<string, Record<string, unknown>>; param_groups?: unknown };
+  if (!j || typeof j !== "object" || typeof j.state !== "object" || !Array.isArray(j.param_groups)) {
+    throw new CheckpointError(`${where}: optimizer.json is not an optimizer state`);
+  }
+  const state: OptimizerStateDict["state"] = {};
+  for (const [id, entry] of Object.entries(j.state!)) {
+    const out: Record<string, StateValue> = {};
+    for (const [key, value] of Object.entries(entry)) {
+      if (value !== null && typeof value === "object") {
+        const name = (value as { tensor?: string }).tensor;
+        const t = name === undefined ? undefined : tensors.get(name);
+        if (!t) throw new CheckpointError(`${where}: optimizer.safetensors has no tensor '${String(name)}'`);
+        out[key] = t;
+      } else {
+        out[key] = value as number | null;
+      }
+    }
+    state[id] = out;
+  }
+  return { state, param_groups: j.param_groups as OptimizerStateDict["param_groups"] };
+}
+
+/** JSON that keeps NaN/Infinity (generator states, diverged losses) as strings. */
+export function stringifyState(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? { $number: String(v) } : v), 1);
+}
+
+export function parseState(text: string): unknown {
+  return JSON.parse(text, (_k, v) => (v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && typeof v.$number === "string" ? Number(v.$number) : v));
+}
+
+/** The sibling folders a save uses: `.NAME.new` (being written) and `.NAME.old` (being replaced). */
+async function siblings(dir: string): Promise<{ newDir: string; oldDir: string }> {
+  const { join, dirname, basename } = await import("node:path");
+  const parent = dirname(dir);
+  const base = basename(dir);
+  return { newDir: join(parent, `.${base}.new`), oldDir: join(parent, `.${base}.old`) };
+}
+
+/**
+ * Saves a checkpoint into the folder `dir` (e.g. `runs/mlp/checkpoint`), replacing the previous
+ * one only once the new one is complete on disk. Returns `dir`.
+ */
+export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions): Promise<string> {
+  const fs = await import("node:fs/promises");
+  const { join, dirname } = await import("node:path");
+  const write = options.writeFile ?? writeFileAtomic;
+  const finalDir = dir;
+  const { newDir, oldDir } = await siblings(dir);
+
+  // Encode everything first: a failure here touches no file.
+  const modelBytes = await toBytes(options.model.stateDict(), { format: "pt", ...options.modelMetadata });
+  const files: [string, Uint8Array][] = [["model.safetensors", modelBytes]];
+  if (options.optimizer) {
+    const sd = options.optimizer.stateDict();
+    try {
+      const { tensors, json } = packOptimizer(sd);
+      files.push(["optimizer.safetensors", await toBytes(tensors)]);
+      files.push(["optimizer.json", new TextEncoder().encode(JSON.stringify(json))]);
+    } finally {
+      for (const s of Object.values(sd.state)) for (const v of Object.values(s)) if (v !== null && typeof v === "object") v.dispose();
+    }
+  }
+  const records: Record<string, FileRecord> = {};
+  for (const [name, bytes] of files) records[name] = { bytes: bytes.byteLength, sha256: await sha256(bytes) };
+  const state: CheckpointState = {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    savedAt: new Date().toISOString(),
+    ...options.state,
+    files: records,
+  };
+
+  await fs.mkdir(dirname(dir), { recursive: true });
+  // A folder left by an earlier crash is incomplete or superseded: start clean.
+  await fs.rm(newDir, { recursive: true, force: true });
+  try {
+    await fs.mkdir(newDir);
+    for (const [name, bytes] of files) {
+      await testHook(`write ${name}`);
+      await write(join(newDir, name), bytes);
+    }
+    await testHook("write state.json");
+    await write(join(newDir, "state.json"), new TextEncoder().encode(stringifyState(state) + "\n"));
+  } catch (e) {
+    await fs.rm(newDir, { recursive: true, force: true }).catch(() => undefined);
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === "ENOSPC" ? "the disk is full (ENOSPC)" : err.message;
+    const prev = (await exists(join(finalDir, "state.json"))) ? "the previous checkpoint there is intact" : "no earlier checkpoint exists";
+    throw new CheckpointError(`could not save a checkpoint in ${finalDir}: ${why}; ${prev}`, { cause: e });
+  }
+  // Swap: a crash between these renames leaves the new folder complete (findCheckpointDir uses it).
+  await testHook("swap");
+  await fs.rm(oldDir, { recursive: true, force: true });
+  const hadOld = await exists(finalDir);
+  if (hadOld) await fs.rename(finalDir, oldDir);
+  await fs.rename(newDir, finalDir);
+  await syncDir(dirname(dir));
+  if (hadOld) await fs.rm(oldDir, { recursive: true, force: true });
+  return finalDir;
+}
+
+async function exists(path: string): Promise<boolean> {
+  const fs = await import("node:fs/promises");
+  try {
+    await fs.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fs = await import("node:fs/promises");
+  let h: Awaited<ReturnType<typeof fs.open>> | null = null;
+  try {
+    h = await fs.open(dir, "r");
+    await h.sync();
+  } catch {
+    // best effort (see atomic-write.ts)
+  } finally {
+    await h?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Finds the checkpoint folder for `path`: a checkpoint folder, or a run folder holding
+ * `checkpoint/`. When a crash interrupted a save between its two renames, the complete new (or
+ * else old) folder is used. Throws CheckpointError when there is none.
+ */
+export async function findCheckpointDir(path: string): Promise<string> {
+  const { join } = await import("node:path");
+  const fs = await import("node:fs/promises");
+  const candidates = [path, join(path, CHECKPOINT_DIRNAME)];
+  let st;
+  try {
+    st = await fs.stat(path);
+  } catch {
+    st = null;
+  }
+  if (st && !st.isDirectory()) throw new CheckpointError(`no checkpoint at '${path}': it is a file, not a folder (pass the run folder, e.g. runs/mlp)`);
+  for (const dir of candidates) {
+    if (await exists(join(dir, "state.json"))) return dir;
+    if (await exists(dir)) {
+      if (dir === path && (await exists(join(path, CHECKPOINT_DIRNAME)))) continue;
+      // An interrupted swap leaves no state.json here; else the folder is not a checkpoint.
+    }
+    const { newDir, oldDir } = await siblings(dir);
+    for (const alt of [newDir, oldDir]) {
+      if (!(await exists(join(alt, "state.json")))) continue;
+      try {
+        await readCheckpointState(alt);
+        return alt;
+      } catch {
+        // try the next one
+      }
+    }
+  }
+  if (!st) throw new CheckpointError(`no checkpoint at '${path}': no such file or directory`);
+  throw new CheckpointError(`no checkpoint in '${path}' (expected ${join(path, CHECKPOINT_DIRNAME, "state.json")})`);
+}
+
+/** Reads and checks state.json and every file's size and hash; returns the state. */
+export async function readCheckpointState(dir: string): Promise<CheckpointState> {
+  return (await readVerified(dir)).state;
+}
+
+async function readVerified(dir: string): Promise<{ state: CheckpointState; files: Map<string, Uint8Array> }> {
+  const fs = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const statePath = join(dir, "state.json");
+  let text: string;
+  try {
+    text = await fs.readFile(statePath, "utf8");
+  } catch (e) {
+    throw new CheckpointError(`cannot read ${statePath}: ${(e as Error).message}`);
+  }
+  let state: CheckpointState;
+  try {
+    state = parseState(text) as CheckpointState;
+  } catch (e) {
+    throw new CheckpointError(`checkpoint ${dir} is corrupt: state.json is not valid JSON (${(e as Error).message}); refusing to use it`);
+  }
+  if (!state || typeof state !== "object" || state.format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointError(`${statePath} is not a neurite checkpoint (no "format": "${CHECKPOINT_FORMAT}")`);
+  }
+  if (typeof state.version !== "number" || state.version > CHECKPOINT_VERSION) {
+    throw new CheckpointError(`${statePath} has checkpoint version ${String(state.version)}; this neurite reads version ${CHECKPOINT_VERSION}`);
+  }
+  if (!state.files || typeof state.files !== "object" || !state.files["model.safetensors"]) {
+    throw new CheckpointError(`checkpoint ${dir} is corrupt: state.json lists no model.safetensors`);
+  }
+  const files = new Map<string, Uint8Array>();
+  for (const [name, rec] of Object.entries(state.files)) {
+    const path = join(dir, name);
+    let buf: Buffer;
+    try {
+      buf = await fs.readFile(path);
+    } catch (e) {
+      throw new CheckpointError(`checkpoint ${dir} is incomplete: cannot read ${name} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); refusing to use it`);
+    }
+    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    if (bytes.byteLength !== rec.bytes) {
+      throw new CheckpointError(
+        `checkpoint ${dir} is corrupt: ${name} has ${bytes.byteLength} bytes, ${rec.bytes} were written (truncated or changed); refusing to use it`,
+      );
+    }
+    if ((await sha256(bytes)) !== rec.sha256) {
+      throw new CheckpointError(`checkpoint ${dir} is corrupt: ${name} does not match the SHA-256 recorded when it was written; refusing to use it`);
+    }
+    files.set(name, bytes);
+  }
+  return { state, files };
+}
+
+/** Loads and verifies a checkpoint (see `findCheckpointDir` for what `path` may be). */
+export async function loadCheckpoint(path: string, options: { device?: string } = {}): Promise<LoadedCheckpoint> {
+  const dir = await findCheckpointDir(path);
+  const { state, files } = await readVerified(dir);
+  const decode = (name: string) => {
+    try {
+      return fromBytes(files.get(name)!, { ...options, source: `${dir}/${name}` });
+    } catch (e) {
+      throw new CheckpointError(`checkpoint ${dir} is corrupt: ${(e as Error).message}`);
+    }
+  };
+  const model = decode("model.safetensors");
+  let optimizer: OptimizerStateDict | null = null;
+  if (files.has("optimizer.json")) {
+    const tensors = files.has("optimizer.safetensors") ? decode("optimizer.safetensors").tensors : new Map<string, Tensor>();
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(files.get("optimizer.json")!));
+    } catch (e) {
+      throw new CheckpointError(`checkpoint ${dir} is corrupt: optimizer.json: ${(e as Error).message}`);
+    }
+    optimizer = unpackOptimizer(json, tensors, `checkpoint ${dir}`);
+  }
+  return { dir, state: state as LoadedCheckpoint["state"], model: model.tensors, modelMetadata: model.metadata, optimizer };
+}
