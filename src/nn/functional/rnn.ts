@@ -3,12 +3,13 @@ import * as ops from "../../ops/index.js";
 
 /**
  * One time step of each recurrent cell, given the input projection `gi = x W_ihᵀ + b_ih`
- * (computed for all time steps at once by the layers). Gate order is PyTorch's.
+ * (computed for all time steps at once by the layers) and the transposed recurrent weight
+ * `wHhT = W_hhᵀ` (transposed once per sequence, not per step). Gate order is PyTorch's.
  */
 
 /** h' = act(gi + h W_hhᵀ + b_hh). */
-export function rnnStep(gi: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor | null, nonlinearity: "tanh" | "relu"): Tensor {
-  let pre = ops.add(gi, ops.matmul(h, ops.transpose(wHh, 0, 1)));
+export function rnnStep(gi: Tensor, h: Tensor, wHhT: Tensor, bHh: Tensor | null, nonlinearity: "tanh" | "relu"): Tensor {
+  let pre = ops.add(gi, ops.matmul(h, wHhT));
   if (bHh) pre = ops.add(pre, bHh);
   return nonlinearity === "tanh" ? ops.tanh(pre) : ops.relu(pre);
 }
@@ -17,9 +18,9 @@ export function rnnStep(gi: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor | null, 
  * LSTM (gates i, f, g, o): one sigmoid over all four gate blocks and one tanh over g, then
  * c' = f c + i g and h' = o tanh(c'). `gi` already includes b_hh when `bHh` is null.
  */
-export function lstmStep(gi: Tensor, h: Tensor, c: Tensor, wHh: Tensor, bHh: Tensor | null, wHr: Tensor | null = null): [Tensor, Tensor] {
+export function lstmStep(gi: Tensor, h: Tensor, c: Tensor, wHhT: Tensor, bHh: Tensor | null, wHrT: Tensor | null = null): [Tensor, Tensor] {
   const H = c.shape[c.ndim - 1]!;
-  let gates = ops.add(gi, ops.matmul(h, ops.transpose(wHh, 0, 1)));
+  let gates = ops.add(gi, ops.matmul(h, wHhT));
   if (bHh) gates = ops.add(gates, bHh);
   const d = gates.ndim - 1;
   const sig = ops.sigmoid(gates);
@@ -29,7 +30,7 @@ export function lstmStep(gi: Tensor, h: Tensor, c: Tensor, wHh: Tensor, bHh: Ten
   const g = ops.tanh(ops.narrow(gates, d, 2 * H, H));
   const c2 = ops.add(ops.mul(f, c), ops.mul(i, g));
   let h2 = ops.mul(o, ops.tanh(c2));
-  if (wHr) h2 = ops.matmul(h2, ops.transpose(wHr, 0, 1));
+  if (wHrT) h2 = ops.matmul(h2, wHrT);
   return [h2, c2];
 }
 
@@ -37,9 +38,9 @@ export function lstmStep(gi: Tensor, h: Tensor, c: Tensor, wHh: Tensor, bHh: Ten
  * GRU (gates r, z, n): r, z = σ(gi_rz + gh_rz); n = tanh(gi_n + r (W_hn h + b_hn));
  * h' = n + z (h - n).
  */
-export function gruStep(gi: Tensor, h: Tensor, wHh: Tensor, bHh: Tensor | null): Tensor {
+export function gruStep(gi: Tensor, h: Tensor, wHhT: Tensor, bHh: Tensor | null): Tensor {
   const H = h.shape[h.ndim - 1]!;
-  let gh = ops.matmul(h, ops.transpose(wHh, 0, 1));
+  let gh = ops.matmul(h, wHhT);
   if (bHh) gh = ops.add(gh, bHh);
   const d = gh.ndim - 1;
   const rz = ops.sigmoid(ops.add(ops.narrow(gi, d, 0, 2 * H), ops.narrow(gh, d, 0, 2 * H)));

@@ -138,26 +138,28 @@ abstract class RNNBase extends Module {
       for (let d = 0; d < D; d++) {
         const sfx = `_l${l}${d ? "_reverse" : ""}`;
         const wIh = this.param(`weight_ih${sfx}`)!;
-        const wHh = this.param(`weight_hh${sfx}`)!;
+        const wHhT = ops.transpose(this.param(`weight_hh${sfx}`)!, 0, 1);
         const bIh = this.param(`bias_ih${sfx}`);
         const bHh = this.param(`bias_hh${sfx}`);
         const wHr = this.param(`weight_hr${sfx}`);
+        const wHrT = wHr ? ops.transpose(wHr, 0, 1) : null;
         // One matmul for every time step; b_hh folds in too except for GRU's n gate.
         let gi = ops.matmul(flat, ops.transpose(wIh, 0, 1));
         const stepBias = this.mode === "GRU" ? bHh : null;
         if (bIh && bHh && !stepBias) gi = ops.add(gi, ops.add(bIh, bHh));
         else if (bIh) gi = ops.add(gi, bIh);
-        gi = ops.reshape(gi, [T, B, G]);
+        // Per-step views of the projection (split by halving: cheap backward, see ops.unbind).
+        const steps = ops.unbind(ops.reshape(gi, [T, B, G]), 0);
         const idx = l * D + d;
         let h = ops.reshape(ops.narrow(h0, 0, idx, 1), [B, Hr]);
         let c = c0 ? ops.reshape(ops.narrow(c0, 0, idx, 1), [B, H]) : null;
         const outs = new Array<Tensor>(T);
         for (let s = 0; s < T; s++) {
           const t = d ? T - 1 - s : s;
-          const g = ops.reshape(ops.narrow(gi, 0, t, 1), [B, G]);
-          if (lstm) [h, c] = lstmStep(g, h, c!, wHh, null, wHr);
-          else if (this.mode === "GRU") h = gruStep(g, h, wHh, stepBias);
-          else h = rnnStep(g, h, wHh, null, this.mode === "RNN_TANH" ? "tanh" : "relu");
+          const g = steps[t]!;
+          if (lstm) [h, c] = lstmStep(g, h, c!, wHhT, null, wHrT);
+          else if (this.mode === "GRU") h = gruStep(g, h, wHhT, stepBias);
+          else h = rnnStep(g, h, wHhT, null, this.mode === "RNN_TANH" ? "tanh" : "relu");
           outs[t] = h;
         }
         hs.push(h);
@@ -296,7 +298,7 @@ export class RNNCell extends RNNCellBase {
   }
   override forward(x: Tensor, h?: Tensor | null): Tensor {
     const { xb, hs, batched } = this.prepare(x, [h]);
-    const out = rnnStep(this.inputProjection(xb), hs[0]!, this.weight_hh, this.bias_hh, this.nonlinearity);
+    const out = rnnStep(this.inputProjection(xb), hs[0]!, ops.transpose(this.weight_hh, 0, 1), this.bias_hh, this.nonlinearity);
     return batched ? out : ops.squeeze(out, 0);
   }
 }
@@ -308,7 +310,7 @@ export class LSTMCell extends RNNCellBase {
   }
   override forward(x: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, Tensor] {
     const { xb, hs, batched } = this.prepare(x, [hx?.[0], hx?.[1]]);
-    const [h, c] = lstmStep(this.inputProjection(xb), hs[0]!, hs[1]!, this.weight_hh, this.bias_hh);
+    const [h, c] = lstmStep(this.inputProjection(xb), hs[0]!, hs[1]!, ops.transpose(this.weight_hh, 0, 1), this.bias_hh);
     return batched ? [h, c] : [ops.squeeze(h, 0), ops.squeeze(c, 0)];
   }
 }
@@ -320,7 +322,7 @@ export class GRUCell extends RNNCellBase {
   }
   override forward(x: Tensor, h?: Tensor | null): Tensor {
     const { xb, hs, batched } = this.prepare(x, [h]);
-    const out = gruStep(this.inputProjection(xb), hs[0]!, this.weight_hh, this.bias_hh);
+    const out = gruStep(this.inputProjection(xb), hs[0]!, ops.transpose(this.weight_hh, 0, 1), this.bias_hh);
     return batched ? out : ops.squeeze(out, 0);
   }
 }
