@@ -142,8 +142,11 @@ INLINE v4 vtanh(v4 x) {
   return vsel(wasm_f32x4_lt(ax, F4(0.625f)), small, big);
 }
 
+/* 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below: no overflow, full relative accuracy. */
 INLINE v4 vsigmoid(v4 x) {
-  return wasm_f32x4_div(F4(1.0f), wasm_f32x4_add(F4(1.0f), vexp(wasm_f32x4_neg(x))));
+  v4 e = vexp(wasm_f32x4_neg(wasm_f32x4_abs(x)));
+  v4 r = wasm_f32x4_div(F4(1.0f), wasm_f32x4_add(F4(1.0f), e));
+  return vsel(wasm_f32x4_lt(x, F4(0.0f)), wasm_f32x4_mul(e, r), r);
 }
 
 INLINE v4 verf(v4 x) {

@@ -31,6 +31,9 @@ export interface WasmBackendOptions {
   threads?: number;
   /** Use relaxed-SIMD FMA when the runtime validates it (default true). */
   relaxedSimd?: boolean;
+  /** Use the shared-memory (threaded) build when possible (default true; false forces the
+   * single-thread build that browsers without cross-origin isolation get). */
+  sharedMemory?: boolean;
 }
 
 export type WasmBackendHandle = Backend &
@@ -65,8 +68,8 @@ async function defaultThreads(): Promise<number> {
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackendHandle> {
   if (typeof WebAssembly === "undefined") throw new Error("wasm backend: WebAssembly is not available");
   const relaxed = options.relaxedSimd !== false && (await relaxedSimdAvailable());
-  let threadsSupported = sharedMemoryAvailable() && !onBrowserMainThread();
-  const shared = sharedMemoryAvailable();
+  const shared = options.sharedMemory !== false && sharedMemoryAvailable();
+  let threadsSupported = shared && !onBrowserMainThread();
   const variant = `${relaxed ? "relaxed" : "simd"}-${shared ? "mt" : "st"}` as Variant;
   const module = await compileVariant(variant);
   const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared } as WebAssembly.MemoryDescriptor);
@@ -80,7 +83,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   backend = new WasmBackend({ exports: ex, memory, heap, descPtr: desc.ptr, variant });
 
   const wanted = Math.max(1, Math.floor(options.threads ?? (await defaultThreads())));
-  if (wanted > 1 && !threadsSupported) {
+  if (wanted > 1 && !threadsSupported && options.sharedMemory !== false) {
     warnOnce(
       onBrowserMainThread()
         ? "neurite: wasm backend runs single-threaded on the browser main thread (run it in a Worker with cross-origin isolation for threads)"

@@ -10,14 +10,16 @@ interface WorkerLike {
   terminate(): unknown;
 }
 
+// Evaluated as CommonJS or as a module depending on the parent's flags, so no require/await.
 const NODE_WORKER_SRC = `
-const { parentPort, workerData } = require("node:worker_threads");
-const { module, memory, stack, tid } = workerData;
-const inst = new WebAssembly.Instance(module, { env: { memory } });
-inst.exports.__stack_pointer.value = stack;
-parentPort.postMessage("ready");
-inst.exports.worker_main(tid);
-parentPort.postMessage("exit");
+import("node:worker_threads").then(({ parentPort, workerData }) => {
+  const { module, memory, stack, tid } = workerData;
+  const inst = new WebAssembly.Instance(module, { env: { memory } });
+  inst.exports.__stack_pointer.value = stack;
+  parentPort.postMessage("ready");
+  inst.exports.worker_main(tid);
+  parentPort.postMessage("exit");
+});
 `;
 
 const BROWSER_WORKER_SRC = `
