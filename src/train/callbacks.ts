@@ -8,8 +8,10 @@ import { ProgressLine, formatProgress, formatDuration } from "./progress.js";
 export class ProgressLogger implements Callback {
   private readonly line: ProgressLine;
   private readonly log: (s: string) => void;
+  private readonly valLabel: string;
 
-  constructor(options: { stream?: ConstructorParameters<typeof ProgressLine>[0]; intervalMs?: number; enabled?: boolean; log?: (s: string) => void } = {}) {
+  constructor(options: { stream?: ConstructorParameters<typeof ProgressLine>[0]; intervalMs?: number; enabled?: boolean; log?: (s: string) => void; valLabel?: string } = {}) {
+    this.valLabel = options.valLabel ?? "val";
     const stream = options.stream ?? process.stderr;
     this.line = new ProgressLine(stream, options.intervalMs, options.enabled ?? true);
     this.log = options.log ?? ((s) => this.line.log(s));
@@ -40,7 +42,8 @@ export class ProgressLogger implements Callback {
   onEpochEnd(e: EpochInfo): void {
     this.line.done();
     const acc = Number.isFinite(e.trainAccuracy) ? `, train accuracy ${(e.trainAccuracy * 100).toFixed(2)}%` : "";
-    const val = e.val ? `, val loss ${e.val.loss.toFixed(4)}${Number.isFinite(e.val.accuracy) ? `, val accuracy ${(e.val.accuracy * 100).toFixed(2)}%` : ""}` : "";
+    const v = this.valLabel;
+    const val = e.val ? `, ${v} loss ${e.val.loss.toFixed(4)}${Number.isFinite(e.val.accuracy) ? `, ${v} accuracy ${(e.val.accuracy * 100).toFixed(2)}%` : ""}` : "";
     this.log(`epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)}${acc}${val}, lr ${e.lr.toPrecision(3)}, ${formatDuration(e.seconds)} (${Math.round(e.imagesPerSecond)} samples/s)`);
   }
 

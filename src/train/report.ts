@@ -66,14 +66,14 @@ export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
 export function lineChart(options: { title: string; data: Record<string, unknown>[]; x: string; xTitle: string; y: string; yTitle: string; series?: string; logY?: boolean; points?: boolean }): VegaLiteSpec {
   return {
     title: options.title,
-    width: 520,
-    height: 240,
+    width: 420,
+    height: 220,
     data: { values: options.data },
     mark: { type: "line", point: options.points ?? false, tooltip: true },
     encoding: {
       x: { field: options.x, type: "quantitative", title: options.xTitle, axis: { tickMinStep: options.x === "epoch" ? 1 : undefined } },
       y: { field: options.y, type: "quantitative", title: options.yTitle, scale: { zero: false, ...(options.logY ? { type: "log" } : {}) } },
-      ...(options.series ? { color: { field: options.series, type: "nominal", title: null } } : {}),
+      ...(options.series ? { color: { field: options.series, type: "nominal", title: null, sort: ["train", "test", "batch"] } } : {}),
     },
   };
 }

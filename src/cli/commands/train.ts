@@ -248,19 +248,25 @@ export async function trainCommand(argv: string[]): Promise<number> {
     runDir = resolve(args.str("out") ?? join("runs", entry.name));
     // Never clobber an unfinished run by accident.
     if (!args.flag("overwrite")) {
-      let unfinished: { epoch: number; step: number } | null = null;
+      const rel = relative(process.cwd(), runDir) || ".";
+      let dir: string | null = null;
       try {
-        const dir = await findCheckpointDir(join(runDir, CHECKPOINT_DIRNAME));
-        const st = (await readCheckpointState(dir)).train as { stopReason?: string | null; epoch: number; stepInEpoch: number } | undefined;
-        if (st && st.stopReason !== "completed" && st.stopReason !== "early-stop") unfinished = { epoch: st.epoch, step: st.stepInEpoch };
+        dir = await findCheckpointDir(join(runDir, CHECKPOINT_DIRNAME));
       } catch {
-        // no readable checkpoint: nothing to protect
+        // no checkpoint: nothing to protect
       }
-      if (unfinished) {
-        const rel = relative(process.cwd(), runDir) || ".";
-        throw new UsageError(
-          `neurite train: ${rel} holds an unfinished run (epoch ${unfinished.epoch}, step ${unfinished.step}); continue it with 'neurite train --resume ${rel}' or start over with --overwrite`,
-        );
+      if (dir !== null) {
+        let st: { stopReason?: string | null; epoch: number; stepInEpoch: number } | undefined;
+        try {
+          st = (await readCheckpointState(dir)).train as typeof st;
+        } catch (e) {
+          throw new UsageError(`neurite train: ${rel} holds a checkpoint that cannot be used (${(e as Error).message}); start over with --overwrite`);
+        }
+        if (st && st.stopReason !== "completed" && st.stopReason !== "early-stop") {
+          throw new UsageError(
+            `neurite train: ${rel} holds an unfinished run (epoch ${st.epoch}, step ${st.stepInEpoch}); continue it with 'neurite train --resume ${rel}' or start over with --overwrite`,
+          );
+        }
       }
     }
     await registry.setBackend(backendName);
@@ -311,7 +317,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   process.on("SIGTERM", onSigint);
 
   const callbacks: Callback[] = [
-    new ProgressLogger({ enabled: !quiet, log: (s) => out(s) }),
+    new ProgressLogger({ enabled: !quiet, log: (s) => out(s), valLabel: "test" }),
     new JsonLinesLogger(join(runDir, "metrics.jsonl")),
   ];
   if (config.patience !== null) callbacks.push(new EarlyStopping({ monitor: "val.loss", patience: config.patience }));
@@ -343,6 +349,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof NonFiniteLossError) {
       console.error(`neurite train: ${e.message}${args.flag("detect-anomaly") ? "" : "; rerun with --detect-anomaly to find the operation that produced it, or lower --lr"}`);
+      return 3;
+    }
+    if (e instanceof TrainingError && /^anomaly: /.test((e.cause as Error | undefined)?.message ?? "")) {
+      console.error(`neurite train: ${e.message}`);
       return 3;
     }
     if (e instanceof TrainingError) {
@@ -433,7 +443,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       }
       const files = await writeReport(runDir, {
         title: `neurite train: ${entry.name}${entry.task === "fashion-mnist" ? " on Fashion-MNIST" : ` on ${config.text ?? "fortunes-sample.txt"}`}`,
-        config: { ...config, vocab: undefined, backend: backendName, data: data.source, runDir },
+        config: Object.fromEntries(Object.entries({ ...config, backend: backendName, data: data.source, runDir }).filter(([k, v]) => v !== null && k !== "vocab")),
         summary: {
           "test loss": test.loss,
           ...(Number.isFinite(test.accuracy) ? { "test accuracy": `${(test.accuracy * 100).toFixed(2)}%` } : {}),
