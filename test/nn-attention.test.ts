@@ -130,6 +130,27 @@ describe("nn attention behaviour", () => {
     });
   });
 
+  test("attention dropout: applied when dropoutP > 0, only in training for MultiheadAttention", () => {
+    nt.manualSeed(8);
+    nt.tidy(() => {
+      const q = nt.randn([2, 4, 3]);
+      assert.ok(nt.F.scaledDotProductAttention(q, q, q, { dropoutP: 1 }).dataSync().every((v) => v === 0));
+      const a = nt.F.scaledDotProductAttention(q, q, q, { dropoutP: 0.5 }).dataSync();
+      const b = nt.F.scaledDotProductAttention(q, q, q, { dropoutP: 0.5 }).dataSync();
+      assert.notDeepEqual([...a], [...b]);
+      const mha = new nt.nn.MultiheadAttention(4, 2, { dropout: 0.5 });
+      const x = nt.randn([3, 2, 4]);
+      const [, w1] = mha.forward(x, x, x);
+      const [, w2] = mha.forward(x, x, x);
+      assert.notDeepEqual([...w1!.dataSync()], [...w2!.dataSync()]);
+      mha.eval();
+      const [o3] = mha.forward(x, x, x);
+      const [o4] = mha.forward(x, x, x);
+      assert.deepEqual([...o3.dataSync()], [...o4.dataSync()]);
+      mha.dispose();
+    });
+  });
+
   test("errors name the layer and the expected shape", () => {
     const mha = new nt.nn.MultiheadAttention(8, 2);
     assert.throws(() => new nt.nn.MultiheadAttention(8, 3), /embedDim \(8\) must be divisible by numHeads \(3\)/);

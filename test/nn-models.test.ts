@@ -156,6 +156,35 @@ describe("reference model utilities", () => {
     lstm.dispose();
   });
 
+  test("a training step leaves no tensors behind (BatchNorm buffers, LSTM state, attention masks)", () => {
+    nt.manualSeed(5);
+    const cases: [nt.nn.Module, () => Tensor][] = [];
+    const img = nt.rand([4, 1, 28, 28]).keep();
+    const lab = nt.randint(0, 10, [4]).keep();
+    const ids = nt.randint(0, 6, [2, 5]).keep();
+    const cnnBn = models.createCnnBn({ channels: [2, 4], hidden: 8 });
+    cases.push([cnnBn, () => nt.F.crossEntropy(cnnBn.forward(models.augmentBatch(img)) as Tensor, lab)]);
+    const lstm = models.createCharLstm({ vocabSize: 6, embedDim: 4, hiddenSize: 4, numLayers: 2 });
+    cases.push([lstm, () => nt.F.crossEntropy(lstm.forward(ids)[0].reshape(-1, 6), ids.reshape(-1))]);
+    const gpt = models.createCharGpt({ vocabSize: 6, blockSize: 5, dModel: 4, numHeads: 2, numLayers: 1 });
+    cases.push([gpt, () => nt.F.crossEntropy(gpt.forward(ids).reshape(-1, 6), ids.reshape(-1))]);
+    for (const [m, lossOf] of cases) {
+      const opt = new nt.optim.Adam(m.parameters(), { lr: 1e-3 });
+      const step = () => nt.tidy(() => {
+        opt.zeroGrad();
+        lossOf().backward();
+        opt.step();
+      });
+      step();
+      const before = JSON.stringify(nt.memory());
+      step();
+      step();
+      assert.equal(JSON.stringify(nt.memory()), before, `${m.constructor.name}: live tensors changed across training steps`);
+      m.dispose();
+    }
+    for (const t of [img, lab, ids]) t.dispose();
+  });
+
   test("sampleFromLogits", () => {
     const g = new nt.Generator(9);
     assert.equal(models.sampleFromLogits([0.1, 3, 0.2], { temperature: 0 }), 1);

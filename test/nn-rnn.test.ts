@@ -5,6 +5,7 @@ import type { Tensor } from "../src/index.js";
 import { loadFixture } from "./helpers/fixtures.js";
 import { backendsUnderTest } from "./helpers/backends.js";
 import { gradcheck } from "./helpers/gradcheck.js";
+import { unbind } from "../src/ops/index.js";
 import { runLayerCase, withParameters, float64Parameters, type LayerCase } from "./helpers/nn-parity.js";
 
 const fixture = loadFixture<{ cases: LayerCase[] }>("nn/rnn.json");
@@ -61,6 +62,17 @@ describe("nn recurrent gradcheck (float64, cpu)", () => {
     const rnn = new nt.nn.RNN(2, 3, { nonlinearity: "tanh", bidirectional: true });
     moduleGradcheck(rnn, [f64([3, 1, 2])], (x) => rnn.forward(x)[0], "RNN");
     rnn.dispose();
+  });
+
+  test("ops.unbind (recursive halving) gives every slice and its gradient", () => {
+    nt.manualSeed(34);
+    nt.tidy(() => {
+      const x = f64([5, 2, 3]);
+      const parts = unbind(x, 0);
+      assert.equal(parts.length, 5);
+      parts.forEach((p, i) => assert.deepEqual([...p.dataSync()], [...x.index(i).dataSync()]));
+      gradcheck((t) => nt.stack(unbind(t, 1).map((p, i) => p.mul(i + 1)), 0), [f64([3, 7, 2])], "unbind");
+    });
   });
 
   test("cells", () => {
