@@ -57,7 +57,7 @@ export const MODEL_ZOO: Record<string, ZooEntry> = {
     description: "character bigram language model: Embedding(vocab, vocab) of next-character logits",
     task: "char-lm",
     create: (ctx) => new Bigram(ctx?.vocabSize ?? 128),
-    defaults: { epochs: 5, batchSize: 32, lr: 1e-2, optimizer: "adam", blockSize: 64 },
+    defaults: { epochs: 5, batchSize: 32, lr: 5e-2, optimizer: "adam", blockSize: 64 },
   },
 };
 

@@ -70,7 +70,7 @@ export async function loadTaskData(entry: ZooEntry, o: DataOptions): Promise<Tas
   if (entry.task === "fashion-mnist") {
     if (o.text) throw new UsageError(`neurite ${o.command}: --text is for character models; '${entry.name}' trains on Fashion-MNIST (use --data DIR)`);
     const dir = await findFashionMnistDir(o.data ?? undefined).catch((e: Error) => {
-      throw new UsageError(`neurite ${o.command}: --data ${o.data}: ${e.message.replace(/^fashion-mnist: /, "")}`);
+      throw new UsageError(`neurite ${o.command}: --data ${o.data}: ${e.message.replace(/^fashion-mnist: \S+ /, "")}`);
     });
     const fm = await loadFashionMnist(dir);
     const testN = Math.min(fm.test.n, o.testLimit ?? fm.test.n);
