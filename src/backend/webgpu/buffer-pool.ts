@@ -52,6 +52,8 @@ export class BufferPool {
     private readonly label: string,
     /** Extra bytes the pool may keep beyond the live bytes. */
     private readonly slackBytes: number,
+    /** Told about each buffer just before it is destroyed (to drop cached bind groups). */
+    private readonly onDestroy: (buffer: GPUBuffer) => void = () => {},
   ) {}
 
   acquire(bytes: number): { buffer: GPUBuffer; bytes: number } {
@@ -93,6 +95,7 @@ export class BufferPool {
       const list = this.byClass.get(cls)!;
       list.splice(list.indexOf(buffer), 1);
       this.pooledBytes -= cls;
+      this.onDestroy(buffer);
       buffer.destroy();
     }
   }

@@ -61,7 +61,8 @@ export async function createWebGPUBackend(): Promise<WebGPUBackend & Backend> {
   const info = adapter.info;
   const description = `${info?.vendor || "?"} ${info?.architecture || ""} ${info?.device || ""} ${info?.description || ""}`.replace(/\s+/g, " ").trim() + ` via ${handle.source}`;
   const ctx = new GpuContext(device, limits, hasF16, description);
-  const backend = new WebGPUBackend(ctx);
+  const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+  const backend = new WebGPUBackend(ctx, { fusion: env["NEURITE_WEBGPU_FUSION"] !== "0" });
   if (handle.keepAlive) {
     keepAlive.add(handle.keepAlive);
     const dispose = backend.dispose.bind(backend);

@@ -13,29 +13,58 @@ import type {
 import type { PoolStats } from "./buffer-pool.js";
 import type { DispatchStats, GpuContext } from "./gpu-context.js";
 import { type Scalar, collapseDims, contiguousStridesOf, convert, f32Bits, product, storageType, words } from "./wgsl/common.js";
-import { PREDICATES, UNARY_F32, UNARY_I32, UNARY_U32, binaryExpr, computeType, elementwiseKernel, toOut } from "./wgsl/elementwise.js";
+import { PREDICATES, UNARY_F32, UNARY_I32, UNARY_U32, binaryExpr, computeType, toOut } from "./wgsl/elementwise.js";
+import { type ExprNode, type OpNode, graphStats, lowerGraph, opNode } from "./wgsl/fused.js";
 import { argReduceKernel, reduceKernel } from "./wgsl/reduce.js";
 import { MATMUL_PARAMS, type MatmulConfig, matmulKernel, matmulKey } from "./wgsl/matmul.js";
 import { col2imKernel, copyViewKernel, gatherKernel, im2colKernel, scatterKernel } from "./wgsl/indexing.js";
 
-/** A GPU buffer of `size` elements, 4 bytes each (bool is stored as one u32 per element). */
+/** A not-yet-computed elementwise result: an expression graph over `shape`. */
+interface LazyValue {
+  root: ExprNode<WebGPUBuffer>;
+  shape: readonly number[];
+  /** Leaf buffers this graph holds a reference on. */
+  bufs: WebGPUBuffer[];
+  /** No leaves (constants only): every element is the same, so any view may inline it. */
+  uniform: boolean;
+}
+
+/**
+ * A buffer of `size` elements, 4 bytes each on the GPU (bool is one u32 per element). It is
+ * either concrete (`gpu` set) or lazy (`lazy` set: computed, by one fused kernel, when something
+ * other than an elementwise op needs it). `refs` counts the frontend's handle plus the lazy
+ * graphs that read it.
+ */
 export class WebGPUBuffer implements BackendBuffer {
+  /** Set when the frontend has freed it. */
   released = false;
+  refs = 1;
+  gpu: GPUBuffer | null = null;
+  /** Bytes actually allocated (the pool's size class). */
+  allocated = 0;
+  lazy: LazyValue | null = null;
   constructor(
     readonly dtype: DType,
     readonly size: number,
-    readonly buffer: GPUBuffer,
-    /** Bytes actually allocated (the pool's size class). */
-    readonly allocated: number,
   ) {}
 }
 
-function gbuf(b: BackendBuffer, op: string): GPUBuffer {
+function checkBuf(b: BackendBuffer, op: string): WebGPUBuffer {
   const w = b as WebGPUBuffer;
   if (!(w instanceof WebGPUBuffer)) throw new Error(`webgpu ${op}: buffer does not belong to the webgpu backend`);
   if (w.released) throw new Error(`webgpu ${op}: buffer used after free`);
-  return w.buffer;
+  return w;
 }
+
+/** A view over exactly a lazy value's elements in its own order (so its graph can be inlined). */
+function isFullView(v: View, shape: readonly number[]): boolean {
+  if (v.offset !== 0 || v.shape.length !== shape.length || v.shape.some((d, i) => d !== shape[i])) return false;
+  const cs = contiguousStridesOf(v.shape);
+  return v.strides.every((s, d) => s === cs[d] || v.shape[d] === 1);
+}
+
+/** Op nodes one fused kernel may hold before its inputs are computed separately. */
+const MAX_FUSED_OPS = 48;
 
 const INIT: Record<ReduceOp, number> = { sum: 0, prod: 1, max: -Infinity, min: Infinity };
 
@@ -49,11 +78,14 @@ export class WebGPUBackend implements Backend {
   /** Invocations per 1-D workgroup and per reduction workgroup (a power of two), from the limits. */
   private readonly wg: number;
   private readonly wgPow2: number;
+  /** Elementwise fusion (NEURITE_WEBGPU_FUSION=0 turns it off: one kernel per op). */
+  fusion: boolean;
 
-  constructor(readonly ctx: GpuContext) {
+  constructor(readonly ctx: GpuContext, options: { fusion?: boolean } = {}) {
     const l = ctx.limits;
     this.wg = Math.min(256, l.maxInvocations, l.maxSizeX);
     this.wgPow2 = 2 ** Math.floor(Math.log2(this.wg));
+    this.fusion = options.fusion ?? true;
   }
 
   /** Adapter/driver description, limits and features in use. */
@@ -66,7 +98,12 @@ export class WebGPUBackend implements Backend {
     return this.ctx.storage.stats();
   }
 
-  /** Kernel dispatches, submits, pipelines compiled, uploads and readbacks so far. */
+  /** Same as gpuMemory(), under the name the wasm backend uses. */
+  memoryInfo(): PoolStats {
+    return this.gpuMemory();
+  }
+
+  /** Kernel dispatches, fused ops, submits, pipelines compiled, uploads and readbacks so far. */
   dispatchStats(): DispatchStats {
     return { ...this.ctx.stats };
   }
@@ -74,30 +111,62 @@ export class WebGPUBackend implements Backend {
   // ---- memory ----
 
   private newBuf(dtype: DType, size: number, op: string): WebGPUBuffer {
+    const out = this.lazyBuf(dtype, size, op);
+    this.attach(out);
+    return out;
+  }
+
+  /** A buffer object with no GPU memory yet. */
+  private lazyBuf(dtype: DType, size: number, op: string): WebGPUBuffer {
     storageType(dtype, op);
     this.ctx.checkError();
     const bytes = size * 4;
     if (bytes > this.ctx.limits.maxStorageBinding) {
       throw new RangeError(`webgpu ${op}: a ${dtype} buffer of ${size} elements (${bytes} bytes) exceeds this device's maxStorageBufferBindingSize (${this.ctx.limits.maxStorageBinding} bytes)`);
     }
-    const { buffer, bytes: allocated } = this.ctx.storage.acquire(Math.max(bytes, 4));
-    return new WebGPUBuffer(dtype, size, buffer, allocated);
+    return new WebGPUBuffer(dtype, size);
+  }
+
+  private attach(b: WebGPUBuffer): GPUBuffer {
+    const { buffer, bytes } = this.ctx.storage.acquire(Math.max(b.size * 4, 4));
+    b.gpu = buffer;
+    b.allocated = bytes;
+    return buffer;
+  }
+
+  /** The GPU buffer behind `b`, computing it first if it is lazy. */
+  private gbuf(b: BackendBuffer, op: string): GPUBuffer {
+    const w = checkBuf(b, op);
+    if (w.lazy) this.materialise(w);
+    return w.gpu!;
+  }
+
+  private decRef(b: WebGPUBuffer): void {
+    if (--b.refs > 0) return;
+    if (b.lazy) this.dropLazy(b);
+    else if (b.gpu) {
+      this.ctx.storage.release(b.gpu, b.allocated);
+      b.gpu = null;
+    }
   }
 
   alloc(dtype: DType, size: number): WebGPUBuffer {
     const out = this.newBuf(dtype, size, "alloc");
-    if (size > 0) this.ctx.clear(out.buffer, size * 4);
+    if (size > 0) this.ctx.clear(out.gpu!, size * 4);
     return out;
   }
 
   upload(dtype: DType, data: AnyTypedArray): WebGPUBuffer {
+    const t = storageType(dtype, "upload");
+    // A single value (scalar operands) becomes a constant that fused kernels take as a parameter.
+    if (data.length === 1 && this.fusion) return this.constant(dtype, t, data[0]!, 1);
     const out = this.newBuf(dtype, data.length, "upload");
     if (data.length === 0) return out;
     let host: Float32Array | Int32Array | Uint32Array;
     if (dtype === "float32") host = data instanceof Float32Array ? data : Float32Array.from(data);
     else if (dtype === "int32") host = data instanceof Int32Array ? data : Int32Array.from(data, (v) => Math.trunc(v));
     else host = Uint32Array.from(data, (v) => (v ? 1 : 0));
-    this.ctx.write(out.buffer, host);
+    this.ctx.write(out.gpu!, host);
     return out;
   }
 
@@ -105,15 +174,22 @@ export class WebGPUBackend implements Backend {
     const w = buf as WebGPUBuffer;
     if (w.released) return;
     w.released = true;
-    this.ctx.storage.release(w.buffer, w.allocated);
+    this.decRef(w);
   }
 
   async read(buf: BackendBuffer): Promise<AnyTypedArray> {
-    const w = buf as WebGPUBuffer;
-    gbuf(w, "read");
+    const w = checkBuf(buf, "read");
     storageType(w.dtype, "read");
     if (w.size === 0) return w.dtype === "float32" ? new Float32Array(0) : w.dtype === "int32" ? new Int32Array(0) : new Uint8Array(0);
-    const bytes = await this.ctx.read(w.buffer, w.size * 4);
+    // Hold the buffer while the copy is in flight, in case the caller frees it meanwhile.
+    const gpu = this.gbuf(w, "read");
+    w.refs++;
+    let bytes: ArrayBuffer;
+    try {
+      bytes = await this.ctx.read(gpu, w.size * 4);
+    } finally {
+      this.decRef(w);
+    }
     if (w.dtype === "float32") return new Float32Array(bytes);
     if (w.dtype === "int32") return new Int32Array(bytes);
     return Uint8Array.from(new Uint32Array(bytes));
@@ -123,36 +199,93 @@ export class WebGPUBackend implements Backend {
     throw new Error("webgpu: readSync is not possible on the webgpu backend (GPU readback is asynchronous); use await t.data() / await t.item()");
   }
 
-  // ---- elementwise ----
+  // ---- elementwise (expression graphs, fused) ----
+
+  /** The expression a view contributes: an inlined lazy graph, or a load from a GPU buffer. */
+  private nodeOf(v: View, op: string, inline: boolean): ExprNode<WebGPUBuffer> {
+    const b = checkBuf(v.buf, op);
+    if (b.lazy) {
+      if (b.lazy.uniform) return b.lazy.root;
+      if (inline && isFullView(v, b.lazy.shape)) return b.lazy.root;
+      this.materialise(b);
+    }
+    return { kind: "leaf", buf: b, offset: v.offset, strides: v.strides, type: storageType(b.dtype, op) };
+  }
+
+  private constant(dtype: DType, t: Scalar, value: number, size: number): WebGPUBuffer {
+    const out = this.lazyBuf(dtype, size, "constant");
+    const bits = t === "f32" ? f32Bits(value) : t === "i32" ? value | 0 : value ? 1 : 0;
+    out.lazy = { root: { kind: "const", bits, type: t }, shape: [size], bufs: [], uniform: true };
+    return out;
+  }
 
   /**
-   * Runs a generated elementwise kernel over views that share `shape`; `body` gets the loaded
-   * values (in each input's storage type) and returns the output expression.
+   * Builds `f(inputs)` as a lazy buffer. Inputs that are lazy and read in order are inlined, so
+   * chains fuse; a graph past the binding or size limits gets its inputs computed first; with
+   * fusion off the result is computed at once.
    */
-  private elementwise(key: string, views: readonly View[], shape: readonly number[], outDtype: DType, body: (vals: string[]) => string, extra: number[] = []): WebGPUBuffer {
+  private elementwise(op: string, views: readonly View[], shape: readonly number[], outDtype: DType, f: (vals: string[]) => string): WebGPUBuffer {
     const n = product(shape);
-    const out = this.newBuf(outDtype, n, key);
-    if (n === 0) return out;
-    const outType = storageType(outDtype, key);
-    const { shape: cs, strides } = collapseDims(shape, views.map((v) => v.strides));
-    const contig = contiguousStridesOf(cs);
-    const inputs = views.map((v, k) => ({
-      type: storageType(v.dtype, key),
-      contiguous: strides[k]!.every((s, d) => s === contig[d] || cs[d] === 1),
-    }));
-    const rank = cs.length;
-    const pkey = `ew|${key}|${rank}|${inputs.map((i) => i.type + (i.contiguous ? "c" : "s")).join(",")}|${outType}|${extra.length}`;
-    const pipeline = this.ctx.pipeline(pkey, () => elementwiseKernel(inputs, outType, rank, this.wg, body, extra.length).code);
-    const params = [n, ...cs];
-    views.forEach((v, k) => params.push(v.offset, ...strides[k]!));
-    params.push(...extra);
-    this.ctx.dispatch(
-      pipeline,
-      [...views.map((v) => gbuf(v.buf, key)), out.buffer],
-      words(params),
-      this.ctx.grid(Math.ceil(n / this.wg)),
-    );
+    const outType = storageType(outDtype, op);
+    const out = this.lazyBuf(outDtype, n, op);
+    if (n === 0) {
+      this.attach(out);
+      return out;
+    }
+    const build = (inline: boolean) => opNode(f, views.map((v) => this.nodeOf(v, op, inline)), outType);
+    let root = build(this.fusion);
+    let stats = graphStats(root);
+    if (stats.bufs.size > this.ctx.limits.maxStorageBuffers - 1 || stats.ops > MAX_FUSED_OPS) {
+      root = build(false);
+      stats = graphStats(root);
+    }
+    const bufs = [...stats.bufs];
+    for (const b of bufs) b.refs++;
+    root.owner = out;
+    out.lazy = { root, shape: [...shape], bufs, uniform: bufs.length === 0 };
+    if (!this.fusion) this.materialise(out);
     return out;
+  }
+
+  /** Forgets a lazy buffer's graph (it was computed, or nothing holds it any more). */
+  private dropLazy(b: WebGPUBuffer): void {
+    const lazy = b.lazy!;
+    b.lazy = null;
+    if (lazy.root.kind === "op" && lazy.root.owner === b) lazy.root.owner = undefined;
+    for (const leaf of lazy.bufs) this.decRef(leaf);
+  }
+
+  /**
+   * Runs a lazy buffer's graph as one kernel and makes the buffer concrete. Intermediate values
+   * of the graph that are still held (saved for backward, optimizer state, ...) are written out by
+   * the same kernel, so nothing is computed twice and graphs never chain across steps.
+   */
+  private materialise(b: WebGPUBuffer): void {
+    const lazy = b.lazy!;
+    const outType = storageType(b.dtype, "materialise");
+    const extra: OpNode<WebGPUBuffer>[] = [];
+    const { bufs } = graphStats(lazy.root);
+    let room = this.ctx.limits.maxStorageBuffers - bufs.size - 1;
+    const seen = new Set<ExprNode<WebGPUBuffer>>();
+    const walk = (n: ExprNode<WebGPUBuffer>) => {
+      if (n.kind !== "op" || seen.has(n)) return;
+      seen.add(n);
+      const o = n.owner;
+      if (n !== lazy.root && room > 0 && o && o.lazy?.root === n && !o.released && !o.lazy.uniform && o.size === b.size) {
+        extra.push(n);
+        room--;
+      }
+      n.args.forEach(walk);
+    };
+    walk(lazy.root);
+    const k = lowerGraph(lazy.root, lazy.shape, outType, (x: WebGPUBuffer) => storageType(x.dtype, "fused"), this.wg, extra);
+    const outs = [b, ...extra.map((e) => e.owner!)];
+    const gpus = outs.map((o) => this.attach(o));
+    const pipeline = this.ctx.pipeline(k.key, k.bufs.length, k.code, outs.length);
+    this.ctx.dispatch(pipeline, [...k.bufs.map((x) => x.gpu!), ...gpus], words(k.params), this.ctx.grid(Math.ceil(k.n / this.wg)));
+    this.ctx.stats.fusedKernels++;
+    this.ctx.stats.fusedOps += k.ops;
+    for (const o of outs) this.dropLazy(o);
   }
 
   unary(op: UnaryOp, x: View): WebGPUBuffer {
@@ -160,7 +293,7 @@ export class WebGPUBackend implements Backend {
     const outDtype: DType = op === "logicalNot" ? "bool" : x.dtype;
     const outType = storageType(outDtype, op);
     const pred = PREDICATES.has(op);
-    return this.elementwise(`${op}`, [x], x.shape, outDtype, ([v]) => {
+    return this.elementwise(op, [x], x.shape, outDtype, ([v]) => {
       let expr: string;
       let exprType: Scalar = t;
       if (t === "f32") expr = UNARY_F32[op](v!);
@@ -182,7 +315,7 @@ export class WebGPUBackend implements Backend {
     const pred = PREDICATES.has(op);
     const ct = pred ? computeType(ta, tb) : computeType(ta, tb, outDtype === "bool" ? "u32" : outType);
     const f = binaryExpr(op, ct);
-    return this.elementwise(`${op}|${ct}`, [a, b], a.shape, outDtype, ([va, vb]) =>
+    return this.elementwise(op, [a, b], a.shape, outDtype, ([va, vb]) =>
       toOut(f(convert(va!, ta, ct), convert(vb!, tb, ct)), ct, pred, outType, outDtype === "bool"),
     );
   }
@@ -204,11 +337,12 @@ export class WebGPUBackend implements Backend {
 
   contiguous(x: View): WebGPUBuffer {
     storageType(x.dtype, "contiguous");
+    const src = checkBuf(x.buf, "contiguous");
     const n = product(x.shape);
     const contig = contiguousStridesOf(x.shape);
-    if (n > 0 && x.strides.every((s, d) => s === contig[d] || x.shape[d] === 1)) {
+    if (n > 0 && !src.lazy && x.strides.every((s, d) => s === contig[d] || x.shape[d] === 1)) {
       const out = this.newBuf(x.dtype, n, "contiguous");
-      this.ctx.copy(gbuf(x.buf, "contiguous"), x.offset * 4, out.buffer, 0, n * 4);
+      this.ctx.copy(src.gpu!, x.offset * 4, out.gpu!, 0, n * 4);
       return out;
     }
     return this.elementwise("copy", [x], x.shape, x.dtype, ([v]) => v!);
@@ -217,9 +351,10 @@ export class WebGPUBackend implements Backend {
   fill(dtype: DType, size: number, value: number): WebGPUBuffer {
     const t = storageType(dtype, "fill");
     const bits = t === "f32" ? f32Bits(value) : t === "i32" ? value | 0 : value ? 1 : 0;
-    if (bits === 0) return this.alloc(dtype, size);
-    const read = t === "f32" ? "PF(EXTRA)" : t === "i32" ? "PI(EXTRA)" : "P(EXTRA)";
-    return this.elementwise("fill", [], [size], dtype, () => read, [bits]);
+    if (bits === 0 || size === 0) return this.alloc(dtype, size);
+    const out = this.constant(dtype, t, value, size);
+    if (!this.fusion) this.materialise(out);
+    return out;
   }
 
   // ---- reductions ----
@@ -237,10 +372,10 @@ export class WebGPUBackend implements Backend {
     const L = { kr: kept.shape.length, rr: red.shape.length };
     const mode = inner > 64 && (outN < 2048 || inner >= 4096) ? "workgroup" : "loop";
     const wg = mode === "workgroup" ? this.wgPow2 : this.wg;
-    const pipeline = this.ctx.pipeline(`reduce|${op}|${t}|${L.kr}|${L.rr}|${mode}`, () => reduceKernel(op, t, L, mode, wg).code);
+    const pipeline = this.ctx.pipeline(`reduce|${op}|${t}|${L.kr}|${L.rr}|${mode}`, 1, () => reduceKernel(op, t, L, mode, wg).code);
     const out = this.newBuf(x.dtype, outN, op);
     const params = [outN, inner, x.offset, ...kept.shape, ...kept.strides[0]!, ...red.shape, ...red.strides[0]!];
-    this.ctx.dispatch(pipeline, [gbuf(x.buf, op), out.buffer], words(params), this.ctx.grid(mode === "workgroup" ? outN : Math.ceil(outN / wg)));
+    this.ctx.dispatch(pipeline, [this.gbuf(x.buf, op), out.gpu!], words(params), this.ctx.grid(mode === "workgroup" ? outN : Math.ceil(outN / wg)));
     return out;
   }
 
@@ -255,10 +390,10 @@ export class WebGPUBackend implements Backend {
     const kr = kept.shape.length;
     const mode = len >= 1024 && outN < 4096 ? "workgroup" : "loop";
     const wg = mode === "workgroup" ? this.wgPow2 : this.wg;
-    const pipeline = this.ctx.pipeline(`arg|${op}|${t}|${kr}|${mode}`, () => argReduceKernel(op, t, kr, mode, wg).code);
+    const pipeline = this.ctx.pipeline(`arg|${op}|${t}|${kr}|${mode}`, 1, () => argReduceKernel(op, t, kr, mode, wg).code);
     const out = this.newBuf("int32", outN, op);
     const params = [outN, len, x.offset, ...kept.shape, ...kept.strides[0]!, x.strides[axis]!];
-    this.ctx.dispatch(pipeline, [gbuf(x.buf, op), out.buffer], words(params), this.ctx.grid(mode === "workgroup" ? outN : Math.ceil(outN / wg)));
+    this.ctx.dispatch(pipeline, [this.gbuf(x.buf, op), out.gpu!], words(params), this.ctx.grid(mode === "workgroup" ? outN : Math.ceil(outN / wg)));
     return out;
   }
 
@@ -300,7 +435,7 @@ export class WebGPUBackend implements Backend {
     };
     // With 'k'/'m'/'n' fast axes the kernel assumes stride 1 on that axis.
     const fix = (v: number, fast: boolean) => (fast ? 1 : v);
-    const pipeline = this.ctx.pipeline(matmulKey(cfg), () => matmulKernel(cfg));
+    const pipeline = this.ctx.pipeline(matmulKey(cfg), 2, () => matmulKernel(cfg));
     const out = this.newBuf(a.dtype, B * M * N, "matmul");
     const gx = Math.ceil(N / TN);
     const gy = Math.ceil(M / TM);
@@ -309,7 +444,7 @@ export class WebGPUBackend implements Backend {
       const nb = Math.min(l.maxWorkgroupsPerDim, B - b0);
       const params = [M, N, K, a.offset, sab, fix(sam, aFast === "m"), fix(sak, aFast === "k"), b.offset, sbb, fix(sbk, bFast === "k"), fix(sbn, bFast === "n"), b0];
       if (params.length !== MATMUL_PARAMS) throw new Error("internal: matmul params");
-      this.ctx.dispatch(pipeline, [gbuf(a.buf, "matmul"), gbuf(b.buf, "matmul"), out.buffer], words(params), [gx, gy, nb]);
+      this.ctx.dispatch(pipeline, [this.gbuf(a.buf, "matmul"), this.gbuf(b.buf, "matmul"), out.gpu!], words(params), [gx, gy, nb]);
     }
     return out;
   }
@@ -321,9 +456,9 @@ export class WebGPUBackend implements Backend {
     const n = product(index.shape);
     const out = this.newBuf(x.dtype, n, "gather");
     if (n === 0) return out;
-    const pipeline = this.ctx.pipeline(`gather|${t}|${rank}|${dim}`, () => gatherKernel("gather", t, rank, dim, this.wg).code);
+    const pipeline = this.ctx.pipeline(`gather|${t}|${rank}|${dim}`, 2, () => gatherKernel("gather", t, rank, dim, this.wg).code);
     const params = [n, x.offset, index.offset, ...index.shape, ...x.strides, ...index.strides];
-    this.ctx.dispatch(pipeline, [gbuf(x.buf, "gather"), gbuf(index.buf, "gather"), out.buffer], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+    this.ctx.dispatch(pipeline, [this.gbuf(x.buf, "gather"), this.gbuf(index.buf, "gather"), out.gpu!], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
     return out;
   }
 
@@ -336,9 +471,9 @@ export class WebGPUBackend implements Backend {
     const n = product(shape);
     const out = this.newBuf(x.dtype, n, "indexSelect");
     if (n === 0) return out;
-    const pipeline = this.ctx.pipeline(`indexSelect|${t}|${rank}|${dim}`, () => gatherKernel("indexSelect", t, rank, dim, this.wg).code);
+    const pipeline = this.ctx.pipeline(`indexSelect|${t}|${rank}|${dim}`, 2, () => gatherKernel("indexSelect", t, rank, dim, this.wg).code);
     const params = [n, x.offset, index.offset, ...shape, ...x.strides, index.strides[0] ?? 0];
-    this.ctx.dispatch(pipeline, [gbuf(x.buf, "indexSelect"), gbuf(index.buf, "indexSelect"), out.buffer], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+    this.ctx.dispatch(pipeline, [this.gbuf(x.buf, "indexSelect"), this.gbuf(index.buf, "indexSelect"), out.gpu!], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
     return out;
   }
 
@@ -349,9 +484,9 @@ export class WebGPUBackend implements Backend {
     const rank = index.shape.length;
     const n = product(index.shape);
     if (n === 0) return out;
-    const pipeline = this.ctx.pipeline(`scatterAdd|${t}|${rank}|${dim}`, () => scatterKernel("scatterAdd", t, rank, dim, this.wg).code);
+    const pipeline = this.ctx.pipeline(`scatterAdd|${t}|${rank}|${dim}`, 2, () => scatterKernel("scatterAdd", t, rank, dim, this.wg).code);
     const params = [n, src.offset, index.offset, ...index.shape, ...src.strides, ...index.strides, ...contiguousStridesOf(shape)];
-    this.ctx.dispatch(pipeline, [gbuf(src.buf, "scatterAdd"), gbuf(index.buf, "scatterAdd"), out.buffer], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+    this.ctx.dispatch(pipeline, [this.gbuf(src.buf, "scatterAdd"), this.gbuf(index.buf, "scatterAdd"), out.gpu!], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
     return out;
   }
 
@@ -364,9 +499,9 @@ export class WebGPUBackend implements Backend {
     const rank = srcShape.length;
     const n = product(srcShape);
     if (n === 0) return out;
-    const pipeline = this.ctx.pipeline(`indexAdd|${t}|${rank}|${dim}`, () => scatterKernel("indexAdd", t, rank, dim, this.wg).code);
+    const pipeline = this.ctx.pipeline(`indexAdd|${t}|${rank}|${dim}`, 2, () => scatterKernel("indexAdd", t, rank, dim, this.wg).code);
     const params = [n, src.offset, index.offset, ...srcShape, ...src.strides, index.strides[0] ?? 0, ...contiguousStridesOf(shape)];
-    this.ctx.dispatch(pipeline, [gbuf(src.buf, "indexAdd"), gbuf(index.buf, "indexAdd"), out.buffer], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+    this.ctx.dispatch(pipeline, [this.gbuf(src.buf, "indexAdd"), this.gbuf(index.buf, "indexAdd"), out.gpu!], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
     return out;
   }
 
@@ -377,9 +512,9 @@ export class WebGPUBackend implements Backend {
     const t = storageType(x.dtype, op);
     const { shape, strides } = collapseDims(x.shape, [x.strides, outStrides]);
     const rank = shape.length;
-    const pipeline = this.ctx.pipeline(`copyView|${t}|${rank}`, () => copyViewKernel(t, rank, this.wg).code);
+    const pipeline = this.ctx.pipeline(`copyView|${t}|${rank}`, 1, () => copyViewKernel(t, rank, this.wg).code);
     const params = [n, x.offset, outOffset, ...shape, ...strides[0]!, ...strides[1]!];
-    this.ctx.dispatch(pipeline, [gbuf(x.buf, op), out.buffer], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+    this.ctx.dispatch(pipeline, [this.gbuf(x.buf, op), this.gbuf(out, op)], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
   }
 
   cat(xs: readonly View[], dim: number, outShape: readonly number[]): WebGPUBuffer {
@@ -410,10 +545,10 @@ export class WebGPUBackend implements Backend {
     const n = N * C * kh * kw * oh * ow;
     const out = this.newBuf(x.dtype, n, "im2col");
     if (n === 0) return out;
-    const pipeline = this.ctx.pipeline(`im2col|${t}`, () => im2colKernel(t, this.wg).code);
+    const pipeline = this.ctx.pipeline(`im2col|${t}`, 1, () => im2colKernel(t, this.wg).code);
     const padBits = t === "f32" ? f32Bits(padValue) : t === "i32" ? padValue | 0 : padValue ? 1 : 0;
     const params = [n, N, C, H, W, kh, kw, g.stride[0], g.stride[1], g.padding[0], g.padding[1], g.dilation[0], g.dilation[1], oh, ow, x.offset, ...x.strides, padBits];
-    this.ctx.dispatch(pipeline, [gbuf(x.buf, "im2col"), out.buffer], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+    this.ctx.dispatch(pipeline, [this.gbuf(x.buf, "im2col"), out.gpu!], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
     return out;
   }
 
@@ -424,9 +559,9 @@ export class WebGPUBackend implements Backend {
     const n = N * C * H * W;
     const out = this.newBuf(cols.dtype, n, "col2im");
     if (n === 0) return out;
-    const pipeline = this.ctx.pipeline(`col2im|${t}`, () => col2imKernel(t, this.wg).code);
+    const pipeline = this.ctx.pipeline(`col2im|${t}`, 1, () => col2imKernel(t, this.wg).code);
     const params = [n, N, C, H, W, g.kernel[0], g.kernel[1], g.stride[0], g.stride[1], g.padding[0], g.padding[1], g.dilation[0], g.dilation[1], oh, ow, cols.offset, ...cols.strides];
-    this.ctx.dispatch(pipeline, [gbuf(cols.buf, "col2im"), out.buffer], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+    this.ctx.dispatch(pipeline, [this.gbuf(cols.buf, "col2im"), out.gpu!], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
     return out;
   }
 

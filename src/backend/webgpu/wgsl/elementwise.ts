@@ -1,5 +1,5 @@
 import type { BinaryOp, UnaryOp } from "../../backend.js";
-import { ENTRY_ARGS, MATH_HELPERS, type Scalar, convert, coordsCode, linearIndexCode, offsetExpr, paramsDecl } from "./common.js";
+import { type Scalar, convert } from "./common.js";
 
 /**
  * The elementwise primitive table: one WGSL expression per op and compute type. Every unary,
@@ -101,48 +101,6 @@ export function computeType(...ts: Scalar[]): Scalar {
   if (ts.includes("f32")) return "f32";
   if (ts.includes("i32")) return "i32";
   return "u32";
-}
-
-/** One input of an elementwise kernel: its storage type, and whether it is a plain run from an offset. */
-export interface EwInput {
-  type: Scalar;
-  contiguous: boolean;
-}
-
-/**
- * An elementwise kernel over `rank` output dims: inputs read through strided views, the body
- * `expr(values)` (already in the output's storage type), written contiguously.
- * Params: [n, shape[rank], per input: offset, strides[rank]].
- */
-export function elementwiseKernel(inputs: readonly EwInput[], outType: Scalar, rank: number, wg: number, body: (vals: string[]) => string, extraParams = 0): { code: string; nParams: number } {
-  const perInput = 1 + rank;
-  const base = 1 + rank;
-  const nParams = base + inputs.length * perInput + extraParams;
-  const decls = inputs.map((inp, k) => `@group(0) @binding(${k}) var<storage, read> in${k}: array<${inp.type}>;`).join("\n");
-  const needCoords = inputs.some((inp) => !inp.contiguous);
-  const loads = inputs
-    .map((inp, k) => {
-      const at = base + k * perInput;
-      const off = inp.contiguous ? `P(${at}u) + i` : offsetExpr(rank, at, at + 1);
-      return `let v${k} = in${k}[${off}];`;
-    })
-    .join("\n  ");
-  const result = body(inputs.map((_, k) => `v${k}`));
-  const code = `${MATH_HELPERS}
-${decls}
-@group(0) @binding(${inputs.length}) var<storage, read_write> out: array<${outType}>;
-${paramsDecl(inputs.length + 1, nParams)}
-const EXTRA: u32 = ${base + inputs.length * perInput}u;
-@compute @workgroup_size(${wg})
-fn main(${ENTRY_ARGS}) {
-  ${linearIndexCode(wg)}
-  if (i >= P(0u)) { return; }
-  ${needCoords ? coordsCode(rank, 1) : ""}
-  ${loads}
-  out[i] = ${result};
-}
-`;
-  return { code, nParams };
 }
 
 /** Wraps a predicate or value expression into the output storage type. */
