@@ -29,15 +29,15 @@ for (const backend of backends) {
       await nt.setBackend(backend);
     });
     for (const c of fixture.cases) {
-      test(c.name, () => {
+      test(c.name, async () => {
         const model = factories[c.factory]!(c.config);
         try {
-          nt.tidy(() => {
+          await nt.tidy(async () => {
             model.loadStateDict(new Map(Object.entries(c.state_dict).map(([k, v]) => [k, fxTensor(v)])));
             model.eval();
             const y = firstTensor(model.forward(fxTensor(c.input)));
             assert.deepEqual([...y.shape], c.output.shape);
-            assertClose(y.dataSync(), fxValues(c.output), `${c.name} on ${backend}`, 1e-4, 1e-5);
+            assertClose(await y.data(), fxValues(c.output), `${c.name} on ${backend}`, 1e-4, 1e-5);
           });
         } finally {
           model.dispose();

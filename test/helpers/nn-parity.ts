@@ -97,13 +97,15 @@ function flatten(y: unknown): Tensor[] {
   throw new Error(`unexpected output ${String(y)}`);
 }
 
-function compare(t: Tensor, f: FxTensor, what: string, tol: Tolerance): void {
+/** Reads asynchronously, so the suites run on backends without synchronous reads (webgpu). */
+async function compare(t: Tensor, f: FxTensor, what: string, tol: Tolerance): Promise<void> {
   assert.deepEqual([...t.shape], f.shape, `${what}: shape`);
+  const values = await t.data();
   if (f.dtype !== "float32") {
-    assert.deepEqual([...t.dataSync()], fxValues(f), `${what}: values`);
+    assert.deepEqual([...values], fxValues(f), `${what}: values`);
     return;
   }
-  assertClose(t.dataSync(), fxValues(f), what, tol.rtol, tol.atol);
+  assertClose(values, fxValues(f), what, tol.rtol, tol.atol);
 }
 
 export interface CaseTolerances {
@@ -112,14 +114,14 @@ export interface CaseTolerances {
 }
 
 /** Runs one recorded case on the current backend; throws naming the case and the mismatch. */
-export function runLayerCase(c: LayerCase, tol: CaseTolerances = {}): void {
+export async function runLayerCase(c: LayerCase, tol: CaseTolerances = {}): Promise<void> {
   const fwdTol = tol.forward ?? { rtol: 1e-4, atol: 1e-5 };
   const gradTol = tol.grad ?? { rtol: 1e-4, atol: 1e-4 };
   const backend = nt.getBackend();
   const tag = (what: string) => `${c.name} ${what} on ${backend}`;
   let module: nt.nn.Module | null = null;
   try {
-    nt.tidy(() => {
+    await nt.tidy(async () => {
       const leaves: Tensor[] = [];
       const made: (Tensor | Tensor[])[] = [];
       const leaf = (f: FxTensor) => {
@@ -148,7 +150,7 @@ export function runLayerCase(c: LayerCase, tol: CaseTolerances = {}): void {
       }
       const outs = flatten(out);
       assert.equal(outs.length, c.outputs.length, tag("number of outputs"));
-      outs.forEach((o, i) => compare(o, c.outputs[i]!, tag(`output ${i}`), fwdTol));
+      for (const [i, o] of outs.entries()) await compare(o, c.outputs[i]!, tag(`output ${i}`), fwdTol);
       let objective: Tensor | null = null;
       outs.forEach((o, i) => {
         const up = c.upstream[i];
@@ -157,12 +159,12 @@ export function runLayerCase(c: LayerCase, tol: CaseTolerances = {}): void {
         objective = objective ? objective.add(term) : term;
       });
       if (objective) (objective as Tensor).backward();
-      leaves.forEach((t, i) => {
+      for (const [i, t] of leaves.entries()) {
         const g = c.input_grads[i];
-        if (!g) return;
+        if (!g) continue;
         assert.ok(t.grad, tag(`input ${i} got no gradient`));
-        compare(t.grad, g, tag(`grad of input ${i}`), gradTol);
-      });
+        await compare(t.grad, g, tag(`grad of input ${i}`), gradTol);
+      }
       if (module) {
         const sd = module.stateDict();
         for (const [name, g] of Object.entries(c.param_grads ?? {})) {
@@ -170,12 +172,12 @@ export function runLayerCase(c: LayerCase, tol: CaseTolerances = {}): void {
           assert.ok(p, tag(`missing parameter ${name}`));
           if (!g) continue;
           assert.ok(p.grad, tag(`parameter ${name} got no gradient`));
-          compare(p.grad, g, tag(`grad of ${name}`), gradTol);
+          await compare(p.grad, g, tag(`grad of ${name}`), gradTol);
         }
         for (const [name, b] of Object.entries(c.buffers_after ?? {})) {
           const t = sd.get(name);
           assert.ok(t, tag(`missing buffer ${name}`));
-          compare(t, b, tag(`buffer ${name} after forward`), fwdTol);
+          await compare(t, b, tag(`buffer ${name} after forward`), fwdTol);
         }
       }
     });
