@@ -64,7 +64,10 @@ export class DDPM {
     await save(weights, path, { ...extra, format: "neurite-ddpm", config: JSON.stringify(this.config) });
   }
 
+  /** Loads a checkpoint file, or a run folder holding model.safetensors. */
   static async load(path: string, options: { device?: string } = {}): Promise<DDPM> {
+    const { stat } = await import("node:fs/promises");
+    if ((await stat(path).catch(() => null))?.isDirectory()) path = `${path.replace(/\/+$/, "")}/model.safetensors`;
     const { tensors, metadata } = await loadWithMetadata(path, options);
     if (metadata.format !== "neurite-ddpm" || !metadata.config) {
       for (const t of tensors.values()) t.dispose();

@@ -7,6 +7,7 @@ import { benchCommand } from "./commands/bench.js";
 import { infoCommand } from "./commands/info.js";
 import { convertCommand } from "./commands/convert.js";
 import { UsageError } from "./args.js";
+import { trainOrDdpm, generateOrSample, evalSamples } from "../diffusion/cli/index.js";
 import { disposeBackends } from "../backend/registry.js";
 import "../backend/register-all.js";
 
@@ -25,6 +26,11 @@ Commands:
                neurite predict --checkpoint runs/mlp shoe.png --top-k 3
   sample     generate text with a character language model (alias: generate)
                neurite sample --checkpoint runs/bigram --prompt "The " --length 200
+  generate   draw images from a diffusion model (DDPM/DDIM, PNG grid); text as 'sample'
+               neurite train --model ddpm --steps 1200 --batch-size 64 --backend wasm
+               neurite generate --checkpoint runs/ddpm --n 64 --steps 50 --class 7 --out samples.png
+  eval-samples  score diffusion samples with a cnn-bn classifier (confidence, Fréchet distance)
+               neurite eval-samples --checkpoint runs/ddpm --classifier runs/cnn-bn-scorer/model.safetensors
   bench      measure training and inference speed of a model on a backend
                neurite bench --model mlp --backend cpu
   info       Node version, backends, threads, GPU adapter and its limits
@@ -37,11 +43,12 @@ Exit codes: 0 success, 1 error, 2 bad arguments, 3 the loss became NaN/Inf,
 Run 'neurite <command> --help' for a command's options.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  train: trainCommand,
+  train: (a) => trainOrDdpm(a, trainCommand),
   eval: evalCommand,
   predict: predictCommand,
   sample: (a) => sampleCommand(a, "sample"),
-  generate: (a) => sampleCommand(a, "generate"),
+  generate: (a) => generateOrSample(a, (b) => sampleCommand(b, "generate")),
+  "eval-samples": evalSamples,
   bench: benchCommand,
   info: infoCommand,
   convert: convertCommand,
