@@ -94,6 +94,7 @@ export {
   col2im,
   scatterAdd,
   slice,
+  unbind,
 } from "./ops/index.js";
 export type { TensorOptions, CreateOptions, RandomOptions, IndexSpec } from "./ops/index.js";
 export { noGrad, enableGrad, isGradEnabled } from "./autograd/grad-mode.js";
@@ -108,3 +109,4 @@ export * as io from "./io/index.js";
 export * as data from "./data/index.js";
 export * as optim from "./optim/index.js";
 export * as train from "./train/index.js";
+export * as diffusion from "./diffusion/index.js";
