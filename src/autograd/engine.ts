@@ -6,6 +6,7 @@ import { gradRules } from "../ops/grad-rules.js";
 import type { Prim } from "../ops/prims.js";
 import { tidy } from "../memory/tidy.js";
 import { add } from "../ops/elementwise.js";
+import { GradAccumulator } from "./grad-accumulator.js";
 import { onesLike } from "../ops/creation.js";
 import { isAnomalyEnabled } from "./anomaly.js";
 
@@ -61,13 +62,26 @@ export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions =
         accumulateLeaf(root, seed);
         return;
       }
-      const grads = new Map<GradNode, Tensor>();
-      grads.set(root.gradFn, seed);
+      // Pending gradients keyed by the node that produced a tensor, or by the leaf tensor itself.
+      const acc = new GradAccumulator<GradNode | Tensor>(grad ?? null);
+      acc.push(root.gradFn, { kind: "dense", g: seed });
+      const leaves: Tensor[] = [];
       for (const node of topoOrder(root.gradFn)) {
-        const g = grads.get(node);
-        grads.delete(node);
+        const g = acc.take(node, outputShape(node));
         if (!g) {
           if (!options.retainGraph) node.release();
+          continue;
+        }
+        if (node.prim === "slice") {
+          // Keep slice gradients sparse; the parent joins them (see GradAccumulator).
+          const parent = node.parents[0]!;
+          if (!options.retainGraph) node.release();
+          if (node.inputMeta[0]!.requiresGrad) {
+            const { starts, ends } = (node as GradNode<"slice">).params;
+            const key = parent.gradFn ?? parent;
+            if (!parent.gradFn && !acc.has(parent)) leaves.push(parent);
+            acc.push(key, { kind: "slice", g, starts, ends });
+          } else acc.release(g);
           continue;
         }
         const rule = gradRules[node.prim as Prim] as { vjp(g: Tensor, n: GradNode): (Tensor | null)[] };
@@ -80,16 +94,23 @@ export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions =
             throw new Error(`internal: gradient of '${node.prim}' input ${i} has shape ${shapeToString(pg.shape)}, expected ${shapeToString(parent.shape)}`);
           }
           if (isAnomalyEnabled()) checkFinite(pg, node.prim);
-          if (parent.gradFn) {
-            const prev = grads.get(parent.gradFn);
-            grads.set(parent.gradFn, prev ? add(prev, pg) : pg);
-          } else {
-            accumulateLeaf(parent, pg);
-          }
+          const key = parent.gradFn ?? parent;
+          if (!parent.gradFn && !acc.has(parent)) leaves.push(parent);
+          acc.push(key, { kind: "dense", g: pg });
         });
+        // The incoming gradient is no longer needed unless a rule passed it through.
+        if (!acc.inUse(g)) acc.release(g);
+      }
+      for (const leaf of leaves) {
+        const g = acc.take(leaf, leaf.shape);
+        if (g) accumulateLeaf(leaf, g);
       }
     }),
   );
+}
+
+function outputShape(node: GradNode): readonly number[] {
+  return node.outputShape;
 }
 
 function checkFinite(g: Tensor, prim: string): void {

@@ -25,6 +25,7 @@ export class GradNode<P extends Prim = Prim> {
     readonly inputMeta: readonly InputMeta[],
     savedInputs: (Tensor | null)[] | null,
     savedOutput: Tensor | null,
+    readonly outputShape: readonly number[],
   ) {
     this.savedInputs = savedInputs;
     this.savedOutput = savedOutput;

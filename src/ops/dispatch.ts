@@ -26,7 +26,7 @@ export function applyPrim<P extends Prim>(prim: P, inputs: readonly Tensor[], pa
     const saveOutput = rule.save === "output" || rule.save === "both";
     const saved = saveInputs ? inputs.map((t) => t.shareView().keep()) : null;
     const savedOut = saveOutput ? out.shareView().keep() : null;
-    out.setGradFn(new GradNode(prim, params, inputs, meta, saved, savedOut));
+    out.setGradFn(new GradNode(prim, params, inputs, meta, saved, savedOut, out.shape));
   }
   return out;
 }
