@@ -102,6 +102,7 @@ export { setDetectAnomaly } from "./autograd/anomaly.js";
 export { tidy, keep } from "./memory/tidy.js";
 export { memory, dispose } from "./memory/memory.js";
 export { setBackend, getBackend, backends, initBackend, registerBackend, disposeBackends } from "./backend/registry.js";
+export { setNumThreads, getNumThreads } from "./backend/register-all.js";
 export type { Backend, View, BackendBuffer } from "./backend/backend.js";
 export * as nn from "./nn/index.js";
 export * as F from "./nn/functional/index.js";

@@ -53,6 +53,11 @@ export function readyBackend(name: string, op: string): Backend {
   return b;
 }
 
+/** The backends initialised so far, by name. */
+export function readyBackends(): ReadonlyMap<string, Backend> {
+  return ready;
+}
+
 /** Names of the registered backends. */
 export function backends(): string[] {
   return [...factories.keys()];
