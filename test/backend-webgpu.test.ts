@@ -149,6 +149,16 @@ describe("webgpu backend vs cpu", { skip: gpu ? false : unavailable }, () => {
     assert.throws(() => gpu!.alloc("float64", 3), /float64/);
   });
 
+  test("validation errors surface as thrown errors at the next call", async () => {
+    gpu!.ctx.device.createBuffer({ size: 16, usage: 0 }); // invalid: no usage
+    await new Promise((r) => setTimeout(r, 10));
+    await assert.rejects(async () => gpu!.read(gpu!.upload("float32", new Float32Array([1, 2]))), /webgpu: GPUValidationError: Buffer usages/);
+    // The error is reported once; the backend keeps working.
+    const b = gpu!.upload("float32", new Float32Array([1, 2]));
+    assert.deepEqual([...(await gpu!.read(b))], [1, 2]);
+    gpu!.free(b);
+  });
+
   test("fill", async () => {
     for (const [dtype, v] of [["float32", 0], ["float32", -2.5], ["float32", Infinity], ["int32", 7], ["int32", -3], ["bool", 1], ["bool", 0]] as const) {
       for (const n of [1, 17, 1023]) await expectSame(`fill ${dtype} ${v}`, cpu.fill(dtype, n, v), gpu!.fill(dtype, n, v));

@@ -96,8 +96,12 @@ function cnn(): nt.nn.Sequential {
   );
 }
 
+// Each model runs with elementwise fusion on (the default) and off, to show what fusion buys.
 for (const [name, make] of [["mlp", mlp], ["cnn", cnn]] as const) {
   for (const batch of batches) {
+   for (const fusion of flag("no-fusion-compare") ? [true] : [true, false]) {
+    backend.fusion = fusion;
+    const mode = fusion ? "fp32" : "fp32-unfused";
     try {
       nt.manualSeed(0);
       const model = make();
@@ -117,14 +121,16 @@ for (const [name, make] of [["mlp", mlp], ["cnn", cnn]] as const) {
         dispatchesPerStep = backend.dispatchStats().dispatches - before;
       };
       const s = await timeIt(step, 3, 5);
-      emit({ bench: `${name}-train`, framework: "neurite-webgpu", mode: "fp32", batch, value: batch / s, unit: "img/s", note: `${dispatchesPerStep} kernels/step` });
+      emit({ bench: `${name}-train`, framework: "neurite-webgpu", mode, batch, value: batch / s, unit: "img/s", note: `${dispatchesPerStep} kernels/step` });
       nt.dispose([x, y, model.parameters()]);
       opt.zeroGrad();
     } catch (e) {
-      emit({ bench: `${name}-train`, framework: "neurite-webgpu", mode: "fp32", batch, value: NaN, unit: "img/s", note: (e as Error).message });
+      emit({ bench: `${name}-train`, framework: "neurite-webgpu", mode, batch, value: NaN, unit: "img/s", note: (e as Error).message });
     }
+   }
   }
 }
+backend.fusion = true;
 
 const outFile = opt("out", "");
 if (outFile) writeFileSync(outFile, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
@@ -142,11 +148,22 @@ if (torchFile) {
   const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "n/a" : v >= 100 ? v.toFixed(0) : v.toFixed(2));
   console.log("\n| bench | size/batch | unit | neurite-webgpu | torch fp32 (TF32 off) | ratio | torch TF32 on | ratio |");
   console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
-  for (const r of rows) {
+  for (const r of rows.filter((x) => x.mode === "fp32")) {
     const off = peers.find((p) => key(p) === key(r) && p.mode === "fp32")?.value;
     const on = peers.find((p) => key(p) === key(r) && p.mode === "tf32")?.value;
     const ratio = (p: number | undefined) => (p && Number.isFinite(r.value) ? (r.value / p).toFixed(3) : "n/a");
     console.log(`| ${r.bench} | ${r.size ?? r.batch} | ${r.unit} | ${fmt(r.value)} | ${fmt(off)} | ${ratio(off)} | ${fmt(on)} | ${ratio(on)} |`);
+  }
+}
+const unfused = rows.filter((r) => r.mode === "fp32-unfused");
+if (unfused.length) {
+  console.log("\n| model | batch | fused img/s | kernels/step | unfused img/s | kernels/step | fusion speed-up |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- |");
+  for (const u of unfused) {
+    const f = rows.find((r) => r.mode === "fp32" && r.bench === u.bench && r.batch === u.batch);
+    if (!f) continue;
+    const k = (r: Row) => r.note?.match(/^(\d+) kernels/)?.[1] ?? "?";
+    console.log(`| ${u.bench} | ${u.batch} | ${f.value.toFixed(1)} | ${k(f)} | ${u.value.toFixed(1)} | ${k(u)} | ${(f.value / u.value).toFixed(2)} |`);
   }
 }
 await nt.setBackend("cpu");
