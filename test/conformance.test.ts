@@ -25,21 +25,21 @@ for (const backend of backends) {
       await nt.setBackend(backend);
     });
     for (const [name, fn] of Object.entries(OP_CASES)) {
-      test(name, () => {
+      test(name, async () => {
         const fx = fixtures[name]!;
-        nt.tidy(() => {
+        await nt.tidy(async () => {
           const inputs = fx.inputs.map((f) => fromFixture(f, "float32", true));
           const out = fn(...inputs);
           assert.deepEqual([...out.shape], fx.output.shape, `${name}: output shape`);
-          assertClose(out.dataSync(), fx.output.values, `${name} forward on ${backend}`, 1e-5, 1e-5);
+          assertClose(await out.data(), fx.output.values, `${name} forward on ${backend}`, 1e-5, 1e-5);
           const upstream = nt.tensor(fx.upstream, { shape: fx.output.shape });
           out.backward(upstream);
-          inputs.forEach((x, i) => {
+          for (const [i, x] of inputs.entries()) {
             const expected = fx.grads[i];
-            if (!expected) return;
+            if (!expected) continue;
             assert.ok(x.grad, `${name}: input ${i} got no gradient`);
-            assertClose(x.grad.dataSync(), expected, `${name} grad ${i} on ${backend}`, 1e-4, 1e-5);
-          });
+            assertClose(await x.grad.data(), expected, `${name} grad ${i} on ${backend}`, 1e-4, 1e-5);
+          }
         });
       });
     }

@@ -52,28 +52,28 @@ for (const backend of await backendsUnderTest()) {
   describe(`losses and Linear match PyTorch on ${backend}`, () => {
     before(async () => nt.setBackend(backend));
     for (const [name, c] of Object.entries(fx.losses)) {
-      test(name, () => {
-        nt.tidy(() => {
+      test(name, async () => {
+        await nt.tidy(async () => {
           const [a, b] = c.inputs.map((f, i) => fromFixture(f, "float32", i === 0)) as [Tensor, Tensor];
           const out = lossFn(name, c.options)(a, b);
           assert.deepEqual([...out.shape], c.output.shape);
-          assertClose(out.dataSync(), c.output.values, `${name} value`, 1e-5, 1e-5);
+          assertClose(await out.data(), c.output.values, `${name} value`, 1e-5, 1e-5);
           out.backward(nt.tensor(c.upstream, { shape: c.output.shape }));
-          assertClose(a.grad!.dataSync(), c.grad0, `${name} grad`, 1e-4, 1e-6);
+          assertClose(await a.grad!.data(), c.grad0, `${name} grad`, 1e-4, 1e-6);
         });
       });
     }
-    test("Linear forward and gradients", () => {
-      nt.tidy(() => {
+    test("Linear forward and gradients", async () => {
+      await nt.tidy(async () => {
         const lin = new nt.nn.Linear(7, 3);
         lin.loadStateDict({ weight: fromFixture(fx.linear.weight), bias: fromFixture(fx.linear.bias) });
         const x = fromFixture(fx.linear.x, "float32", true);
         const y = lin.forward(x);
-        assertClose(y.dataSync(), fx.linear.output, "Linear output");
+        assertClose(await y.data(), fx.linear.output, "Linear output");
         y.backward(nt.tensor(fx.linear.upstream, { shape: y.shape }));
-        assertClose(x.grad!.dataSync(), fx.linear.gradX, "Linear dX", 1e-4);
-        assertClose(lin.weight.grad!.dataSync(), fx.linear.gradWeight, "Linear dW", 1e-4);
-        assertClose(lin.bias!.grad!.dataSync(), fx.linear.gradBias, "Linear db", 1e-4);
+        assertClose(await x.grad!.data(), fx.linear.gradX, "Linear dX", 1e-4);
+        assertClose(await lin.weight.grad!.data(), fx.linear.gradWeight, "Linear dW", 1e-4);
+        assertClose(await lin.bias!.grad!.data(), fx.linear.gradBias, "Linear db", 1e-4);
         lin.dispose();
       });
     });
