@@ -7,20 +7,20 @@ import { mkdtempSync, readFileSync, writeFileSync, readdirSync, existsSync } fro
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { NEURITE } from "./cli-bin.js";
 
 const root = new URL("..", import.meta.url).pathname;
 const bundled = join(root, "data/fashion-mnist-subset");
-const main = join(root, "src/cli/main.ts");
 const RUN = ["--model", "mlp", "--data", bundled, "--limit", "512", "--test-limit", "100", "--batch-size", "32", "--epochs", "2", "--scheduler", "cosine", "--backend", "cpu", "--no-report"];
 
 function neurite(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", main, ...args], { cwd: root, encoding: "utf8", timeout: 120_000, env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [...NEURITE, ...args], { cwd: root, encoding: "utf8", timeout: 120_000, env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Starts neurite and calls `onLine` for every stderr line; `kill` sends a signal. */
 function start(args: string[], env: Record<string, string>, onLine: (line: string, kill: (sig: NodeJS.Signals) => void) => void) {
-  const child = spawn(process.execPath, ["--import", "tsx", main, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...NEURITE, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   let stdout = "";
   let buf = "";

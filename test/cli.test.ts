@@ -9,12 +9,13 @@ import { join } from "node:path";
 import * as nt from "../src/index.js";
 import { preprocess } from "../src/cli/commands/predict.js";
 import { loadFashionMnist } from "../src/data/fashion-mnist.js";
+import { NEURITE } from "./cli-bin.js";
 
 const root = new URL("..", import.meta.url).pathname;
 const bundled = join(root, "data/fashion-mnist-subset");
 
 function neurite(args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args], { cwd: root, encoding: "utf8", timeout: 300_000 });
+  const r = spawnSync(process.execPath, [...NEURITE, ...args], { cwd: root, encoding: "utf8", timeout: 300_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const lastJson = (s: string) => JSON.parse(s.trim().split("\n").pop()!);

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { NEURITE } from "./cli-bin.js";
 
 const root = new URL("..", import.meta.url).pathname;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -19,7 +20,7 @@ test("report.html renders its charts in headless Chromium, offline, without cons
   const out = mkdtempSync(join(tmpdir(), "neurite-report-"));
   const r = spawnSync(
     process.execPath,
-    ["--import", "tsx", join(root, "src/cli/main.ts"), "train", "--data", join(root, "data/fashion-mnist-subset"), "--limit", "1024", "--test-limit", "300", "--epochs", "2", "--scheduler", "cosine", "--out", out, "--quiet"],
+    [...NEURITE, "train", "--data", join(root, "data/fashion-mnist-subset"), "--limit", "1024", "--test-limit", "300", "--epochs", "2", "--scheduler", "cosine", "--out", out, "--quiet"],
     { cwd: root, encoding: "utf8", timeout: 180_000 },
   );
   assert.equal(r.status, 0, r.stderr);

@@ -1,6 +1,10 @@
 import type { Module } from "../nn/module.js";
 import { Embedding } from "../nn/layers/embedding.js";
 import { createMlp } from "../../models/mlp.js";
+import { createCnn } from "../../models/cnn.js";
+import { createCnnBn } from "../../models/cnn-bn.js";
+import { createCharLstm } from "../../models/char-lstm.js";
+import { createCharGpt } from "../../models/char-gpt.js";
 
 /**
  * What a model trains on:
@@ -51,6 +55,34 @@ export const MODEL_ZOO: Record<string, ZooEntry> = {
     task: "fashion-mnist",
     create: () => createMlp(),
     defaults: { epochs: 5, batchSize: 128, lr: 1e-3, optimizer: "adam" },
+  },
+  cnn: {
+    name: "cnn",
+    description: "small CNN: 2 x (Conv2d 3x3 → ReLU → MaxPool2d) → Linear(…,128) → ReLU → Linear(128,10)",
+    task: "fashion-mnist",
+    create: () => createCnn(),
+    defaults: { epochs: 5, batchSize: 64, lr: 1e-3, optimizer: "adam" },
+  },
+  "cnn-bn": {
+    name: "cnn-bn",
+    description: "CNN with BatchNorm and dropout (models/cnn-bn.ts)",
+    task: "fashion-mnist",
+    create: () => createCnnBn(),
+    defaults: { epochs: 5, batchSize: 64, lr: 1e-3, optimizer: "adam" },
+  },
+  "char-lstm": {
+    name: "char-lstm",
+    description: "character LSTM language model: Embedding → 2-layer LSTM(256) → Linear",
+    task: "char-lm",
+    create: (ctx) => createCharLstm({ vocabSize: ctx?.vocabSize ?? 128 }),
+    defaults: { epochs: 5, batchSize: 32, lr: 2e-3, optimizer: "adam", blockSize: 64 },
+  },
+  "char-gpt": {
+    name: "char-gpt",
+    description: "character GPT: 4 pre-norm Transformer blocks (d=128, 4 heads), causal, tied head",
+    task: "char-lm",
+    create: (ctx) => createCharGpt({ vocabSize: ctx?.vocabSize ?? 128, blockSize: ctx?.blockSize ?? 64 }),
+    defaults: { epochs: 5, batchSize: 32, lr: 1e-3, optimizer: "adamw", blockSize: 64 },
   },
   bigram: {
     name: "bigram",

@@ -96,7 +96,7 @@ export async function loadTaskData(entry: ZooEntry, o: DataOptions): Promise<Tas
   const T = o.blockSize ?? entry.defaults.blockSize ?? 64;
   if (text.length < 2 * (T + 1)) throw new UsageError(`neurite ${o.command}: --text ${path} has ${text.length} characters; need at least ${2 * (T + 1)} for --block-size ${T}`);
   const vocab = o.vocab ?? [...new Set(text)].sort().join("");
-  const index = new Map([...vocab].map((c, i) => [c, i]));
+  const index = new Map(Array.from(vocab, (c, i) => [c, i]));
   const unknown = [...new Set(text)].filter((c) => !index.has(c));
   if (unknown.length) throw new UsageError(`neurite ${o.command}: --text ${path} has characters the model's vocabulary lacks: ${JSON.stringify(unknown.slice(0, 10).join(""))}`);
   const ids = Int32Array.from(text, (c) => index.get(c)!);
@@ -119,7 +119,7 @@ export async function loadTaskData(entry: ZooEntry, o: DataOptions): Promise<Tas
     test: windows(split, ids.length, o.testLimit),
     source: path,
     dataConfig: { text: path, limit: o.limit ?? null, testLimit: o.testLimit ?? null, blockSize: T },
-    ctx: { vocabSize: vocab.length, blockSize: T },
+    ctx: { vocabSize: [...vocab].length, blockSize: T },
     vocab,
   };
 }

@@ -7,6 +7,14 @@ import { accuracy as accuracyMetric, addSums, metricValues, type Metric, type Me
 
 export type LossFn = (output: Tensor, target: Tensor) => Tensor;
 
+/**
+ * The prediction of `model.forward`: the tensor itself, or the first element when a model
+ * returns a tuple (recurrent models return [output, state], as in PyTorch).
+ */
+export function modelOutput(out: unknown): Tensor {
+  return (Array.isArray(out) ? out[0] : out) as Tensor;
+}
+
 export interface EvalResult {
   loss: number;
   /** Accuracy (NaN when the accuracy metric is not computed). */
@@ -51,7 +59,7 @@ export async function evaluate(
       try {
         await noGrad(() =>
           tidy(async () => {
-            const out = model.forward(x!) as Tensor;
+            const out = modelOutput(model.forward(x!));
             const n = y!.shape[0]!;
             lossSum += (await lossFn(out, y!).item()) * n;
             for (const m of metrics) addSums(sums, m.name, await m.batch(out, y!));

@@ -6,7 +6,7 @@ import type { Sample } from "../data/dataset.js";
 import { tidy } from "../memory/tidy.js";
 import { clipGradNorm_ } from "../optim/clip-grad.js";
 import { defaultGenerator, manualSeed } from "../tensor/random.js";
-import { evaluate, type LossFn, type EvalResult } from "./evaluate.js";
+import { evaluate, modelOutput, type LossFn, type EvalResult } from "./evaluate.js";
 import { accuracy as accuracyMetric, addSums, metricValues, type Metric, type MetricSums } from "./metrics.js";
 import { loadCheckpoint, saveCheckpoint, disposeCheckpoint, CheckpointError, type LoadedCheckpoint } from "./checkpoint.js";
 
@@ -353,7 +353,7 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       try {
         await tidy(async () => {
           if (micro === 0) optimizer.zeroGrad();
-          const out = model.forward(x!) as Tensor;
+          const out = modelOutput(model.forward(x!));
           const loss = lossFn(out, y!);
           lossValue = await loss.item();
           if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(p.epoch, p.stepInEpoch, lossValue, p.globalStep, lastCheckpoint);

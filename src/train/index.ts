@@ -7,7 +7,7 @@ export { accuracy, topKAccuracy } from "./metrics.js";
 export type { Metric } from "./metrics.js";
 export { saveCheckpoint, loadCheckpoint, findCheckpointDir, readCheckpointState, disposeCheckpoint, CheckpointError } from "./checkpoint.js";
 export type { LoadedCheckpoint, CheckpointState, SaveCheckpointOptions } from "./checkpoint.js";
-export { evaluate, countCorrect } from "./evaluate.js";
+export { evaluate, countCorrect, modelOutput } from "./evaluate.js";
 export type { EvalResult, LossFn } from "./evaluate.js";
 export { ProgressLine, formatProgress, formatDuration } from "./progress.js";
 export { writeReport, renderSvg, svgToPng, confusionMatrix, sparkline } from "./report.js";

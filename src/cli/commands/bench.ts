@@ -9,6 +9,7 @@ import { MODEL_ZOO, modelNames } from "../model-zoo.js";
 import { taskLoss } from "../tasks.js";
 import { UsageError, intOption, parseCommandArgs } from "../args.js";
 import { ProgressLine } from "../../train/progress.js";
+import { modelOutput } from "../../train/evaluate.js";
 
 export const BENCH_HELP = `neurite bench [options]
 
@@ -73,12 +74,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
       const trainStep = async () =>
         tidy(async () => {
           opt.zeroGrad();
-          const loss = taskLoss(model.forward(x) as Tensor, y);
+          const loss = taskLoss(modelOutput(model.forward(x)), y);
           loss.backward();
           opt.step();
           await loss.item();
         });
-      const infer = async () => noGrad(() => tidy(async () => void (await (model.forward(x) as Tensor).sum().item())));
+      const infer = async () => noGrad(() => tidy(async () => void (await modelOutput(model.forward(x)).sum().item())));
       for (let i = 0; i < warmup; i++) await trainStep();
       let t0 = performance.now();
       for (let i = 0; i < steps; i++) {

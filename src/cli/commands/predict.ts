@@ -9,6 +9,7 @@ import { decodePng, type Image } from "../../data/png.js";
 import { MODEL_ZOO, modelNames } from "../model-zoo.js";
 import { UsageError, choiceOption, intOption, parseCommandArgs } from "../args.js";
 import { loadModelFile } from "./weights.js";
+import { modelOutput } from "../../train/evaluate.js";
 
 export const PREDICT_HELP = `neurite predict --checkpoint FILE IMAGE.png|FOLDER... [options]
 
@@ -155,7 +156,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
     const x = preprocess(img, invert);
     const probs = await noGrad(() =>
       tidy(async () => {
-        const out = model.forward(tensor(x, { shape: [1, 1, 28, 28] })) as Tensor;
+        const out = modelOutput(model.forward(tensor(x, { shape: [1, 1, 28, 28] })));
         return Array.from(await out.softmax(-1).data());
       }),
     );

@@ -8,6 +8,7 @@ import { Generator } from "../../tensor/random.js";
 import { MODEL_ZOO, modelNames } from "../model-zoo.js";
 import { UsageError, floatOption, intOption, parseCommandArgs } from "../args.js";
 import { loadModelFile } from "./weights.js";
+import { modelOutput } from "../../train/evaluate.js";
 
 export const SAMPLE_HELP = `neurite sample --checkpoint FILE [options]     (alias: neurite generate)
 
@@ -38,7 +39,8 @@ export interface GenerateOptions {
 
 /** Autoregressive sampling: the model maps ids [1, T] to logits [1, T, V]. */
 export async function generateText(model: Module, vocab: string, o: GenerateOptions): Promise<string> {
-  const index = new Map([...vocab].map((c, i) => [c, i]));
+  const chars = [...vocab];
+  const index = new Map(chars.map((c, i) => [c, i]));
   const ids = [...o.prompt].map((c) => {
     const i = index.get(c);
     if (i === undefined) throw new UsageError(`neurite sample: the prompt has a character the model has never seen: ${JSON.stringify(c)}`);
@@ -56,7 +58,7 @@ export async function generateText(model: Module, vocab: string, o: GenerateOpti
       const logits = await noGrad(() =>
         tidy(async () => {
           const x = tensor(Int32Array.from(context), { shape: [1, context.length], dtype: "int32" });
-          const out = model.forward(x) as Tensor;
+          const out = modelOutput(model.forward(x));
           const last = out.shape.length === 3 ? out.narrow(1, context.length - 1, 1).reshape([-1]) : out.reshape([-1]);
           return Float64Array.from(await last.data());
         }),
@@ -68,7 +70,7 @@ export async function generateText(model: Module, vocab: string, o: GenerateOpti
   }
   return ids
     .slice(start)
-    .map((i) => vocab[i])
+    .map((i) => chars[i])
     .join("");
 }
 

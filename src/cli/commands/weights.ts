@@ -49,7 +49,7 @@ export async function loadModelFile(
   const vocab = loaded.metadata.vocab ? (JSON.parse(loaded.metadata.vocab) as string) : undefined;
   const model = entry.create({
     numClasses: 10,
-    ...(vocab !== undefined ? { vocabSize: vocab.length } : {}),
+    ...(vocab !== undefined ? { vocabSize: [...vocab].length } : {}),
     ...(loaded.metadata.block_size ? { blockSize: Number(loaded.metadata.block_size) } : {}),
   });
   try {
