@@ -25,12 +25,15 @@ fi
 OUT=wasm
 if [ "${1:-}" = "--check" ]; then OUT=$(mktemp -d); fi
 node tools/gen-ukernel.mjs
+# NEURITE_WASM_NOSTRIP=1 keeps function names (for profiles); the shipped build is stripped.
+STRIP="-Wl,--strip-all"
+if [ -n "${NEURITE_WASM_NOSTRIP:-}" ]; then STRIP=""; fi
 # Four variants: {relaxed-SIMD FMA, plain SIMD} x {threads over shared memory (mt), single-thread (st)}.
 # The st builds serve browsers without cross-origin isolation, where memory cannot be shared.
 FLAGS="--target=wasm32 -O3 -msimd128 -mbulk-memory -nostdlib -ffile-prefix-map=$(pwd)=.
   -Wl,--no-entry -Wl,--import-memory -Wl,--max-memory=4294967296
   -Wl,--export=__stack_pointer -Wl,--export=__heap_base -Wl,--stack-first -Wl,-z,stack-size=1048576
-  -Wl,--strip-all"
+  $STRIP"
 MT="-matomics -Wl,--shared-memory"
 $CC $FLAGS $MT -mrelaxed-simd -DNEURITE_RELAXED -o "$OUT/neurite-relaxed-mt.wasm" wasm/src/neurite.c wasm/src/ukernel-relaxed.s
 $CC $FLAGS $MT -o "$OUT/neurite-simd-mt.wasm" wasm/src/neurite.c wasm/src/ukernel-simd.s

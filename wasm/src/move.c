@@ -142,39 +142,148 @@ int index_add(int dt, char *out, const char *src, const int32_t *index, int istr
 }
 
 /*
+ * gather / scatter_add share one walker: positions p over `shape` (index's shape) in row-major
+ * order from `begin` to `end`, tracking the offsets into index, src (scatter) / out (gather) and
+ * x (gather) / out (scatter) with the coordinate along `dim` left out (it comes from the index).
+ */
+typedef struct {
+  int op; /* 0 gather, 1 scatter_add */
+  int sz, dt, nd, dim, dimsize;
+  int shape[MMAXD], xs[MMAXD], is[MMAXD], ss[MMAXD], os[MMAXD];
+  char *out;
+  const char *x; /* gather: x; scatter: src */
+  const int32_t *index;
+  long long total;
+  int part_dim; /* scatter: chunks split this dim (!= dim) */
+  int nchunks;
+  int bad;
+} gs_job;
+
+static void gs_range(gs_job *J, const int *lo, const int *hi) {
+  int nd = J->nd, last = nd - 1, idx[MMAXD];
+  for (int d = 0; d < nd; d++) idx[d] = lo[d];
+  int bad = 0;
+  int gather = J->op == 0;
+  int xdim = gather ? J->xs[J->dim] : J->os[J->dim];
+  /* innermost strides (the dim coordinate itself comes from the index) */
+  int is_l = J->is[last];
+  int a_l = gather ? (last == J->dim ? 0 : J->xs[last]) : J->ss[last];
+  int b_l = gather ? 0 : (last == J->dim ? 0 : J->os[last]);
+  int n = hi[last] - lo[last];
+  for (;;) {
+    long io = 0, ao = 0, bo = 0;
+    for (int d = 0; d < nd; d++) {
+      io += (long)idx[d] * J->is[d];
+      if (gather) {
+        if (d != J->dim) ao += (long)idx[d] * J->xs[d];
+      } else {
+        ao += (long)idx[d] * J->ss[d];
+        if (d != J->dim) bo += (long)idx[d] * J->os[d];
+      }
+    }
+    const int32_t *ip = J->index + io;
+    if (gather) {
+      long long p = 0;
+      for (int d = 0; d < nd; d++) p = p * J->shape[d] + idx[d];
+      if (J->sz == 4) {
+        const int32_t *x = (const int32_t *)J->x + ao;
+        int32_t *o = (int32_t *)J->out + p;
+        for (int j = 0; j < n; j++) {
+          int i = ip[(long)j * is_l];
+          if ((unsigned)i >= (unsigned)J->dimsize) bad++, i = 0;
+          o[j] = x[(long)j * a_l + (long)i * xdim];
+        }
+      } else {
+        for (int j = 0; j < n; j++) {
+          int i = ip[(long)j * is_l];
+          if ((unsigned)i >= (unsigned)J->dimsize) bad++, i = 0;
+          long xo = ao + (long)j * a_l + (long)i * xdim;
+          if (J->sz == 1) J->out[p + j] = J->x[xo];
+          else ((int64_t *)J->out)[p + j] = ((const int64_t *)J->x)[xo];
+        }
+      }
+    } else {
+      for (int j = 0; j < n; j++) {
+        int i = ip[(long)j * is_l];
+        if ((unsigned)i >= (unsigned)J->dimsize) {
+          bad++;
+          continue;
+        }
+        long oo = bo + (long)j * b_l + (long)i * xdim, so = ao + (long)j * a_l;
+        if (J->dt == 0) ((float *)J->out)[oo] += ((const float *)J->x)[so];
+        else ((int32_t *)J->out)[oo] = (int32_t)((uint32_t)((int32_t *)J->out)[oo] + (uint32_t)((const int32_t *)J->x)[so]);
+      }
+    }
+    int d = last - 1;
+    for (; d >= 0; d--) {
+      if (++idx[d] < hi[d]) break;
+      idx[d] = lo[d];
+    }
+    if (d < 0) break;
+  }
+  if (bad) __atomic_fetch_add(&J->bad, bad, SEQ);
+}
+
+/* Chunk c: a slab of the partition dim (other dims full). */
+static void gs_task(const void *args, int chunk, int tid) {
+  gs_job *J = (gs_job *)args;
+  int lo[MMAXD], hi[MMAXD];
+  for (int d = 0; d < J->nd; d++) lo[d] = 0, hi[d] = J->shape[d];
+  int pd = J->part_dim, n = J->shape[pd];
+  lo[pd] = (int)((long long)n * chunk / J->nchunks);
+  hi[pd] = (int)((long long)n * (chunk + 1) / J->nchunks);
+  if (lo[pd] >= hi[pd]) return;
+  gs_range(J, lo, hi);
+}
+
+static int gs_run(gs_job *J) {
+  J->total = 1;
+  for (int d = 0; d < J->nd; d++) J->total *= J->shape[d];
+  J->bad = 0;
+  if (J->total == 0) return 0;
+  if (J->nd == 0) return 0;
+  if (J->op == 0) {
+    /* gather writes contiguous output positions: split dim 0 */
+    J->part_dim = 0;
+  } else {
+    /* scatter_add: slabs of a dim other than `dim` write disjoint outputs */
+    int pd = -1;
+    for (int d = 0; d < J->nd; d++)
+      if (d != J->dim && (pd < 0 || J->shape[d] > J->shape[pd])) pd = d;
+    J->part_dim = pd < 0 ? 0 : pd;
+    if (pd < 0) {
+      J->nchunks = 1;
+      parallel_for(gs_task, J, 1);
+      return J->bad;
+    }
+  }
+  J->nchunks = imin(J->shape[J->part_dim], chunk_count(J->total, 65536));
+  if (J->nchunks < 1) J->nchunks = 1;
+  parallel_for(gs_task, J, J->nchunks);
+  return J->bad;
+}
+
+/*
  * gather: out (contiguous, index's shape) = x[..., index[...], ...] along dim.
  * desc: [nd, shape..., x strides..., index strides...], dimsize = x.shape[dim].
  */
 EXPORT(gather)
 int gather_k(int sz, char *out, const char *x, const int32_t *index, int dim, int dimsize, const int *desc) {
-  int nd = desc[0];
-  const int *shape = desc + 1, *xs = desc + 1 + nd, *is = desc + 1 + 2 * nd;
-  long long total = 1;
-  for (int d = 0; d < nd; d++) total *= shape[d];
-  int idx[MMAXD];
-  for (int d = 0; d < nd; d++) idx[d] = 0;
-  int bad = 0;
-  for (long long o = 0; o < total; o++) {
-    long xo = 0, io = 0;
-    for (int d = 0; d < nd; d++) {
-      io += (long)idx[d] * is[d];
-      if (d != dim) xo += (long)idx[d] * xs[d];
-    }
-    int i = index[io];
-    if (i < 0 || i >= dimsize) {
-      bad++;
-      i = 0;
-    }
-    xo += (long)i * xs[dim];
-    if (sz == 4) ((int32_t *)out)[o] = ((const int32_t *)x)[xo];
-    else if (sz == 1) out[o] = x[xo];
-    else ((int64_t *)out)[o] = ((const int64_t *)x)[xo];
-    for (int d = nd - 1; d >= 0; d--) {
-      if (++idx[d] < shape[d]) break;
-      idx[d] = 0;
-    }
+  gs_job J;
+  J.op = 0;
+  J.sz = sz;
+  J.nd = desc[0];
+  J.dim = dim;
+  J.dimsize = dimsize;
+  for (int d = 0; d < J.nd; d++) {
+    J.shape[d] = desc[1 + d];
+    J.xs[d] = desc[1 + J.nd + d];
+    J.is[d] = desc[1 + 2 * J.nd + d];
   }
-  return bad;
+  J.out = out;
+  J.x = x;
+  J.index = index;
+  return gs_run(&J);
 }
 
 /*
@@ -183,34 +292,22 @@ int gather_k(int sz, char *out, const char *x, const int32_t *index, int dim, in
  */
 EXPORT(scatter_add)
 int scatter_add(int dt, char *out, const char *src, const int32_t *index, int dim, int dimsize, const int *desc) {
-  int nd = desc[0];
-  const int *shape = desc + 1, *ss = desc + 1 + nd, *is = desc + 1 + 2 * nd, *os = desc + 1 + 3 * nd;
-  long long total = 1;
-  for (int d = 0; d < nd; d++) total *= shape[d];
-  int idx[MMAXD];
-  for (int d = 0; d < nd; d++) idx[d] = 0;
-  int bad = 0;
-  for (long long p = 0; p < total; p++) {
-    long so = 0, io = 0, oo = 0;
-    for (int d = 0; d < nd; d++) {
-      so += (long)idx[d] * ss[d];
-      io += (long)idx[d] * is[d];
-      if (d != dim) oo += (long)idx[d] * os[d];
-    }
-    int i = index[io];
-    if (i < 0 || i >= dimsize) {
-      bad++;
-    } else {
-      oo += (long)i * os[dim];
-      if (dt == 0) ((float *)out)[oo] += ((const float *)src)[so];
-      else ((int32_t *)out)[oo] = (int32_t)((uint32_t)((int32_t *)out)[oo] + (uint32_t)((const int32_t *)src)[so]);
-    }
-    for (int d = nd - 1; d >= 0; d--) {
-      if (++idx[d] < shape[d]) break;
-      idx[d] = 0;
-    }
+  gs_job J;
+  J.op = 1;
+  J.dt = dt;
+  J.nd = desc[0];
+  J.dim = dim;
+  J.dimsize = dimsize;
+  for (int d = 0; d < J.nd; d++) {
+    J.shape[d] = desc[1 + d];
+    J.ss[d] = desc[1 + J.nd + d];
+    J.is[d] = desc[1 + 2 * J.nd + d];
+    J.os[d] = desc[1 + 3 * J.nd + d];
   }
-  return bad;
+  J.out = out;
+  J.x = src;
+  J.index = index;
+  return gs_run(&J);
 }
 
 /* ---------------- im2col / col2im ---------------- */
@@ -310,16 +407,30 @@ static void col2im_task(const void *args, int chunk, int tid) {
   for (int ki = 0; ki < J->kh; ki++)
     for (int kj = 0; kj < J->kw; kj++) {
       long row = (long)c * J->kh * J->kw + ki * J->kw + kj;
+      int x0 = -J->pw + kj * J->dw;
+      int lo = x0 >= 0 ? 0 : (-x0 + J->stw - 1) / J->stw;
+      int hi = J->W - x0 <= 0 ? 0 : (J->W - x0 + J->stw - 1) / J->stw;
+      if (hi > J->ow) hi = J->ow;
+      if (lo >= hi) continue;
       for (int oy = 0; oy < J->oh; oy++) {
         int iy = oy * J->sth - J->ph + ki * J->dh;
         if (iy < 0 || iy >= J->H) continue;
-        for (int ox = 0; ox < J->ow; ox++) {
-          int ix = ox * J->stw - J->pw + kj * J->dw;
-          if (ix < 0 || ix >= J->W) continue;
-          long so = n * J->s0 + row * J->s1 + ((long)oy * J->ow + ox) * J->s2;
-          long oo = ((long)n * J->C + c) * plane + (long)iy * J->W + ix;
-          if (J->dt == 0) ((float *)J->out)[oo] += ((const float *)J->cols)[so];
-          else ((int32_t *)J->out)[oo] += ((const int32_t *)J->cols)[so];
+        long so = n * J->s0 + row * J->s1 + (long)oy * J->ow * J->s2;
+        long oo = ((long)n * J->C + c) * plane + (long)iy * J->W + x0;
+        if (J->dt == 0) {
+          float *o = (float *)J->out + oo;
+          const float *s = (const float *)J->cols + so;
+          if (J->stw == 1 && J->s2 == 1) {
+            int ox = lo;
+            for (; ox + 4 <= hi; ox += 4) VSTORE(o + ox, wasm_f32x4_add(wasm_v128_load(o + ox), VLOAD(s + ox)));
+            for (; ox < hi; ox++) o[ox] += s[ox];
+          } else {
+            for (int ox = lo; ox < hi; ox++) o[(long)ox * J->stw] += s[(long)ox * J->s2];
+          }
+        } else {
+          int32_t *o = (int32_t *)J->out + oo;
+          const int32_t *s = (const int32_t *)J->cols + so;
+          for (int ox = lo; ox < hi; ox++) o[(long)ox * J->stw] += s[(long)ox * J->s2];
         }
       }
     }

@@ -270,10 +270,25 @@ static void red_task(const void *args, int chunk, int tid) {
       o += nb;
     }
   } else {
+    int nk = J->nk, idx[RMAXD];
+    long base = 0;
+    long long q = o0;
+    for (int d = nk - 1; d >= 0; d--) {
+      idx[d] = (int)(q % J->kshape[d]);
+      base += (long)idx[d] * J->kst[d];
+      q /= J->kshape[d];
+    }
     for (long long o = o0; o < o1; o++) {
       double d;
       int32_t i;
-      reduce_row(J, kept_offset(J, o), rb, re, &d, &i);
+      reduce_row(J, base, rb, re, &d, &i);
+      for (int k = nk - 1; k >= 0; k--) {
+        idx[k]++;
+        base += J->kst[k];
+        if (idx[k] < J->kshape[k]) break;
+        base -= (long)idx[k] * J->kst[k];
+        idx[k] = 0;
+      }
       if (J->split > 1) {
         if (J->dt == 0) J->partial[part * J->nout + o] = d;
         else J->ipartial[part * J->nout + o] = i;
@@ -354,38 +369,81 @@ typedef struct {
   int nchunks;
 } arg_job;
 
+/* Scalar argmax/argmin of n values at p (stride s); the first NaN wins, as in PyTorch. */
+static int arg_one(const arg_job *J, long off) {
+  int best = 0;
+  if (J->dt == 0) {
+    const float *p = (const float *)J->x + off;
+    float bv = p[0];
+    if (bv == bv) {
+      for (int i = 1; i < J->n; i++) {
+        float v = p[(long)i * J->s];
+        if (v != v) { best = i; break; }
+        if (J->op == 0 ? v > bv : v < bv) bv = v, best = i;
+      }
+    }
+  } else {
+    const int32_t *p = (const int32_t *)J->x + off;
+    int32_t bv = p[0];
+    for (int i = 1; i < J->n; i++) {
+      int32_t v = p[(long)i * J->s];
+      if (J->op == 0 ? v > bv : v < bv) bv = v, best = i;
+    }
+  }
+  return best;
+}
+
+/* Four neighbouring outputs at once (float32, outputs contiguous in x). */
+static v4 arg_four_f32(const arg_job *J, const float *p) {
+  v4 bv = VLOAD(p), bi = I4(0);
+  v4 bnan = wasm_f32x4_ne(bv, bv);
+  for (int i = 1; i < J->n; i++) {
+    v4 v = VLOAD(p + (long)i * J->s);
+    v4 better = J->op == 0 ? wasm_f32x4_gt(v, bv) : wasm_f32x4_lt(v, bv);
+    v4 vnan = wasm_f32x4_ne(v, v);
+    v4 take = wasm_v128_andnot(wasm_v128_or(better, vnan), bnan);
+    bv = vsel(take, v, bv);
+    bi = vsel(take, wasm_i32x4_splat(i), bi);
+    bnan = wasm_v128_or(bnan, vnan);
+  }
+  return bi;
+}
+
 static void arg_task(const void *args, int chunk, int tid) {
   const arg_job *J = args;
   long long per = (J->nout + J->nchunks - 1) / J->nchunks;
   long long o0 = (long long)chunk * per, o1 = o0 + per;
   if (o1 > J->nout) o1 = J->nout;
-  for (long long o = o0; o < o1; o++) {
-    long off = 0;
-    long long r = o;
-    for (int d = J->nk - 1; d >= 0; d--) {
-      off += (long)(r % J->kshape[d]) * J->kst[d];
-      r /= J->kshape[d];
+  if (o0 >= o1) return;
+  int nk = J->nk, idx[RMAXD];
+  long off = 0;
+  long long r = o0;
+  for (int d = nk - 1; d >= 0; d--) {
+    idx[d] = (int)(r % J->kshape[d]);
+    off += (long)idx[d] * J->kst[d];
+    r /= J->kshape[d];
+  }
+  int inner = nk ? J->kshape[nk - 1] : 1, ist = nk ? J->kst[nk - 1] : 0;
+  int vec = J->dt == 0 && nk > 0 && ist == 1;
+  long long o = o0;
+  while (o < o1) {
+    /* a run along the innermost kept dim */
+    int m = inner - (nk ? idx[nk - 1] : 0);
+    if (m > o1 - o) m = (int)(o1 - o);
+    int j = 0;
+    if (vec)
+      for (; j + 4 <= m; j += 4) VSTORE(J->out + o + j, arg_four_f32(J, (const float *)J->x + off + j));
+    for (; j < m; j++) J->out[o + j] = arg_one(J, off + (long)j * ist);
+    o += m;
+    if (nk == 0) break;
+    off += (long)m * ist;
+    idx[nk - 1] += m;
+    for (int d = nk - 1; d > 0 && idx[d] >= J->kshape[d]; d--) {
+      off -= (long)idx[d] * J->kst[d];
+      idx[d] = 0;
+      idx[d - 1]++;
+      off += J->kst[d - 1];
     }
-    int best = 0;
-    if (J->dt == 0) {
-      const float *p = (const float *)J->x + off;
-      float bv = p[0];
-      if (bv == bv) {
-        for (int i = 1; i < J->n; i++) {
-          float v = p[(long)i * J->s];
-          if (v != v) { best = i; break; }
-          if (J->op == 0 ? v > bv : v < bv) bv = v, best = i;
-        }
-      }
-    } else {
-      const int32_t *p = (const int32_t *)J->x + off;
-      int32_t bv = p[0];
-      for (int i = 1; i < J->n; i++) {
-        int32_t v = p[(long)i * J->s];
-        if (J->op == 0 ? v > bv : v < bv) bv = v, best = i;
-      }
-    }
-    J->out[o] = best;
   }
 }
 

@@ -1,0 +1,107 @@
+/**
+ * Benchmark peer: neurite on the wasm backend (or another, --backend NAME). Reads one JSON task per
+ * line on stdin, answers one JSON line on stdout. Tasks (see run-cpu.ts):
+ *   {"task":"sgemm","n":1024,"threads":2,"seconds":1}        -> {"value": GFLOP/s}
+ *   {"task":"train","model":"mlp","batch":128,"seconds":2}   -> {"value": images/s}
+ *   {"task":"infer","model":"cnn","batch":1000,"seconds":2}  -> {"value": images/s}
+ * Values are medians over the timed repetitions (after warm-up).
+ */
+import { createInterface } from "node:readline";
+import * as nt from "../src/index.js";
+import { createWasmBackend, type WasmBackendHandle } from "../src/backend/wasm/index.js";
+import { createMlp } from "../models/mlp.js";
+import { createCnn } from "../models/cnn.js";
+
+const argv = process.argv.slice(2);
+const backendName = argv.includes("--backend") ? argv[argv.indexOf("--backend") + 1]! : "wasm";
+if (!nt.backends().includes("wasm")) nt.registerBackend("wasm", () => createWasmBackend());
+await nt.setBackend(backendName);
+const wasm = backendName === "wasm" ? ((await nt.initBackend("wasm")) as unknown as WasmBackendHandle) : undefined;
+const allThreads = wasm?.threads ?? 1;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+/** Per-call seconds of `fn`: `warm` warm-up calls, then calls until `seconds` passed (>= 3). */
+function timeCalls(fn: () => void, warm: number, seconds: number): number {
+  for (let i = 0; i < warm; i++) fn();
+  const times: number[] = [];
+  const t0 = performance.now();
+  while (times.length < 3 || performance.now() - t0 < seconds * 1000) {
+    const t = performance.now();
+    fn();
+    times.push((performance.now() - t) / 1000);
+  }
+  return median(times);
+}
+
+const models = { mlp: createMlp, cnn: createCnn };
+const state = new Map<string, { model: nt.nn.Module; opt: nt.optim.Adam; x: nt.Tensor; y: nt.Tensor }>();
+
+function setup(model: "mlp" | "cnn", batch: number) {
+  const key = `${model}:${batch}`;
+  let s = state.get(key);
+  if (!s) {
+    nt.manualSeed(0);
+    const m = models[model]();
+    const opt = new nt.optim.Adam(m.parameters(), { lr: 1e-3 });
+    const x = nt.rand([batch, 1, 28, 28]);
+    const y = nt.randint(0, 10, [batch], { dtype: "int32" });
+    s = { model: m, opt, x, y };
+    state.set(key, s);
+  }
+  return s;
+}
+
+function run(task: Record<string, any>): number {
+  const threads = task.threads ?? allThreads;
+  wasm?.setThreads(threads);
+  if (task.task === "sgemm") {
+    const n = task.n as number;
+    const a = nt.randn([n, n]), b = nt.randn([n, n]);
+    const s = timeCalls(() => nt.tidy(() => void a.matmul(b)), Math.max(2, Math.round(2e9 / n ** 3)), task.seconds);
+    a.dispose();
+    b.dispose();
+    return (2 * n ** 3) / s / 1e9;
+  }
+  const { model, opt, x, y } = setup(task.model, task.batch);
+  if (task.task === "train") {
+    model.train();
+    const s = timeCalls(
+      () =>
+        nt.tidy(() => {
+          opt.zeroGrad();
+          const loss = nt.F.crossEntropy(model.forward(x) as nt.Tensor, y);
+          loss.backward();
+          opt.step();
+          loss.dataSync();
+        }),
+      3,
+      task.seconds,
+    );
+    return task.batch / s;
+  }
+  if (task.task === "infer") {
+    model.eval();
+    const s = timeCalls(() => nt.tidy(() => nt.noGrad(() => void (model.forward(x) as nt.Tensor).dataSync())), 2, task.seconds);
+    return task.batch / s;
+  }
+  throw new Error(`unknown task ${task.task}`);
+}
+
+console.log(JSON.stringify({ ready: true, name: `neurite-${backendName}`, threads: allThreads, variant: wasm?.variant }));
+const rl = createInterface({ input: process.stdin });
+for await (const line of rl) {
+  if (!line.trim()) continue;
+  const task = JSON.parse(line);
+  if (task.task === "quit") break;
+  try {
+    console.log(JSON.stringify({ value: run(task) }));
+  } catch (e) {
+    console.log(JSON.stringify({ error: String((e as Error).stack ?? e) }));
+  }
+}
+rl.close();
+await nt.disposeBackends();

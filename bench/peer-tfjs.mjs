@@ -1,0 +1,105 @@
+/**
+ * Benchmark peer: TensorFlow.js 4.22 with the `cpu` or `wasm` backend (argv[2]). Same line protocol
+ * as peer-neurite.ts. The models are the BENCH.md MLP and CNN written with tf.layers; training
+ * uses tf.train.adam(1e-3) and softmax cross-entropy; the loss is read back every step.
+ */
+import { createInterface } from "node:readline";
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { getThreadsCount, setThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+
+const backend = process.argv[2] ?? "wasm";
+if (backend === "wasm") setThreadsCount(2);
+await tf.setBackend(backend);
+await tf.ready();
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+function timeCalls(fn, warm, seconds) {
+  for (let i = 0; i < warm; i++) fn();
+  const times = [];
+  const t0 = performance.now();
+  while (times.length < 3 || performance.now() - t0 < seconds * 1000) {
+    const t = performance.now();
+    fn();
+    times.push((performance.now() - t) / 1000);
+  }
+  return median(times);
+}
+
+function mlp() {
+  return tf.sequential({
+    layers: [
+      tf.layers.flatten({ inputShape: [28, 28, 1] }),
+      tf.layers.dense({ units: 256, activation: "relu" }),
+      tf.layers.dense({ units: 256, activation: "relu" }),
+      tf.layers.dense({ units: 10 }),
+    ],
+  });
+}
+function cnn() {
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, padding: "same", activation: "relu" }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: "same", activation: "relu" }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 128, activation: "relu" }),
+      tf.layers.dense({ units: 10 }),
+    ],
+  });
+}
+
+const state = new Map();
+function setup(model, batch) {
+  const key = `${model}:${batch}`;
+  if (!state.has(key)) {
+    const m = model === "mlp" ? mlp() : cnn();
+    const opt = tf.train.adam(1e-3);
+    const x = tf.randomUniform([batch, 28, 28, 1]);
+    const y = tf.oneHot(tf.randomUniform([batch], 0, 10, "int32"), 10);
+    state.set(key, { m, opt, x, y });
+  }
+  return state.get(key);
+}
+
+function run(task) {
+  if (task.task === "sgemm") {
+    const n = task.n;
+    const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);
+    const s = timeCalls(() => tf.tidy(() => void tf.matMul(a, b).dataSync()), Math.max(2, Math.round(2e9 / n ** 3)), task.seconds);
+    a.dispose();
+    b.dispose();
+    return (2 * n ** 3) / s / 1e9;
+  }
+  const { m, opt, x, y } = setup(task.model, task.batch);
+  if (task.task === "train") {
+    const step = () => {
+      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, m.predict(x)), true);
+      loss.dataSync();
+      loss.dispose();
+    };
+    return task.batch / timeCalls(step, 3, task.seconds);
+  }
+  if (task.task === "infer") {
+    return task.batch / timeCalls(() => tf.tidy(() => void m.predict(x).dataSync()), 2, task.seconds);
+  }
+  throw new Error(`unknown task ${task.task}`);
+}
+
+console.log(JSON.stringify({ ready: true, name: `tfjs-${backend}`, threads: backend === "wasm" ? getThreadsCount() : 1, version: tf.version.tfjs }));
+const rl = createInterface({ input: process.stdin });
+for await (const line of rl) {
+  if (!line.trim()) continue;
+  const task = JSON.parse(line);
+  if (task.task === "quit") break;
+  try {
+    console.log(JSON.stringify({ value: run(task) }));
+  } catch (e) {
+    console.log(JSON.stringify({ error: String(e?.stack ?? e) }));
+  }
+}
+rl.close();

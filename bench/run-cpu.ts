@@ -1,0 +1,181 @@
+/**
+ * CPU benchmarks of the wasm backend against its peers, in one process group, interleaved:
+ * every round runs each task on each peer back to back, and a task's value is the median over
+ * rounds of the per-round medians. Prints a markdown table with neurite/peer ratios.
+ *
+ *   npm ci --prefix bench                      # TensorFlow.js peers (once)
+ *   node --import tsx bench/run-cpu.ts [--quick] [--rounds 3] [--only sgemm,train,infer]
+ *                                        [--json out.json]
+ *
+ * Peers: neurite on `wasm` (1 thread and all threads), OpenBLAS sgemm through Debian's numpy,
+ * PyTorch 1.13 (Debian python3-torch, 2 threads), TensorFlow.js 4.22 `cpu` and `wasm` backends.
+ * Inputs are random (throughput does not depend on pixel values), BENCH.md shapes and batches.
+ */
+import { spawn, execSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createInterface, type Interface } from "node:readline";
+import { cpus } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const args = process.argv.slice(2);
+const flag = (n: string) => args.includes(`--${n}`);
+const opt = (n: string, d: string) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1]! : d);
+const quick = flag("quick");
+const rounds = Number(opt("rounds", quick ? "1" : "3"));
+const only = new Set(opt("only", "sgemm,train,infer").split(","));
+const secs = quick ? 0.5 : 1.5;
+const here = fileURLToPath(new URL(".", import.meta.url));
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+class Peer {
+  private proc: ChildProcessWithoutNullStreams;
+  private lines: Interface;
+  private queue: ((l: string) => void)[] = [];
+  private pending: string[] = [];
+  info: Record<string, unknown> = {};
+  constructor(readonly name: string, cmd: string, argv: string[], env: Record<string, string> = {}) {
+    this.proc = spawn(cmd, argv, { cwd: root, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    this.lines = createInterface({ input: this.proc.stdout });
+    this.lines.on("line", (l) => {
+      if (!l.startsWith("{")) return;
+      const w = this.queue.shift();
+      if (w) w(l);
+      else this.pending.push(l);
+    });
+    this.proc.stderr.on("data", (d) => {
+      const s = String(d);
+      if (!/^\s*$/.test(s) && !/Hi there|backend was already registered|Platform node/.test(s)) process.stderr.write(`[${name}] ${s}`);
+    });
+  }
+  private next(): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const early = this.pending.shift();
+      if (early !== undefined) return resolve(JSON.parse(early));
+      const t = setTimeout(() => reject(new Error(`${this.name}: no answer in 600 s`)), 600_000);
+      this.queue.push((l) => {
+        clearTimeout(t);
+        resolve(JSON.parse(l));
+      });
+    });
+  }
+  async start(): Promise<boolean> {
+    try {
+      this.info = await Promise.race([
+        this.next(),
+        new Promise<never>((_, rej) => this.proc.once("exit", (c) => rej(new Error(`exited with ${c}`)))),
+      ]);
+      return true;
+    } catch (e) {
+      console.error(`# peer ${this.name} unavailable: ${(e as Error).message}`);
+      return false;
+    }
+  }
+  async run(task: Record<string, unknown>): Promise<number> {
+    const p = this.next();
+    this.proc.stdin.write(JSON.stringify(task) + "\n");
+    const r = await p;
+    if (r.error) {
+      console.error(`# ${this.name} ${JSON.stringify(task)}: ${String(r.error).split("\n")[0]}`);
+      return NaN;
+    }
+    return r.value as number;
+  }
+  stop(): void {
+    this.proc.stdin.write(JSON.stringify({ task: "quit" }) + "\n");
+    this.proc.stdin.end();
+  }
+}
+
+const tsx = ["--import", "tsx"];
+const peers = {
+  neurite: new Peer("neurite-wasm", process.execPath, [...tsx, `${here}peer-neurite.ts`]),
+  python: new Peer("python", "/usr/bin/python3", [`${here}peer_python.py`], { BENCH_THREADS: "2" }),
+  tfcpu: new Peer("tfjs-cpu", process.execPath, [`${here}peer-tfjs.mjs`, "cpu"]),
+  tfwasm: new Peer("tfjs-wasm", process.execPath, [`${here}peer-tfjs.mjs`, "wasm"]),
+};
+const up: Record<string, boolean> = {};
+for (const [k, p] of Object.entries(peers)) up[k] = await p.start();
+
+interface Job {
+  row: string;
+  col: string;
+  peer: keyof typeof peers;
+  task: Record<string, unknown>;
+}
+const jobs: Job[] = [];
+const nthreads = Number(peers.neurite.info.threads ?? cpus().length);
+if (only.has("sgemm")) {
+  for (const n of quick ? [256, 1024] : [256, 512, 1024, 2048]) {
+    const s = n >= 2048 ? secs * 2 : secs;
+    jobs.push({ row: `sgemm N=${n} (GFLOP/s)`, col: `neurite-wasm ${nthreads}T`, peer: "neurite", task: { task: "sgemm", n, seconds: s } });
+    jobs.push({ row: `sgemm N=${n} (GFLOP/s)`, col: "neurite-wasm 1T", peer: "neurite", task: { task: "sgemm", n, threads: 1, seconds: s } });
+    jobs.push({ row: `sgemm N=${n} (GFLOP/s)`, col: "OpenBLAS (numpy) 2T", peer: "python", task: { task: "sgemm", n, seconds: s } });
+    jobs.push({ row: `sgemm N=${n} (GFLOP/s)`, col: "PyTorch mm 2T", peer: "python", task: { task: "sgemm", n, lib: "torch", seconds: s } });
+    jobs.push({ row: `sgemm N=${n} (GFLOP/s)`, col: "tfjs-wasm", peer: "tfwasm", task: { task: "sgemm", n, seconds: s } });
+  }
+}
+for (const kind of ["train", "infer"] as const) {
+  if (!only.has(kind)) continue;
+  for (const model of ["mlp", "cnn"] as const) {
+    const batch = kind === "train" ? 128 : 1000;
+    const row = `${model.toUpperCase()} ${kind} (img/s)`;
+    const s = model === "cnn" ? secs * 2 : secs;
+    jobs.push({ row, col: `neurite-wasm ${nthreads}T`, peer: "neurite", task: { task: kind, model, batch, seconds: s } });
+    jobs.push({ row, col: "PyTorch 2T", peer: "python", task: { task: kind, model, batch, seconds: s } });
+    jobs.push({ row, col: "tfjs-wasm", peer: "tfwasm", task: { task: kind, model, batch, seconds: s } });
+    jobs.push({ row, col: "tfjs-cpu", peer: "tfcpu", task: { task: kind, model, batch, seconds: model === "cnn" ? 0.1 : s } });
+  }
+}
+
+const results = new Map<string, number[]>();
+for (let r = 0; r < rounds; r++) {
+  console.error(`# round ${r + 1}/${rounds}`);
+  for (const j of jobs) {
+    if (!up[j.peer]) continue;
+    const v = await peers[j.peer].run(j.task);
+    const key = `${j.row}|${j.col}`;
+    if (!results.has(key)) results.set(key, []);
+    results.get(key)!.push(v);
+    console.error(`#   ${j.row} ${j.col}: ${v.toFixed(1)}`);
+  }
+}
+for (const p of Object.values(peers)) p.stop();
+
+const med = (xs: number[] | undefined) => {
+  if (!xs || xs.length === 0) return NaN;
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? s[s.length >> 1]! : NaN;
+};
+const rows = [...new Set(jobs.map((j) => j.row))];
+const cols = [...new Set(jobs.map((j) => j.col))];
+const mainCol = `neurite-wasm ${nthreads}T`;
+const fmt = (v: number) => (!Number.isFinite(v) ? "n/a" : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+
+let commit = "unknown";
+try {
+  commit = execSync("git rev-parse --short HEAD", { cwd: root }).toString().trim();
+} catch {}
+const cpuModel = cpus()[0]?.model ?? "?";
+let flags = "";
+try {
+  const f = readFileSync("/proc/cpuinfo", "utf8").match(/^flags\s*:(.*)$/m)?.[1] ?? "";
+  flags = ["avx2", "fma", "avx512f"].filter((x) => f.split(/\s+/).includes(x)).join("+");
+} catch {}
+const out: string[] = [];
+out.push(`Date ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, commit ${commit}, ${cpus().length} cores (${cpuModel}${flags ? `, ${flags}` : ""}), Node ${process.version}, ` +
+  `kernels ${peers.neurite.info.variant ?? "?"}, torch ${peers.python.info.torch ?? "n/a"}, numpy ${peers.python.info.numpy ?? "n/a"}, tfjs ${peers.tfwasm.info.version ?? "n/a"} (wasm threads: ${peers.tfwasm.info.threads ?? "?"}); ${rounds} interleaved round(s), medians.`);
+out.push("");
+out.push(`| benchmark | ${cols.join(" | ")} | ${cols.filter((c) => c !== mainCol).map((c) => `${mainCol.replace("neurite-wasm", "neurite")} / ${c}`).join(" | ")} |`);
+out.push(`| --- | ${cols.map(() => "---").join(" | ")} | ${cols.filter((c) => c !== mainCol).map(() => "---").join(" | ")} |`);
+for (const row of rows) {
+  const vals = cols.map((c) => med(results.get(`${row}|${c}`)));
+  const main = vals[cols.indexOf(mainCol)]!;
+  const ratios = cols.filter((c) => c !== mainCol).map((c) => {
+    const v = vals[cols.indexOf(c)]!;
+    return Number.isFinite(v) && Number.isFinite(main) && results.has(`${row}|${c}`) ? (main / v).toFixed(2) : "";
+  });
+  out.push(`| ${row} | ${vals.map((v, i) => (results.has(`${row}|${cols[i]}`) ? fmt(v) : "")).join(" | ")} | ${ratios.join(" | ")} |`);
+}
+console.log(out.join("\n"));
+const jsonFile = opt("json", "");
+if (jsonFile) writeFileSync(jsonFile, JSON.stringify(Object.fromEntries(results), null, 1));
