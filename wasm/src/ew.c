@@ -73,7 +73,7 @@ static void gather(char *dst, const char *src, int s, int n, int sz) {
 
 /* Processes one row segment: n elements starting at input pointers p with innermost strides s. */
 static void ew_row(const ew_job *J, char *out, const char **p, const int *s, int n) {
-  char tmp[3][TB * 4] __attribute__((aligned(16)));
+  char tmp[3][TB * 8] __attribute__((aligned(16)));
   for (int i0 = 0; i0 < n; i0 += TB) {
     int m = imin(TB, n - i0);
     const char *q[3];
@@ -81,7 +81,8 @@ static void ew_row(const ew_job *J, char *out, const char **p, const int *s, int
       const char *src = p[k] + (long)i0 * s[k] * J->insz[k];
       if (s[k] == 1) q[k] = src;
       else {
-        gather(tmp[k], src, s[k], m, J->insz[k]);
+        /* a broadcast (stride-0) operand is splatted once per row */
+        if (s[k] != 0 || i0 == 0) gather(tmp[k], src, s[k], m, J->insz[k]);
         q[k] = tmp[k];
       }
     }
