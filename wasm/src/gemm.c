@@ -279,18 +279,36 @@ static void task_tile(const void *args, int chunk, int tid) {
   gemm_tile(J, ip0, imin(ip0 + J->mc_panels, J->mpanels), jp0, imin(jp0 + J->nc_panels, J->npanels));
 }
 
-/* Chooses tile sizes so that there are enough tiles to keep every thread busy. */
+/* Chooses tile sizes: about 4 tiles per thread, and a tile count that is a multiple of the
+ * thread count where possible, so that dynamic scheduling ends with every thread busy. */
 static void plan_tiles(gemm_job *J, int threads) {
   J->mc_panels = imax(1, GEMM_MC / GEMM_MR);
   if (J->mc_panels > J->mpanels) J->mc_panels = J->mpanels;
   J->tiles_m = (J->mpanels + J->mc_panels - 1) / J->mc_panels;
-  int want = threads * 4;
-  int tn = (want + J->tiles_m - 1) / J->tiles_m;
-  if (threads == 1) tn = 1;
-  int ncp = (J->npanels + tn - 1) / tn;
-  if (ncp < 4) ncp = imin(4, J->npanels); /* at least 32 columns per tile */
-  J->nc_panels = ncp;
-  J->tiles_n = (J->npanels + ncp - 1) / ncp;
+  if (threads <= 1) {
+    J->nc_panels = J->npanels;
+    J->tiles_n = 1;
+    return;
+  }
+  /* >= 4 tiles per thread, and tiles of <= ~40 MFLOP (a few ms) so that a thread that the OS
+   * preempts holds back little work at the end */
+  double flops = 2.0 * J->m * J->n * J->k;
+  int want = imax(threads * 4, (int)(flops / 4e7));
+  int tn = imax(1, (want + J->tiles_m / 2) / J->tiles_m);
+  int best_ncp = 0, best_tiles_n = 0;
+  for (int t = tn; t <= tn + threads && t <= J->npanels; t++) {
+    int ncp = (J->npanels + t - 1) / t;
+    if (ncp < 2 && J->npanels >= 2) break; /* at least 16 columns per tile */
+    int tiles_n = (J->npanels + ncp - 1) / ncp;
+    if (best_ncp == 0) best_ncp = ncp, best_tiles_n = tiles_n;
+    if ((J->tiles_m * tiles_n) % threads == 0) {
+      best_ncp = ncp, best_tiles_n = tiles_n;
+      break;
+    }
+  }
+  if (best_ncp == 0) best_ncp = J->npanels, best_tiles_n = 1;
+  J->nc_panels = best_ncp;
+  J->tiles_n = best_tiles_n;
 }
 
 static void gemm_one_parallel(gemm_job *J, int skip_a_pack) {

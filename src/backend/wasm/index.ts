@@ -15,6 +15,7 @@ import { WasmBackend } from "./backend.js";
 import {
   ABI_VERSION,
   compileVariant,
+  importNode,
   isNode,
   onBrowserMainThread,
   relaxedSimdAvailable,
@@ -58,7 +59,7 @@ function warnOnce(msg: string): void {
 
 async function defaultThreads(): Promise<number> {
   if (isNode()) {
-    const os = await import("node:os");
+    const os = await importNode<typeof import("node:os")>("os");
     return (os as { availableParallelism?: () => number }).availableParallelism?.() ?? os.cpus().length;
   }
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;

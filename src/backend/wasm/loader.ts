@@ -60,6 +60,15 @@ const RELAXED_PROBE = new Uint8Array([
 
 let relaxedChecked: boolean | undefined;
 
+/**
+ * Imports a Node built-in by a computed name, so that bundlers targeting browsers leave it alone
+ * (it is only reached when running in Node).
+ */
+export function importNode<T = any>(name: string): Promise<T> {
+  const spec = `node:${name}`;
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ spec) as Promise<T>;
+}
+
 function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
   return !!p?.versions?.node;
@@ -71,7 +80,7 @@ export async function relaxedSimdAvailable(): Promise<boolean> {
   let ok = WebAssembly.validate(RELAXED_PROBE);
   if (!ok && isNode()) {
     try {
-      const v8 = await import("node:v8");
+      const v8 = await importNode<typeof import("node:v8")>("v8");
       v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
       ok = WebAssembly.validate(RELAXED_PROBE);
     } catch {
@@ -93,7 +102,7 @@ function base64ToBytes(b64: string): Uint8Array {
 
 async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
   if (isNode()) {
-    const zlib = await import("node:zlib");
+    const zlib = await importNode<typeof import("node:zlib")>("zlib");
     return new Uint8Array(zlib.gunzipSync(bytes));
   }
   const ds = new DecompressionStream("gzip");

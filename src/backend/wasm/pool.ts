@@ -4,7 +4,7 @@
  * dispatching a parallel section is done entirely inside wasm by the calling thread. Workers are
  * unref'd in Node, so an idle pool never keeps the process alive; `shutdown()` ends them.
  */
-import { isNode } from "./loader.js";
+import { importNode, isNode } from "./loader.js";
 
 interface WorkerLike {
   terminate(): unknown;
@@ -51,7 +51,7 @@ let nodeWorkerCtor: NodeWorkerCtor | undefined;
 
 async function loadNodeWorker(): Promise<NodeWorkerCtor> {
   if (!nodeWorkerCtor) {
-    const wt = await import("node:worker_threads");
+    const wt = await importNode<typeof import("node:worker_threads")>("worker_threads");
     nodeWorkerCtor = wt.Worker as unknown as NodeWorkerCtor;
   }
   return nodeWorkerCtor;
