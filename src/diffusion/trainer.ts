@@ -119,7 +119,7 @@ export async function trainDdpm(o: TrainDdpmOptions): Promise<TrainDdpmResult> {
   while (step < o.steps) {
     const lr = o.lr * Math.min(1, (step + 1) / Math.max(1, warmup));
     for (const group of opt.paramGroups) group.lr = lr;
-    const loss = tidy(() => {
+    const lossT = tidy(() => {
       const { x, y } = randomBatch(data, o.batchSize, g, o.device);
       opt.zeroGrad();
       const l = diffusionLoss(unet, ddpm.schedule, x, {
@@ -131,8 +131,11 @@ export async function trainDdpm(o: TrainDdpmOptions): Promise<TrainDdpmResult> {
       l.backward();
       if (o.gradClip !== 0) clipGradNorm_(unet.parameters(), o.gradClip ?? 1).dispose();
       opt.step();
-      return l.itemSync();
+      return l.detach();
     });
+    // Async read: works on every backend (webgpu has no synchronous reads).
+    const loss = await lossT.item();
+    lossT.dispose();
     if (!Number.isFinite(loss)) throw new Error(`trainDdpm: loss became ${loss} at step ${step + 1}; lower --lr`);
     ema.update(unet);
     step++;
