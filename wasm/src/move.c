@@ -247,9 +247,13 @@ static int gs_run(gs_job *J) {
     J->part_dim = 0;
   } else {
     /* scatter_add: slabs of a dim other than `dim` write disjoint outputs */
+    /* the outermost such dim with room for a few chunks per thread (locality), else the largest */
     int pd = -1;
-    for (int d = 0; d < J->nd; d++)
-      if (d != J->dim && (pd < 0 || J->shape[d] > J->shape[pd])) pd = d;
+    for (int d = 0; d < J->nd && pd < 0; d++)
+      if (d != J->dim && J->shape[d] >= 4 * g_threads) pd = d;
+    if (pd < 0)
+      for (int d = 0; d < J->nd; d++)
+        if (d != J->dim && (pd < 0 || J->shape[d] > J->shape[pd])) pd = d;
     J->part_dim = pd < 0 ? 0 : pd;
     if (pd < 0) {
       J->nchunks = 1;
