@@ -137,6 +137,14 @@ describe("U-Net and samplers on a tiny model", () => {
     assert.deepEqual(unet.forward(nt.randn([3, 1, 8, 8]), nt.tensor([1, 2, 3], { dtype: "int32" })).shape, [3, 1, 8, 8]);
   });
 
+  test("28×28 (28→14→7) and 32×32 (32→16→8) U-Nets keep the image shape", () => {
+    for (const size of [28, 32]) {
+      const unet = new UNet({ imageSize: size, baseChannels: 8, channelMult: [1, 2, 2], groups: 4, numHeads: 2, attentionLevels: [2], numClasses: 10 });
+      const y = unet.forward(nt.randn([1, 1, size, size]), nt.tensor([10], { dtype: "int32" }), nt.tensor([3], { dtype: "int32" }));
+      assert.deepEqual(y.shape, [1, 1, size, size]);
+    }
+  });
+
   test("training loss backpropagates into every parameter", () => {
     const { unet, schedule } = tinyDdpm();
     const x0 = nt.rand([4, 1, 8, 8]).mul(2).sub(1);

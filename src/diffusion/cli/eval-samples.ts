@@ -211,7 +211,7 @@ export async function evalSamplesCommand(argv: string[]): Promise<number> {
   }
   const row = (name: string, s: ConfidenceSummary & { frechet: number }) =>
     `${name.padEnd(22)} ${s.meanConfidence.toFixed(3).padStart(10)} ${String(s.classesPresent).padStart(7)} ${(s.agreement === undefined ? "-" : s.agreement.toFixed(3)).padStart(9)} ${s.frechet.toFixed(3).padStart(10)}`;
-  console.log(`\nscored by cnn-bn (${clf ? "penultimate features" : ""}); reference: ${refN} real test images`);
+  console.log(`\nscored by cnn-bn (${reference.dim} penultimate features); Fréchet distances against ${refN} real test images`);
   console.log(`${"".padEnd(22)} ${"confidence".padStart(10)} ${"classes".padStart(7)} ${"agreement".padStart(9)} ${"Fréchet".padStart(10)}`);
   console.log(row(`samples (n=${n})`, samples));
   console.log(row(`real held-out (floor)`, realHeldOut));
