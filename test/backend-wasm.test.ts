@@ -7,7 +7,11 @@
 import { test, describe, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
+import { WASM_GZ_BASE64 } from "../src/backend/wasm/binary.js";
 import type {
   AnyTypedArray,
   BackendBuffer,
@@ -1001,6 +1005,24 @@ describe("other builds", () => {
       await b3.dispose();
     }
   });
+});
+
+test("embedded kernels are the committed wasm/*.wasm artefacts", () => {
+  for (const [name, entry] of Object.entries(WASM_GZ_BASE64)) {
+    const embedded = gunzipSync(Buffer.from(entry.data, "base64"));
+    const file = readFileSync(fileURLToPath(new URL(`../wasm/neurite-${name}.wasm`, import.meta.url)));
+    assert.ok(embedded.equals(file), `binary.ts ${name} differs from wasm/neurite-${name}.wasm`);
+    assert.equal(createHash("sha256").update(file).digest("hex"), entry.sha256);
+    assert.ok(WebAssembly.validate(file) || name.startsWith("relaxed"), `${name} validates`);
+  }
+});
+
+const clang = ["clang-16", "clang-17", "clang-18", "clang-19"].find((c) => spawnSync("sh", ["-c", `command -v ${c}`]).status === 0);
+test("tools/build-wasm.sh reproduces the committed artefacts", { skip: clang ? false : "no clang >= 16 here" }, () => {
+  const script = fileURLToPath(new URL("../tools/build-wasm.sh", import.meta.url));
+  assert.ok(existsSync(script));
+  const r = spawnSync("sh", [script, "--check"], { encoding: "utf8", timeout: 120000 });
+  assert.equal(r.status, 0, r.stderr);
 });
 
 test("a process with a live (undisposed) thread pool exits by itself", () => {
