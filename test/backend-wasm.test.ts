@@ -248,6 +248,24 @@ function suite(threads: number): void {
     before(() => be.setThreads(threads));
     afterEach(freeInputs);
 
+    test("large (threaded) fill and zeroing", () => {
+      for (const dt of ["float32", "int32", "bool", "float64"] as DType[]) {
+        const n = 1_500_001;
+        const want = dt === "bool" ? 1 : store(dt, -2.5);
+        const fb = be.fill(dt, n, -2.5);
+        const got = be.readSync(fb);
+        be.free(fb);
+        assert.equal(got.length, n);
+        let ok = true;
+        for (let i = 0; i < n; i++) if (got[i] !== want) ok = false;
+        assert.ok(ok, `fill ${dt}`);
+        const z = be.alloc(dt, n);
+        const zr = be.readSync(z);
+        be.free(z);
+        assert.ok(zr.every((v) => v === 0), `alloc zeroes ${dt}`);
+      }
+    });
+
     test("large (threaded) elementwise, cast, copy, where", () => {
       for (const layout of ["contig", "transposed", "broadcast"] as Layout[]) {
         const x = make("float32", BIG, layout);

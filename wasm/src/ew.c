@@ -517,12 +517,21 @@ EXPORT(ew_copy) void ew_copy(int sz, char *out, const char *x, const int *desc) 
   ew_run(&J, 65536);
 }
 
-/* Fills n elements of size sz with the bit pattern (lo, hi). */
-EXPORT(fill_bits) void fill_bits(char *out, int sz, long n, int lo, int hi) {
+typedef struct {
+  char *out;
+  int sz, lo, hi, nchunks;
+  long n;
+} fill_job;
+
+static void fill_range(char *out, int sz, long n, int lo, int hi) {
   if (sz == 1) {
     __builtin_memset(out, lo, (size_t)n);
   } else if (sz == 4) {
     int32_t *o = (int32_t *)out;
+    if (lo == 0) {
+      __builtin_memset(o, 0, (size_t)n * 4);
+      return;
+    }
     v4 v = wasm_i32x4_splat(lo);
     long i = 0;
     for (; i + 4 <= n; i += 4) VSTORE(o + i, v);
@@ -536,4 +545,24 @@ EXPORT(fill_bits) void fill_bits(char *out, int sz, long n, int lo, int hi) {
   }
 }
 
-EXPORT(zero_bytes) void zero_bytes(char *out, long n) { __builtin_memset(out, 0, (size_t)n); }
+static void fill_task(const void *args, int chunk, int tid) {
+  const fill_job *J = args;
+  long per = (J->n + J->nchunks - 1) / J->nchunks;
+  per = (per + 15) & ~15L;
+  long s = per * chunk, e = s + per;
+  if (e > J->n) e = J->n;
+  if (s < e) fill_range(J->out + s * J->sz, J->sz, e - s, J->lo, J->hi);
+}
+
+/* Fills n elements of size sz with the bit pattern (lo, hi); large fills use the threads. */
+EXPORT(fill_bits) void fill_bits(char *out, int sz, long n, int lo, int hi) {
+  long bytes = n * sz;
+  if (bytes < (1 << 20)) {
+    fill_range(out, sz, n, lo, hi);
+    return;
+  }
+  fill_job J = {out, sz, lo, hi, chunk_count(bytes, 1 << 19), n};
+  parallel_for(fill_task, &J, J.nchunks);
+}
+
+EXPORT(zero_bytes) void zero_bytes(char *out, long n) { fill_bits(out, 1, n, 0, 0); }
