@@ -313,6 +313,13 @@ static void plan_tiles(gemm_job *J, int threads) {
 
 static void gemm_one_parallel(gemm_job *J, int skip_a_pack) {
   int threads = usable_threads();
+  if (2.0 * J->m * J->n * J->k < 2e6) {
+    /* too small to pay for waking the workers */
+    if (!skip_a_pack) pack_a_all(J, 0, J->mpanels);
+    pack_b_all(J, 0, J->npanels);
+    gemm_tile(J, 0, J->mpanels, 0, J->npanels);
+    return;
+  }
   int achunks = skip_a_pack ? 0 : (J->mpanels + PACK_GRAIN - 1) / PACK_GRAIN;
   int bchunks = (J->npanels + PACK_GRAIN - 1) / PACK_GRAIN;
   const float *a_saved = J->a;

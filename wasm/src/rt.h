@@ -52,17 +52,29 @@ typedef void (*task_fn)(const void *args, int chunk, int tid);
 
 #define MAX_THREADS 64
 
-static struct {
-  int ctl; /* (sequence << 8) | participants; workers wait on it */
-  int shutdown;
-  int pad0[14];
-  int next; /* next chunk to hand out */
-  int pad1[15];
-  int active; /* workers still inside the current job */
-  int pad2[15];
+/*
+ * Job protocol. A job is published in one of two slots (by sequence parity) and announced through
+ * `ctl` = (sequence << 8) | participants. Chunks are claimed by compare-and-swap on `next` =
+ * (sequence tag << 20) | chunk, so a worker that wakes up late (or reads a newer slot) can never
+ * claim a chunk of the wrong job; the caller waits for `done` == chunks, not for every worker to
+ * check in, so a worker that the OS has not scheduled yet costs nothing.
+ */
+typedef struct {
   task_fn fn;
   const void *args;
   int nchunks;
+} job_slot;
+
+static struct {
+  int ctl;
+  int shutdown;
+  int seq;
+  int pad0[13];
+  int next;
+  int pad1[15];
+  int done;
+  int pad2[15];
+  job_slot slot[2];
 } P __attribute__((aligned(64)));
 
 static int g_threads = 1;                /* participants requested (main thread included) */
@@ -75,11 +87,25 @@ EXPORT(set_spin) void set_spin(int n) { g_spin = n; }
 INLINE int ld(int *p) { return __atomic_load_n(p, SEQ); }
 
 #ifdef __wasm_atomics__
-static void run_chunks(int tid) {
+#define TAG_BITS 12
+#define CHUNK_BITS 20
+#define CHUNK_MASK ((1 << CHUNK_BITS) - 1)
+
+/* Claims and runs chunks of job `seq` until none are left. */
+static void run_job(unsigned seq, int tid) {
+  const job_slot *J = &P.slot[seq & 1];
+  task_fn fn = J->fn;
+  const void *args = J->args;
+  int n = J->nchunks;
+  unsigned tag = seq & ((1u << TAG_BITS) - 1);
   for (;;) {
-    int c = __atomic_fetch_add(&P.next, 1, SEQ);
-    if (c >= P.nchunks) break;
-    P.fn(P.args, c, tid);
+    int v = ld(&P.next);
+    if (((unsigned)v >> CHUNK_BITS) != tag) return;
+    int c = v & CHUNK_MASK;
+    if (c >= n) return;
+    if (!__atomic_compare_exchange_n(&P.next, &v, v + 1, 0, SEQ, SEQ)) continue;
+    fn(args, c, tid);
+    if (__atomic_add_fetch(&P.done, 1, SEQ) == n) __builtin_wasm_memory_atomic_notify(&P.done, 1);
   }
 }
 
@@ -96,24 +122,25 @@ EXPORT(usable_threads) int usable_threads_export(void) { return usable_threads()
 static void parallel_for(task_fn fn, const void *args, int nchunks) {
   int p = usable_threads();
   if (p > nchunks) p = nchunks;
-  if (p <= 1) {
+  if (p <= 1 || nchunks > CHUNK_MASK) {
     for (int c = 0; c < nchunks; c++) fn(args, c, 0);
     return;
   }
-  P.fn = fn;
-  P.args = args;
-  P.nchunks = nchunks;
-  __atomic_store_n(&P.next, 0, SEQ);
-  __atomic_store_n(&P.active, p - 1, SEQ);
-  int ctl = ld(&P.ctl);
-  int nctl = (int)(((((unsigned)ctl >> 8) + 1) << 8) | (unsigned)p);
-  __atomic_store_n(&P.ctl, nctl, SEQ);
+  unsigned seq = (unsigned)P.seq + 1;
+  P.seq = (int)seq;
+  job_slot *J = &P.slot[seq & 1];
+  J->fn = fn;
+  J->args = args;
+  J->nchunks = nchunks;
+  __atomic_store_n(&P.done, 0, SEQ);
+  __atomic_store_n(&P.next, (int)((seq & ((1u << TAG_BITS) - 1)) << CHUNK_BITS), SEQ);
+  __atomic_store_n(&P.ctl, (int)((seq << 8) | (unsigned)p), SEQ);
   __builtin_wasm_memory_atomic_notify(&P.ctl, 0xffffffffu);
-  run_chunks(0);
+  run_job(seq, 0);
   for (int spin = 0;; spin++) {
-    int a = ld(&P.active);
-    if (a == 0) break;
-    if (spin > g_spin) __builtin_wasm_memory_atomic_wait32(&P.active, a, -1);
+    int d = ld(&P.done);
+    if (d >= nchunks) break;
+    if (spin > g_spin) __builtin_wasm_memory_atomic_wait32(&P.done, d, -1);
   }
 }
 
@@ -128,18 +155,16 @@ EXPORT(worker_main) void worker_main(int tid) {
     }
     my = c;
     if (ld(&P.shutdown)) break;
-    if (tid < (c & 255)) {
-      run_chunks(tid);
-      if (__atomic_fetch_sub(&P.active, 1, SEQ) == 1) __builtin_wasm_memory_atomic_notify(&P.active, 1);
-    }
+    if (tid < (c & 255)) run_job((unsigned)c >> 8, tid);
   }
   __atomic_store_n(&g_ready[tid], 0, SEQ);
 }
 
 EXPORT(shutdown_workers) void shutdown_workers(void) {
   __atomic_store_n(&P.shutdown, 1, SEQ);
-  int ctl = ld(&P.ctl);
-  __atomic_store_n(&P.ctl, (int)((((unsigned)ctl >> 8) + 1) << 8), SEQ);
+  unsigned seq = (unsigned)P.seq + 1;
+  P.seq = (int)seq;
+  __atomic_store_n(&P.ctl, (int)(seq << 8), SEQ);
   __builtin_wasm_memory_atomic_notify(&P.ctl, 0xffffffffu);
 }
 
