@@ -70,15 +70,15 @@ class Peer {
       return false;
     }
   }
-  async run(task: Record<string, unknown>): Promise<number> {
+  async run(task: Record<string, unknown>): Promise<[number, number]> {
     const p = this.next();
     this.proc.stdin.write(JSON.stringify(task) + "\n");
     const r = await p;
     if (r.error) {
       console.error(`# ${this.name} ${JSON.stringify(task)}: ${String(r.error).split("\n")[0]}`);
-      return NaN;
+      return [NaN, NaN];
     }
-    return r.value as number;
+    return [r.value as number, (r.best as number) ?? NaN];
   }
   stop(): void {
     this.proc.stdin.write(JSON.stringify({ task: "quit" }) + "\n");
@@ -128,15 +128,17 @@ for (const kind of ["train", "infer"] as const) {
 }
 
 const results = new Map<string, number[]>();
+const bests = new Map<string, number[]>();
 for (let r = 0; r < rounds; r++) {
   console.error(`# round ${r + 1}/${rounds}`);
   for (const j of jobs) {
     if (!up[j.peer]) continue;
-    const v = await peers[j.peer].run(j.task);
+    const [v, b] = await peers[j.peer].run(j.task);
     const key = `${j.row}|${j.col}`;
-    if (!results.has(key)) results.set(key, []);
+    if (!results.has(key)) results.set(key, []), bests.set(key, []);
     results.get(key)!.push(v);
-    console.error(`#   ${j.row} ${j.col}: ${v.toFixed(1)}`);
+    bests.get(key)!.push(b);
+    console.error(`#   ${j.row} ${j.col}: ${v.toFixed(1)} (best call ${b.toFixed(1)})`);
   }
 }
 for (const p of Object.values(peers)) p.stop();
@@ -161,21 +163,31 @@ try {
   const f = readFileSync("/proc/cpuinfo", "utf8").match(/^flags\s*:(.*)$/m)?.[1] ?? "";
   flags = ["avx2", "fma", "avx512f"].filter((x) => f.split(/\s+/).includes(x)).join("+");
 } catch {}
+let load = "";
+try {
+  load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+} catch {}
 const out: string[] = [];
 out.push(`Date ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, commit ${commit}, ${cpus().length} cores (${cpuModel}${flags ? `, ${flags}` : ""}), Node ${process.version}, ` +
-  `kernels ${peers.neurite.info.variant ?? "?"}, torch ${peers.python.info.torch ?? "n/a"}, numpy ${peers.python.info.numpy ?? "n/a"}, tfjs ${peers.tfwasm.info.version ?? "n/a"} (wasm threads: ${peers.tfwasm.info.threads ?? "?"}); ${rounds} interleaved round(s), medians.`);
-out.push("");
-out.push(`| benchmark | ${cols.join(" | ")} | ${cols.filter((c) => c !== mainCol).map((c) => `${mainCol.replace("neurite-wasm", "neurite")} / ${c}`).join(" | ")} |`);
-out.push(`| --- | ${cols.map(() => "---").join(" | ")} | ${cols.filter((c) => c !== mainCol).map(() => "---").join(" | ")} |`);
-for (const row of rows) {
-  const vals = cols.map((c) => med(results.get(`${row}|${c}`)));
-  const main = vals[cols.indexOf(mainCol)]!;
-  const ratios = cols.filter((c) => c !== mainCol).map((c) => {
-    const v = vals[cols.indexOf(c)]!;
-    return Number.isFinite(v) && Number.isFinite(main) && results.has(`${row}|${c}`) ? (main / v).toFixed(2) : "";
-  });
-  out.push(`| ${row} | ${vals.map((v, i) => (results.has(`${row}|${cols[i]}`) ? fmt(v) : "")).join(" | ")} | ${ratios.join(" | ")} |`);
+  `kernels ${peers.neurite.info.variant ?? "?"}, torch ${peers.python.info.torch ?? "n/a"}, numpy ${peers.python.info.numpy ?? "n/a"}, tfjs ${peers.tfwasm.info.version ?? "n/a"} (wasm threads: ${peers.tfwasm.info.threads ?? "?"}); ${rounds} interleaved round(s); load average at the end ${load}.`);
+const best = (xs: number[] | undefined) => (xs && xs.some(Number.isFinite) ? Math.max(...xs.filter(Number.isFinite)) : NaN);
+for (const [title, src, stat] of [
+  ["Median (over rounds of the per-round median call time)", results, med],
+  ["Best single call (the least disturbed by other load on the machine)", bests, best],
+] as const) {
+  out.push("", `${title}:`, "");
+  out.push(`| benchmark | ${cols.join(" | ")} | ${cols.filter((c) => c !== mainCol).map((c) => `${mainCol.replace("neurite-wasm", "neurite")} / ${c}`).join(" | ")} |`);
+  out.push(`| --- | ${cols.map(() => "---").join(" | ")} | ${cols.filter((c) => c !== mainCol).map(() => "---").join(" | ")} |`);
+  for (const row of rows) {
+    const vals = cols.map((c) => stat(src.get(`${row}|${c}`)));
+    const main = vals[cols.indexOf(mainCol)]!;
+    const ratios = cols.filter((c) => c !== mainCol).map((c) => {
+      const v = vals[cols.indexOf(c)]!;
+      return Number.isFinite(v) && Number.isFinite(main) && src.has(`${row}|${c}`) ? (main / v).toFixed(2) : "";
+    });
+    out.push(`| ${row} | ${vals.map((v, i) => (src.has(`${row}|${cols[i]}`) ? fmt(v) : "")).join(" | ")} | ${ratios.join(" | ")} |`);
+  }
 }
 console.log(out.join("\n"));
 const jsonFile = opt("json", "");
-if (jsonFile) writeFileSync(jsonFile, JSON.stringify(Object.fromEntries(results), null, 1));
+if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ median: Object.fromEntries(results), best: Object.fromEntries(bests) }, null, 1));

@@ -1,0 +1,18 @@
+import * as nt from "../src/index.js";
+import { createWasmBackend } from "../src/backend/wasm/index.js";
+import { createMlp } from "../models/mlp.js";
+import { createCnn } from "../models/cnn.js";
+nt.registerBackend("wasm", () => createWasmBackend({ threads: 2 }));
+await nt.setBackend("wasm");
+const which = process.argv[2] ?? "mlp";
+nt.manualSeed(0);
+const m = which === "mlp" ? createMlp() : createCnn();
+const opt = new nt.optim.Adam(m.parameters(), { lr: 1e-3 });
+const x = nt.rand([128, 1, 28, 28]); const y = nt.randint(0, 10, [128], { dtype: "int32" });
+const step = () => nt.tidy(() => { opt.zeroGrad(); const loss = nt.F.crossEntropy(m.forward(x) as nt.Tensor, y); loss.backward(); opt.step(); loss.dataSync(); });
+const n = which === "mlp" ? 300 : 20;
+for (let i = 0; i < 5; i++) step();
+const t = performance.now();
+for (let i = 0; i < n; i++) step();
+console.log(which, (128 * n / ((performance.now() - t) / 1000)).toFixed(0), "img/s");
+await nt.disposeBackends();
