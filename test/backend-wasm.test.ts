@@ -952,6 +952,27 @@ test("backend starts with 2 threads and the relaxed or plain SIMD build", () => 
 suite(1);
 suite(2);
 
+test("setThreads grows the pool on demand and results do not depend on the thread count", async () => {
+  const a = makeMat("float32", 1, 255, 257, false, false), b = makeMat("float32", 1, 257, 129, true, false);
+  be.setThreads(1);
+  const one = readOut(be.matmul(a.view, b.view));
+  be.setThreads(3); // one more worker than the pool has: started in the background
+  assert.equal(be.threads, 3);
+  const started = performance.now();
+  while (be.activeThreads() < 3 && performance.now() - started < 10000) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(be.activeThreads(), 3);
+  const three = readOut(be.matmul(a.view, b.view));
+  assert.deepEqual(three, one, "same blocking, same sums: bit-identical");
+  const x = make("float32", [1023, 255], "transposed");
+  const s1 = readOut(be.reduce("sum", x.view, [0, 1]));
+  be.setThreads(2);
+  checkMatmul(one, a, b, 1, 255, 257, 129, "float32", "threads 1/3");
+  assert.ok(Math.abs(s1[0] - x.vals.reduce((p, q) => p + q, 0)) < 1e-2);
+  freeInputs();
+});
+
 test("memory accounting returns to baseline after freeing", () => {
   freeInputs();
   const base = be.memoryInfo();

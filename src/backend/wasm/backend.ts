@@ -182,6 +182,11 @@ export class WasmBackend implements Backend {
     return this.arrayOf(this.own(buf)).slice();
   }
 
+  /** Threads the next kernel can use: the requested count, limited to workers already started. */
+  activeThreads(): number {
+    return this.ex.usable_threads();
+  }
+
   /** Bytes and buffers currently allocated on the wasm heap. */
   memoryInfo(): { buffers: number; bytesInUse: number; heapBytes: number; memoryBytes: number } {
     return {
