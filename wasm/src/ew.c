@@ -73,6 +73,12 @@ static void gather(char *dst, const char *src, int s, int n, int sz) {
 
 /* Processes one row segment: n elements starting at input pointers p with innermost strides s. */
 static void ew_row(const ew_job *J, char *out, const char **p, const int *s, int n) {
+  int contiguous = 1;
+  for (int k = 0; k < J->nin; k++) contiguous &= s[k] == 1;
+  if (contiguous) {
+    J->block(J, out, p, n);
+    return;
+  }
   char tmp[3][TB * 8] __attribute__((aligned(16)));
   for (int i0 = 0; i0 < n; i0 += TB) {
     int m = imin(TB, n - i0);
