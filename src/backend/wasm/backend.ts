@@ -133,6 +133,45 @@ export class WasmBackend implements Backend {
     return this.own(v.buf).ptr + v.offset * ELSIZE[v.dtype];
   }
 
+  private readonly cShape = new Int32Array(64);
+  private readonly cStr = [new Float64Array(64), new Float64Array(64), new Float64Array(64)];
+
+  /**
+   * Coalesces `shape` for 1-3 operands' strides (see layout.ts) and writes the elementwise
+   * descriptor [nd, shape..., strides of each operand...] straight into the heap, without
+   * allocating. Returns the descriptor's address, or 0 when more than MAXD dims remain.
+   */
+  private ewDesc(shape: readonly number[], s0: readonly number[], s1?: readonly number[], s2?: readonly number[]): number {
+    const k = s2 ? 3 : s1 ? 2 : 1;
+    const ops = [s0, s1, s2];
+    const cs = this.cShape, cst = this.cStr;
+    let nd = 0;
+    for (let d = 0; d < shape.length; d++) {
+      const n = shape[d]!;
+      if (n === 1) continue;
+      if (nd > 0) {
+        let merge = true;
+        for (let j = 0; j < k; j++) if (cst[j]![nd - 1] !== ops[j]![d]! * n) merge = false;
+        if (merge) {
+          cs[nd - 1] *= n;
+          for (let j = 0; j < k; j++) cst[j]![nd - 1] = ops[j]![d]!;
+          continue;
+        }
+      }
+      if (nd >= MAXD) return 0;
+      cs[nd] = n;
+      for (let j = 0; j < k; j++) cst[j]![nd] = ops[j]![d]!;
+      nd++;
+    }
+    this.refresh();
+    const h = this.i32;
+    let p = this.descPtr >> 2;
+    h[p++] = nd;
+    for (let d = 0; d < nd; d++) h[p++] = cs[d]!;
+    for (let j = 0; j < k; j++) for (let d = 0; d < nd; d++) h[p++] = cst[j]![d]!;
+    return this.descPtr;
+  }
+
   /** Writes a kernel descriptor (int32s) into the reserved scratch area. */
   private desc(ints: readonly number[]): number {
     this.refresh();
@@ -205,11 +244,8 @@ export class WasmBackend implements Backend {
     const o = this.newBuffer(outDtype, size);
     if (size === 0) return o;
     if (x.dtype !== "float64") {
-      const c = coalesce(x.shape, [x.strides]);
-      if (c.shape.length <= MAXD) {
-        const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0]]);
-        if (this.ex.ew_unary(UNARY_CODE[op], DT[x.dtype], o.ptr, this.ptrOf(x), d)) return o;
-      }
+      const d = this.ewDesc(x.shape, x.strides);
+      if (d && this.ex.ew_unary(UNARY_CODE[op], DT[x.dtype], o.ptr, this.ptrOf(x), d)) return o;
     }
     js.unaryJS(op, this.arrView(x), this.arrayOf(o), outDtype === "bool", x.dtype === "int32");
     return o;
@@ -224,11 +260,8 @@ export class WasmBackend implements Backend {
     if (size === 0) return o;
     const natural: DType = COMPARISON.has(op) ? "bool" : a.dtype;
     if (a.dtype === b.dtype && a.dtype !== "float64" && outDtype === natural) {
-      const c = coalesce(a.shape, [a.strides, b.strides]);
-      if (c.shape.length <= MAXD) {
-        const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0], ...c.strides[1]]);
-        if (this.ex.ew_binary(BINARY_CODE[op], DT[a.dtype], o.ptr, this.ptrOf(a), this.ptrOf(b), d)) return o;
-      }
+      const d = this.ewDesc(a.shape, a.strides, b.strides);
+      if (d && this.ex.ew_binary(BINARY_CODE[op], DT[a.dtype], o.ptr, this.ptrOf(a), this.ptrOf(b), d)) return o;
     }
     const intMath = a.dtype !== "float32" && a.dtype !== "float64" && b.dtype !== "float32" && b.dtype !== "float64" && outDtype === "int32";
     js.binaryJS(op, this.arrView(a), this.arrView(b), this.arrayOf(o), outDtype === "bool", intMath);
@@ -246,11 +279,8 @@ export class WasmBackend implements Backend {
     const o = this.newBuffer(a.dtype, size);
     if (size === 0) return o;
     if (cond.dtype === "bool" && a.dtype !== "float64") {
-      const c = coalesce(a.shape, [cond.strides, a.strides, b.strides]);
-      if (c.shape.length <= MAXD) {
-        const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0], ...c.strides[1], ...c.strides[2]]);
-        if (this.ex.ew_where(ELSIZE[a.dtype], o.ptr, this.ptrOf(cond), this.ptrOf(a), this.ptrOf(b), d)) return o;
-      }
+      const d = this.ewDesc(a.shape, cond.strides, a.strides, b.strides);
+      if (d && this.ex.ew_where(ELSIZE[a.dtype], o.ptr, this.ptrOf(cond), this.ptrOf(a), this.ptrOf(b), d)) return o;
     }
     js.whereJS(this.arrView(cond), this.arrView(a), this.arrView(b), this.arrayOf(o));
     return o;
@@ -262,11 +292,8 @@ export class WasmBackend implements Backend {
     const o = this.newBuffer(dtype, size);
     if (size === 0) return o;
     if (x.dtype !== "float64" && dtype !== "float64") {
-      const c = coalesce(x.shape, [x.strides]);
-      if (c.shape.length <= MAXD) {
-        const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0]]);
-        if (this.ex.ew_cast(DT[x.dtype], DT[dtype], o.ptr, this.ptrOf(x), d)) return o;
-      }
+      const d = this.ewDesc(x.shape, x.strides);
+      if (d && this.ex.ew_cast(DT[x.dtype], DT[dtype], o.ptr, this.ptrOf(x), d)) return o;
     }
     js.castJS(this.arrView(x), this.arrayOf(o), dtype === "bool");
     return o;
@@ -276,9 +303,8 @@ export class WasmBackend implements Backend {
     const size = numel(x.shape);
     const o = this.newBuffer(x.dtype, size);
     if (size === 0) return o;
-    const c = coalesce(x.shape, [x.strides]);
-    if (c.shape.length <= MAXD) {
-      const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0]]);
+    const d = this.ewDesc(x.shape, x.strides);
+    if (d) {
       this.ex.ew_copy(ELSIZE[x.dtype], o.ptr, this.ptrOf(x), d);
       return o;
     }
