@@ -1,51 +1,51 @@
 // The neurite binary as a user runs it: help, train → eval → predict on PNGs, sample, info,
 // convert, bench, and one-line errors with non-zero exit codes for every kind of mistake.
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as nt from "../src/index.js";
 import { preprocess } from "../src/cli/commands/predict.js";
 import { loadFashionMnist } from "../src/data/fashion-mnist.js";
-import { NEURITE } from "./cli-bin.js";
+import { neuriteAsync, neuriteAll } from "./cli-bin.js";
 
 const root = new URL("..", import.meta.url).pathname;
 const bundled = join(root, "data/fashion-mnist-subset");
 
-function neurite(args: string[]) {
-  const r = spawnSync(process.execPath, [...NEURITE, ...args], { cwd: root, encoding: "utf8", timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const neurite = (args: string[]) => neuriteAsync(args);
 const lastJson = (s: string) => JSON.parse(s.trim().split("\n").pop()!);
 const tmp = (p = "cli") => mkdtempSync(join(tmpdir(), `neurite-${p}-`));
 
-let trained: { out: string; result: Record<string, unknown> } | null = null;
+let trained: Promise<{ out: string; result: Record<string, unknown> }> | null = null;
+/** One real training run (1 epoch, 6000 images), shared by the tests that need weights. */
 function trainedMlp() {
-  if (trained) return trained;
-  const out = tmp();
-  const r = neurite(["train", "--model", "mlp", "--epochs", "1", "--data", bundled, "--test-limit", "500", "--out", out, "--json", "--backend", "cpu"]);
-  assert.equal(r.code, 0, r.stderr);
-  trained = { out, result: lastJson(r.stdout) };
+  trained ??= (async () => {
+    const out = tmp();
+    const r = await neurite(["train", "--model", "mlp", "--epochs", "1", "--data", bundled, "--test-limit", "500", "--out", out, "--json", "--backend", "cpu"]);
+    assert.equal(r.code, 0, r.stderr);
+    return { out, result: lastJson(r.stdout) };
+  })();
   return trained;
 }
 
-test("neurite --help lists every command with an example", () => {
-  const r = neurite(["--help"]);
+// Two commands at a time: one per core.
+describe("neurite CLI", { concurrency: 2 }, () => {
+test("neurite --help lists every command with an example", async () => {
+  const r = await neurite(["--help"]);
   assert.equal(r.code, 0);
   for (const cmd of ["train", "eval", "predict", "sample", "bench", "info", "convert"]) {
     assert.match(r.stdout, new RegExp(`^  ${cmd} `, "m"), `${cmd} is listed`);
     assert.match(r.stdout, new RegExp(`^ {15}neurite ${cmd} \\S`, "m"), `${cmd} has an example`);
   }
-  assert.equal(neurite([]).code, 2, "no command is a usage error");
-  const th = neurite(["train", "--help"]);
+  assert.equal((await neurite([])).code, 2, "no command is a usage error");
+  const th = await neurite(["train", "--help"]);
   assert.equal(th.code, 0);
   assert.match(th.stdout, /--resume DIR/);
 });
 
 test("neurite train --json trains the MLP on the bundled subset and writes a loadable checkpoint, report and result", async () => {
-  const { out, result } = trainedMlp();
+  const { out, result } = await trainedMlp();
   for (const key of ["testAccuracy", "testLoss", "epochs", "seconds", "imagesPerSecond", "backend", "checkpoint", "report", "checkpointDir"]) assert.ok(key in result, `missing ${key}`);
   assert.equal(result.epochs, 1);
   assert.equal(result.backend, "cpu");
@@ -59,13 +59,13 @@ test("neurite train --json trains the MLP on the bundled subset and writes a loa
   for (const f of ["report.html", "loss.svg", "accuracy.svg", "lr.svg", "confusion.svg", "loss.png", "metrics.jsonl", "checkpoint/state.json", "checkpoint/optimizer.safetensors"]) {
     assert.ok(existsSync(join(out, f)), `${f} is written`);
   }
-  const ev = neurite(["eval", "--checkpoint", result.checkpoint as string, "--data", bundled, "--limit", "500", "--json"]);
+  const ev = await neurite(["eval", "--checkpoint", result.checkpoint as string, "--data", bundled, "--limit", "500", "--json"]);
   assert.equal(ev.code, 0, ev.stderr);
   assert.equal(JSON.parse(ev.stdout).testAccuracy, result.testAccuracy, "eval reproduces the training run's test accuracy");
 });
 
-test("progress goes to stderr as plain lines when it is not a TTY", () => {
-  const r = neurite(["train", "--data", bundled, "--limit", "256", "--test-limit", "100", "--epochs", "1", "--out", tmp(), "--no-report"]);
+test("progress goes to stderr as plain lines when it is not a TTY", async () => {
+  const r = await neurite(["train", "--data", bundled, "--limit", "256", "--test-limit", "100", "--epochs", "1", "--out", tmp(), "--no-report"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^epoch 1\/1 [█░]+ \d+\/\d+ loss \d/m);
   assert.doesNotMatch(r.stderr, /\r|\x1b\[/, "no cursor control codes in logs");
@@ -99,13 +99,13 @@ test("predict: user PNGs are converted like Fashion-MNIST and classified (file, 
     writeFileSync(join(photos, `item${i}.png`), await nt.data.encodePng(photo));
     writeFileSync(join(dir, `raw${i}.png`), await nt.data.encodePng({ width: 28, height: 28, channels: 1, data: pixels }));
   }
-  const { result } = trainedMlp();
+  const { result } = await trainedMlp();
   const ckpt = result.checkpoint as string;
-  const one = neurite(["predict", "--checkpoint", ckpt, join(photos, "item0.png")]);
+  const one = await neurite(["predict", "--checkpoint", ckpt, join(photos, "item0.png")]);
   assert.equal(one.code, 0, one.stderr);
   assert.match(one.stdout, /^item0\.png +[\w/ -]+ \d+\.\d%, .+%, .+%$/m);
 
-  const many = neurite(["predict", "--checkpoint", ckpt, photos, join(dir, "raw0.png"), join(dir, "raw1.png"), join(dir, "raw2.png"), "--top-k", "2", "--json"]);
+  const many = await neurite(["predict", "--checkpoint", ckpt, photos, join(dir, "raw0.png"), join(dir, "raw1.png"), join(dir, "raw2.png"), "--top-k", "2", "--json"]);
   assert.equal(many.code, 0, many.stderr);
   const preds = JSON.parse(many.stdout).predictions as { file: string; top: { class: string; probability: number }[] }[];
   assert.equal(preds.length, 6);
@@ -113,35 +113,35 @@ test("predict: user PNGs are converted like Fashion-MNIST and classified (file, 
   for (let i = 0; i < 3; i++) assert.equal(preds[i]!.top[0]!.class, preds[i + 3]!.top[0]!.class, "the photo and the raw image get the same class");
 
   writeFileSync(join(photos, "broken.png"), "not a png");
-  const bad = neurite(["predict", "--checkpoint", ckpt, photos]);
+  const bad = await neurite(["predict", "--checkpoint", ckpt, photos]);
   assert.equal(bad.code, 1, "an unreadable image makes the exit code 1");
   assert.match(bad.stderr, /broken\.png: .*not a readable PNG image/);
   assert.equal((bad.stdout.match(/^item/gm) ?? []).length, 3, "the other images are still classified");
 });
 
-test("convert inspects and converts safetensors files; info and bench report the machine", () => {
-  const { result, out } = trainedMlp();
-  const c = neurite(["convert", result.checkpoint as string, "--json"]);
+test("convert inspects and converts safetensors files; info and bench report the machine", async () => {
+  const { result, out } = await trainedMlp();
+  const c = await neurite(["convert", result.checkpoint as string, "--json"]);
   assert.equal(c.code, 0, c.stderr);
   const info = JSON.parse(c.stdout);
   assert.equal(info.tensors.length, 6);
   assert.deepEqual(info.tensors.find((t: { name: string }) => t.name === "1.weight"), { name: "1.weight", dtype: "F32", loadsAs: "float32", shape: [256, 784], numel: 200704 });
   assert.equal(info.totalParams, 269322);
   assert.equal(info.metadata.model, "mlp");
-  const text = neurite(["convert", join(out, "checkpoint", "optimizer.safetensors"), "--out", join(out, "copy.safetensors")]);
+  const text = await neurite(["convert", join(out, "checkpoint", "optimizer.safetensors"), "--out", join(out, "copy.safetensors")]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /state\.0\.exp_avg +F32 +\[256, 784\]/);
   assert.ok(existsSync(join(out, "copy.safetensors")));
 
-  const i = neurite(["info", "--json", "--timeout-ms", "3000"]);
+  const i = await neurite(["info", "--json", "--timeout-ms", "3000"]);
   assert.equal(i.code, 0, i.stderr);
   const m = JSON.parse(i.stdout);
   assert.equal(m.node, process.version);
   assert.ok(m.backends.includes("cpu") && m.threads >= 1 && typeof m.gpu.available === "boolean");
-  const plain = neurite(["info", "--timeout-ms", "3000"]);
+  const plain = await neurite(["info", "--timeout-ms", "3000"]);
   assert.match(plain.stdout, /^backends +.*cpu/m);
 
-  const b = neurite(["bench", "--model", "mlp", "--backend", "cpu", "--steps", "2", "--warmup", "1", "--batch-size", "16", "--json"]);
+  const b = await neurite(["bench", "--model", "mlp", "--backend", "cpu", "--steps", "2", "--warmup", "1", "--batch-size", "16", "--json"]);
   assert.equal(b.code, 0, b.stderr);
   const bench = JSON.parse(b.stdout);
   assert.ok(bench.results[0].trainSamplesPerSecond > 0 && bench.results[0].inferSamplesPerSecond > 0);
@@ -149,30 +149,30 @@ test("convert inspects and converts safetensors files; info and bench report the
 
 test("a character model trains on text and generates with sample/generate", async () => {
   const out = tmp("bigram");
-  const r = neurite(["train", "--model", "bigram", "--epochs", "2", "--lr", "0.1", "--out", out, "--json", "--quiet"]);
+  const r = await neurite(["train", "--model", "bigram", "--epochs", "2", "--lr", "0.1", "--out", out, "--json", "--quiet"]);
   assert.equal(r.code, 0, r.stderr);
   const result = lastJson(r.stdout);
   assert.equal(result.task, "char-lm");
   assert.ok(result.testLoss < 3.5, `well below the initial ~4.9: ${result.testLoss}`);
   assert.ok(existsSync(join(out, "report.html")));
-  const s = neurite(["sample", "--checkpoint", out, "--prompt", "The ", "--length", "40", "--seed", "1", "--json"]);
+  const s = await neurite(["sample", "--checkpoint", out, "--prompt", "The ", "--length", "40", "--seed", "1", "--json"]);
   assert.equal(s.code, 0, s.stderr);
   const text = JSON.parse(s.stdout).text as string;
   assert.equal(text.length, 44);
   assert.ok(text.startsWith("The "));
-  const again = neurite(["generate", "--checkpoint", join(out, "model.safetensors"), "--prompt", "The ", "--length", "40", "--seed", "1"]);
+  const again = await neurite(["generate", "--checkpoint", join(out, "model.safetensors"), "--prompt", "The ", "--length", "40", "--seed", "1"]);
   assert.equal(again.stdout.trimEnd(), text.trimEnd(), "same seed, same text");
   const png = join(out, "x.png");
   writeFileSync(png, await nt.data.encodePng({ width: 8, height: 8, channels: 1, data: new Uint8Array(64).fill(200) }));
-  const wrong = neurite(["predict", "--checkpoint", out, png]);
+  const wrong = await neurite(["predict", "--checkpoint", out, png]);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /does not classify images/);
-  const emoji = neurite(["sample", "--checkpoint", out, "--prompt", "☃"]);
+  const emoji = await neurite(["sample", "--checkpoint", out, "--prompt", "☃"]);
   assert.equal(emoji.code, 2);
   assert.match(emoji.stderr, /never seen/);
 });
 
-test("CLI rejects bad arguments with one line and exit code 2", () => {
+test("CLI rejects bad arguments with one line and exit code 2", async () => {
   const cases: [string[], RegExp][] = [
     [["train", "--model", "nope"], /unknown model 'nope' \(choose one of: mlp/],
     [["train", "--epochs", "abc"], /--epochs must be an integer/],
@@ -185,6 +185,8 @@ test("CLI rejects bad arguments with one line and exit code 2", () => {
     [["train", "--data", "/tmp"], /--data \/tmp: lacks /],
     [["train", "--model", "mlp", "--text", "README.md"], /--text is for character models/],
     [["train", "--resume", "/nonexistent/run"], /--resume \/nonexistent\/run: no such directory/],
+    [["train", "--out", "README.md"], /--out README\.md is a file, not a folder/],
+    [["train", "--out", "/dev/null/run"], /--out \/dev\/null\/run: cannot create the run folder \(ENOTDIR\)/],
     [["fly"], /unknown command 'fly'/],
     [["eval"], /--checkpoint FILE is required/],
     [["eval", "--checkpoint", "/nonexistent.safetensors"], /no such file or directory/],
@@ -200,12 +202,12 @@ test("CLI rejects bad arguments with one line and exit code 2", () => {
     [["info", "--gpu"], /Unknown option '--gpu'/],
   ];
   for (const [args, pattern] of cases) {
-    const r = neurite(args);
+    const r = await neurite(args);
     assert.equal(r.code, 2, `${args.join(" ")}: exit code (stderr: ${r.stderr})`);
     assert.match(r.stderr, pattern, args.join(" "));
     assert.equal(r.stderr.trim().split("\n").length, 1, `${args.join(" ")}: one-line message, got ${r.stderr}`);
   }
-  const j = neurite(["train", "--epochs", "x", "--json"]);
+  const j = await neurite(["train", "--epochs", "x", "--json"]);
   assert.deepEqual(JSON.parse(j.stdout), { error: "neurite train: --epochs must be an integer >= 1, got 'x'", exitCode: 2 });
 });
 
@@ -216,9 +218,10 @@ test("corrupt or non-safetensors weights are refused clearly with exit code 1", 
   const png = join(dir, "x.png");
   writeFileSync(png, await nt.data.encodePng({ width: 8, height: 8, channels: 1, data: new Uint8Array(64).fill(200) }));
   for (const cmd of [["eval", "--checkpoint", bad], ["convert", bad], ["predict", "--checkpoint", bad, png]]) {
-    const r = neurite(cmd);
+    const r = await neurite(cmd);
     assert.equal(r.code, 1, cmd.join(" "));
     assert.match(r.stderr, /safetensors/);
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
   }
+});
 });

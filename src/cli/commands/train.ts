@@ -1,5 +1,5 @@
 import { join, resolve, relative } from "node:path";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import * as registry from "../../backend/registry.js";
 import { manualSeed } from "../../tensor/random.js";
 import type { Tensor } from "../../tensor/tensor.js";
@@ -120,6 +120,7 @@ interface RunConfig {
   blockSize: number | null;
   limit: number | null;
   testLimit: number | null;
+  backend: string;
   vocab?: string;
 }
 
@@ -151,6 +152,7 @@ function configFromArgs(args: ParsedArgs): { entry: ZooEntry; config: RunConfig 
     blockSize: optional("block-size", (v) => intOption("train", "block-size", v, 0, 2)),
     limit: optional("limit", (v) => intOption("train", "limit", v, 0)),
     testLimit: optional("test-limit", (v) => intOption("train", "test-limit", v, 0)),
+    backend: "", // set by the caller
   };
   if (config.lr === 0) throw new UsageError("neurite train: --lr must be a number > 0, got '0'");
   if (config.data !== null && !existsSync(config.data)) throw new UsageError(`neurite train: --data ${args.str("data")}: no such directory`);
@@ -218,7 +220,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const quiet = args.flag("quiet");
   const checkpointEvery = args.str("checkpoint-every") === undefined ? undefined : intOption("train", "checkpoint-every", args.str("checkpoint-every"), 0);
   const maxSteps = args.str("max-steps") === undefined ? undefined : intOption("train", "max-steps", args.str("max-steps"), 0);
-  const backendName = args.str("backend") ?? registry.getBackend();
+  let backendName = args.str("backend") ?? registry.getBackend();
   if (!registry.backends().includes(backendName)) {
     throw new UsageError(`neurite train: unknown backend '${backendName}' (choose one of: ${registry.backends().join(", ")})`);
   }
@@ -234,6 +236,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (given.length) throw new UsageError(`neurite train: --${given[0]} cannot be changed when resuming (the run's own settings are used; only --epochs can extend it)`);
     if (args.str("out") !== undefined) throw new UsageError("neurite train: --out cannot be used with --resume (the run continues in its own folder)");
     if (!existsSync(resumeArg)) throw new UsageError(`neurite train: --resume ${resumeArg}: no such directory`);
+    // The run continues on its own backend (results are bit-identical only there) unless --backend says otherwise.
+    const savedBackend = ((await readCheckpointState(await findCheckpointDir(resumeArg))).config as { backend?: string } | undefined)?.backend;
+    if (args.str("backend") === undefined && savedBackend && registry.backends().includes(savedBackend)) backendName = savedBackend;
     await registry.setBackend(backendName);
     resume = await loadCheckpoint(resumeArg); // CheckpointError: refused, nothing is written
     const saved = resume.state.config as RunConfig | undefined;
@@ -241,11 +246,19 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const e = MODEL_ZOO[saved.model];
     if (!e) throw new CheckpointError(`checkpoint ${resume.dir} is for model '${saved.model}', which this neurite does not have`);
     entry = e;
-    config = { ...saved, epochs: intOption("train", "epochs", args.str("epochs"), saved.epochs) };
+    config = { ...saved, epochs: intOption("train", "epochs", args.str("epochs"), saved.epochs), backend: backendName };
     runDir = resolve(resume.dir, "..");
   } else {
     ({ entry, config } = configFromArgs(args));
+    config.backend = backendName;
     runDir = resolve(args.str("out") ?? join("runs", entry.name));
+    const outName = args.str("out") ?? join("runs", entry.name);
+    if (existsSync(runDir) && !statSync(runDir).isDirectory()) throw new UsageError(`neurite train: --out ${outName} is a file, not a folder`);
+    try {
+      mkdirSync(runDir, { recursive: true });
+    } catch (e) {
+      throw new UsageError(`neurite train: --out ${outName}: cannot create the run folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
     // Never clobber an unfinished run by accident.
     if (!args.flag("overwrite")) {
       const rel = relative(process.cwd(), runDir) || ".";
@@ -443,7 +456,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       }
       const files = await writeReport(runDir, {
         title: `neurite train: ${entry.name}${entry.task === "fashion-mnist" ? " on Fashion-MNIST" : ` on ${config.text ?? "fortunes-sample.txt"}`}`,
-        config: Object.fromEntries(Object.entries({ ...config, backend: backendName, data: data.source, runDir }).filter(([k, v]) => v !== null && k !== "vocab")),
+        config: Object.fromEntries(Object.entries({ ...config, data: data.source, runDir }).filter(([k, v]) => v !== null && k !== "vocab")),
         summary: {
           "test loss": test.loss,
           ...(Number.isFinite(test.accuracy) ? { "test accuracy": `${(test.accuracy * 100).toFixed(2)}%` } : {}),
