@@ -145,6 +145,9 @@ test("convert inspects and converts safetensors files; info and bench report the
   assert.equal(b.code, 0, b.stderr);
   const bench = JSON.parse(b.stdout);
   assert.ok(bench.results[0].trainSamplesPerSecond > 0 && bench.results[0].inferSamplesPerSecond > 0);
+  const oom = await neurite(["bench", "--backend", "cpu", "--batch-size", "20000000", "--steps", "1", "--warmup", "0"]);
+  assert.equal(oom.code, 1);
+  assert.match(oom.stdout, /out of memory at batch size 20000000 .*try a smaller --batch-size/);
 });
 
 test("a character model trains on text and generates with sample/generate", async () => {

@@ -67,6 +67,7 @@ test("fit: usable from code, with metrics, callbacks, history and per-step recor
   assert.ok(h.val && h.val.metrics.top2Accuracy! >= h.val.accuracy);
   assert.ok(h.trainLoss < result.history[0]!.trainLoss, "the loss goes down");
   assert.equal(readFileSync(log, "utf8").trim().split("\n").length, 3);
+  assert.equal(nt.train.fit, fit, "the same loop is nt.train.fit");
 });
 
 test("fit: a run interrupted (max-steps, then a new process-like restart) resumes to bit-identical weights", async () => {

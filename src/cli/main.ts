@@ -69,6 +69,12 @@ async function main(argv: string[]): Promise<number> {
   return run(rest);
 }
 
+/** Allocation failures of typed arrays, wasm memory or GPU buffers. */
+function isOutOfMemory(e: unknown): boolean {
+  const msg = e instanceof Error ? `${e.message} ${(e.cause as Error | undefined)?.message ?? ""}` : "";
+  return /Invalid typed array length|Array buffer allocation failed|out of memory/i.test(msg);
+}
+
 const argv = process.argv.slice(2);
 main(argv)
   .then(async (code) => {
@@ -81,6 +87,7 @@ main(argv)
     const code = e instanceof UsageError ? 2 : 1;
     // One line for users; the stack trace with NEURITE_DEBUG=1.
     let line = (err?.message ?? String(e)).split("\n")[0]!;
+    if (isOutOfMemory(err) && !/out of memory/i.test(line)) line = `out of memory: ${line}; try a smaller --batch-size`;
     if (!line.startsWith("neurite")) line = `neurite${argv[0] && argv[0] in COMMANDS ? ` ${argv[0]}` : ""}: ${line}`;
     console.error(process.env.NEURITE_DEBUG === "1" && code === 1 ? (err.stack ?? String(e)) : line);
     if (argv.includes("--json")) console.log(JSON.stringify({ error: line, exitCode: code }));

@@ -103,7 +103,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
       model.dispose();
     } catch (e) {
       progress.done();
-      rows.push({ backend, error: (e as Error).message.split("\n")[0]! });
+      const msg = (e as Error).message.split("\n")[0]!;
+      rows.push({ backend, error: /Invalid typed array length|allocation failed|out of memory/i.test(msg) ? `out of memory at batch size ${batch} (${msg}); try a smaller --batch-size` : msg });
     }
   }
   const ok = rows.some((r) => !r.error);
