@@ -18,7 +18,7 @@ export class ProgressLogger implements Callback {
   }
 
   onTrainBegin(ctx: FitContext): void {
-    if (ctx.resumed) this.log(`resuming at epoch ${ctx.startEpoch}, step ${ctx.startStep}/${ctx.stepsPerEpoch}`);
+    if (ctx.resumed && ctx.startEpoch <= ctx.epochs) this.log(`resuming at epoch ${ctx.startEpoch}, step ${ctx.startStep}/${ctx.stepsPerEpoch}`);
   }
 
   onStepEnd(s: StepInfo): void {

@@ -389,6 +389,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return result.stopReason === "interrupted" ? 130 : 0;
   }
 
+  if (result.resumedFrom && result.globalStep === result.resumedFrom.globalStep && result.stopReason === "completed") {
+    out(`the run had already finished its ${config.epochs} epoch(s); pass --epochs N with N > ${config.epochs} to train it longer`);
+  }
+
   // ---- final evaluation, weights, result, report ----
   const test = await evaluate(model, testLoader, taskLoss, { keepPredictions: entry.task === "fashion-mnist" });
   const weights = join(runDir, "model.safetensors");
