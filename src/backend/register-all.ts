@@ -2,7 +2,7 @@
  * Registers the optional backends. Each is loaded lazily (dynamic import) so that importing
  * neurite costs nothing for backends that are never used, and browser bundles can drop them.
  */
-import { registerBackend, readyBackends } from "./registry.js";
+import { registerBackend, readyBackends, setBackend } from "./registry.js";
 
 let requestedThreads: number | undefined = envThreads();
 
@@ -37,3 +37,22 @@ export function getNumThreads(): number {
   const wasm = readyBackends().get("wasm") as { threads?: number } | undefined;
   return wasm?.threads ?? requestedThreads ?? 1;
 }
+
+/**
+ * The default backend: NEURITE_BACKEND if set, else `wasm` where WebAssembly works (the fast
+ * CPU path), else the `cpu` reference backend.
+ */
+async function chooseDefaultBackend(): Promise<void> {
+  const wanted = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURITE_BACKEND;
+  if (wanted) {
+    await setBackend(wanted);
+    return;
+  }
+  try {
+    await setBackend("wasm");
+  } catch (e) {
+    console.warn(`neurite: the wasm backend is unavailable (${(e as Error).message}); using the cpu reference backend`);
+  }
+}
+
+await chooseDefaultBackend();
