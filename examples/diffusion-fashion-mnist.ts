@@ -3,7 +3,7 @@
  * noise schedule → ε-prediction loss → Adam + EMA → DDIM sampling with classifier-free guidance.
  *
  *   node --import tsx examples/diffusion-fashion-mnist.ts            # 300 quick steps
- *   STEPS=1200 node --import tsx examples/diffusion-fashion-mnist.ts # the documented recipe length
+ *   STEPS=1500 node --import tsx examples/diffusion-fashion-mnist.ts # the documented recipe length
  *
  * For long runs with checkpoints and periodic grids use `neurite train --model ddpm` (docs/diffusion.md).
  */

@@ -27,7 +27,7 @@ Commands:
   sample     generate text with a character language model (alias: generate)
                neurite sample --checkpoint runs/bigram --prompt "The " --length 200
   generate   draw images from a diffusion model (DDPM/DDIM, PNG grid); text as 'sample'
-               neurite train --model ddpm --steps 1200 --batch-size 64 --backend wasm
+               neurite train --model ddpm --steps 1500 --batch-size 64 --backend wasm
                neurite generate --checkpoint runs/ddpm --n 64 --steps 50 --class 7 --out samples.png
   eval-samples  score diffusion samples with a cnn-bn classifier (confidence, Fréchet distance)
                neurite eval-samples --checkpoint runs/ddpm --classifier runs/cnn-bn-scorer/model.safetensors

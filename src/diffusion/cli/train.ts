@@ -17,16 +17,16 @@ grids OUT/samples/step-*.png (one row per class) and OUT/log.jsonl.
 
 Options:
   --preset NAME        ${Object.keys(DDPM_PRESETS).join(", ")} (default fashion-mnist)
-  --steps N            optimizer steps (default 4000)
+  --steps N            optimizer steps (default 1500)
   --batch-size N       images per step (default 64)
-  --lr X               Adam learning rate after warm-up (default 1e-3)
-  --warmup N           linear warm-up steps (default 200)
+  --lr X               Adam learning rate after warm-up (default 1.5e-3)
+  --warmup N           linear warm-up steps (default 100)
   --ema X              EMA decay (default 0.999)
   --schedule NAME      linear or cosine (preset default)
   --timesteps N        diffusion steps T (preset default 1000)
   --p-uncond X         label dropout for classifier-free guidance (default 0.1)
-  --sample-every N     write a sample grid every N steps (default 500; 0 = only at the end)
-  --checkpoint-every N save checkpoints every N steps (default 100)
+  --sample-every N     write a sample grid every N steps (default 250; 0 = only at the end)
+  --checkpoint-every N save checkpoints every N steps (default 50)
   --guidance X         guidance scale of the periodic grids (default 3)
   --data DIR           Fashion-MNIST IDX folder (default: system copy, else the bundled subset)
   --limit N            use only the first N training images
@@ -89,7 +89,7 @@ export async function trainDdpmCommand(argv: string[]): Promise<number> {
   const data = imageSetFromSplit(fm.train, { ...(limit ? { limit } : {}), pad: (imageSize - 28) / 2 });
   const ddpm = DDPM.preset(preset, { schedule: { schedule, timesteps } });
   const nParams = ddpm.unet.parameters().reduce((s, p) => s + p.size, 0);
-  const steps = intOption(cmd, "steps", args.str("steps"), 4000);
+  const steps = intOption(cmd, "steps", args.str("steps"), 1500);
   const batchSize = intOption(cmd, "batch-size", args.str("batch-size"), 64);
   log(`neurite: training ddpm (${preset}, ${(nParams / 1e6).toFixed(2)}M parameters, ${schedule} schedule T=${timesteps}) on ${data.n} images (${fm.source}), backend ${backendName}, ${steps} steps of ${batchSize}`);
   const result = await trainDdpm({
@@ -98,12 +98,12 @@ export async function trainDdpmCommand(argv: string[]): Promise<number> {
     outDir,
     steps,
     batchSize,
-    lr: floatOption(cmd, "lr", args.str("lr"), 1e-3, 0),
-    warmupSteps: intOption(cmd, "warmup", args.str("warmup"), 200, 0),
+    lr: floatOption(cmd, "lr", args.str("lr"), 1.5e-3, 0),
+    warmupSteps: intOption(cmd, "warmup", args.str("warmup"), 100, 0),
     emaDecay: floatOption(cmd, "ema", args.str("ema"), 0.999, 0),
     pUncond: floatOption(cmd, "p-uncond", args.str("p-uncond"), 0.1, 0),
-    sampleEvery: intOption(cmd, "sample-every", args.str("sample-every"), 500, 0),
-    checkpointEvery: intOption(cmd, "checkpoint-every", args.str("checkpoint-every"), 100),
+    sampleEvery: intOption(cmd, "sample-every", args.str("sample-every"), 250, 0),
+    checkpointEvery: intOption(cmd, "checkpoint-every", args.str("checkpoint-every"), 50),
     guidanceScale: floatOption(cmd, "guidance", args.str("guidance"), 3, 0),
     seed,
     resume: args.flag("resume"),
