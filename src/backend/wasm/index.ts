@@ -78,10 +78,9 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const ex = instance.exports as unknown as KernelExports;
   if (ex.abi_version() !== ABI_VERSION) throw new Error("wasm backend: kernel ABI mismatch (rebuild with tools/build-wasm.sh)");
 
-  let backend: WasmBackend;
   const heap = new HeapAllocator(memory, ex.__heap_base.value as number, () => {});
   const desc = heap.alloc(DESC_BYTES);
-  backend = new WasmBackend({ exports: ex, memory, heap, descPtr: desc.ptr, variant });
+  const backend = new WasmBackend({ exports: ex, memory, heap, descPtr: desc.ptr, variant });
 
   const wanted = Math.max(1, Math.floor(options.threads ?? (await defaultThreads())));
   if (wanted > 1 && !threadsSupported && options.sharedMemory !== false) {
@@ -97,7 +96,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   let spawning: Promise<void> = Promise.resolve();
 
   const spawnUpTo = (n: number): Promise<void> => {
-    spawning = spawning.then(async () => {
+    spawning = spawning.catch(() => {}).then(async () => {
       while (pool.size < n - 1 && !disposed) {
         const stack = heap.alloc(WORKER_STACK);
         await pool.spawn({ module, memory, stack: stack.ptr + WORKER_STACK, tid: pool.size + 1 });
@@ -145,6 +144,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
         if (disposed) return;
         disposed = true;
         await spawning.catch(() => {});
+        threads = 1;
         ex.set_threads(1);
         ex.shutdown_workers?.();
         await pool.shutdown();
