@@ -25,13 +25,14 @@ function median(xs: number[]): number {
 }
 
 let bestTime = Infinity;
+let minCalls = 3;
 /** Median per-call seconds of `fn` (`warm` warm-up calls, then calls until `seconds` passed, >= 3);
  * the fastest call goes to `bestTime`. */
 function timeCalls(fn: () => void, warm: number, seconds: number): number {
   for (let i = 0; i < warm; i++) fn();
   const times: number[] = [];
   const t0 = performance.now();
-  while (times.length < 3 || performance.now() - t0 < seconds * 1000) {
+  while (times.length < minCalls || performance.now() - t0 < seconds * 1000) {
     const t = performance.now();
     fn();
     times.push((performance.now() - t) / 1000);
@@ -60,6 +61,7 @@ function setup(model: "mlp" | "cnn", batch: number) {
 
 let bestValue = NaN;
 function run(task: Record<string, any>): number {
+  minCalls = task.min ?? 3;
   const threads = task.threads ?? allThreads;
   wasm?.setThreads(threads);
   if (task.task === "sgemm") {

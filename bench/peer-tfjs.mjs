@@ -18,11 +18,12 @@ function median(xs) {
   return s[s.length >> 1];
 }
 let bestTime = Infinity;
+let minCalls = 3;
 function timeCalls(fn, warm, seconds) {
   for (let i = 0; i < warm; i++) fn();
   const times = [];
   const t0 = performance.now();
-  while (times.length < 3 || performance.now() - t0 < seconds * 1000) {
+  while (times.length < minCalls || performance.now() - t0 < seconds * 1000) {
     const t = performance.now();
     fn();
     times.push((performance.now() - t) / 1000);
@@ -70,6 +71,8 @@ function setup(model, batch) {
 
 let best = NaN;
 function run(task) {
+  minCalls = task.min ?? 3;
+  const warm = task.warm;
   if (task.task === "sgemm") {
     const n = task.n;
     const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);
@@ -86,12 +89,12 @@ function run(task) {
       loss.dataSync();
       loss.dispose();
     };
-    const s = timeCalls(step, 3, task.seconds);
+    const s = timeCalls(step, warm ?? 3, task.seconds);
     best = task.batch / bestTime;
     return task.batch / s;
   }
   if (task.task === "infer") {
-    const s = timeCalls(() => tf.tidy(() => void m.predict(x).dataSync()), 2, task.seconds);
+    const s = timeCalls(() => tf.tidy(() => void m.predict(x).dataSync()), warm ?? 2, task.seconds);
     best = task.batch / bestTime;
     return task.batch / s;
   }
