@@ -50,7 +50,7 @@ test("report.html renders its charts in headless Chromium, offline, without cons
     );
     assert.deepEqual(
       charts.map((c) => c.id),
-      ["chart-loss", "chart-accuracy", "chart-loss-steps", "chart-lr", "chart-confusion"],
+      ["chart-loss", "chart-accuracy", "chart-loss-steps", "chart-accuracy-steps", "chart-lr", "chart-confusion"],
     );
     for (const c of charts) assert.ok(c.marks > 5 && c.width > 100 && c.height > 100, `${c.id} rendered: ${JSON.stringify(c)}`);
     const images = await page.$$eval(".grid img", (imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));

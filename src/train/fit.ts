@@ -54,6 +54,8 @@ export interface StepRecord {
   epoch: number;
   loss: number;
   lr: number;
+  /** The batch's accuracy, when the accuracy metric is computed. */
+  accuracy?: number;
 }
 
 export interface CheckpointInfo {
@@ -390,7 +392,8 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       for (const [name, s] of sums) addSums(p.metricSums, name, s);
       p.epochSeconds = segmentBase + (performance.now() - segmentStart) / 1000;
       if (p.globalStep % p.stepStride === 0) {
-        p.steps.push({ step: p.globalStep, epoch: p.epoch, loss: lossValue, lr: lr() });
+        const acc = sums.find(([name]) => name === "accuracy")?.[1];
+        p.steps.push({ step: p.globalStep, epoch: p.epoch, loss: lossValue, lr: lr(), ...(acc && acc[1] > 0 ? { accuracy: acc[0] / acc[1] } : {}) });
         if (p.steps.length > MAX_STEP_RECORDS) {
           p.stepStride *= 2;
           p.steps = p.steps.filter((r) => r.step % p.stepStride === 0);

@@ -66,8 +66,8 @@ export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
 export function lineChart(options: { title: string; data: Record<string, unknown>[]; x: string; xTitle: string; y: string; yTitle: string; series?: string; logY?: boolean; points?: boolean }): VegaLiteSpec {
   return {
     title: options.title,
-    width: 420,
-    height: 220,
+    width: 390,
+    height: 210,
     data: { values: options.data },
     mark: { type: "line", point: options.points ?? false, tooltip: true },
     encoding: {
@@ -115,18 +115,24 @@ export function reportCharts(input: ReportInput): Record<string, VegaLiteSpec> {
   if (epochLoss.length) charts["loss"] = lineChart({ title: "Loss per epoch", data: epochLoss, x: "epoch", xTitle: "epoch", y: "loss", yTitle: "loss", series: "split", points: true });
   if (epochAcc.length) charts["accuracy"] = lineChart({ title: "Accuracy per epoch", data: epochAcc, x: "epoch", xTitle: "epoch", y: "accuracy", yTitle: "accuracy", series: "split", points: true });
   if (input.steps.length) {
-    const finite = input.steps.filter((s) => Number.isFinite(s.loss));
-    // A moving average over ~2% of the run shows the trend through the per-batch noise.
-    const w = Math.max(1, Math.round(finite.length / 50));
-    const data: Record<string, unknown>[] = [];
-    let acc = 0;
-    finite.forEach((s, i) => {
-      acc += s.loss;
-      if (i >= w) acc -= finite[i - w]!.loss;
-      data.push({ step: s.step, loss: s.loss, series: "batch" });
-      if (w > 1 && i >= w - 1) data.push({ step: s.step, loss: acc / w, series: `mean of ${w}` });
-    });
-    charts["loss-steps"] = lineChart({ title: "Training loss per step", data, x: "step", xTitle: "step", y: "loss", yTitle: "loss", series: "series" });
+    // Per batch, plus a moving average over ~2% of the run to show the trend through the noise.
+    const perStep = (key: "loss" | "accuracy") => {
+      const pts = input.steps.filter((s) => Number.isFinite(s[key]));
+      const w = Math.max(1, Math.round(pts.length / 50));
+      const data: Record<string, unknown>[] = [];
+      let run = 0;
+      pts.forEach((s, i) => {
+        run += s[key]!;
+        if (i >= w) run -= pts[i - w]![key]!;
+        data.push({ step: s.step, [key]: s[key], series: "batch" });
+        if (w > 1 && i >= w - 1) data.push({ step: s.step, [key]: run / w, series: `mean of ${w}` });
+      });
+      return data;
+    };
+    charts["loss-steps"] = lineChart({ title: "Training loss per step", data: perStep("loss"), x: "step", xTitle: "step", y: "loss", yTitle: "loss", series: "series" });
+    if (input.steps.some((s) => s.accuracy !== undefined)) {
+      charts["accuracy-steps"] = lineChart({ title: "Training accuracy per step", data: perStep("accuracy"), x: "step", xTitle: "step", y: "accuracy", yTitle: "accuracy", series: "series" });
+    }
     charts["lr"] = lineChart({ title: "Learning rate", data: input.steps.map((s) => ({ step: s.step, lr: s.lr })), x: "step", xTitle: "step", y: "lr", yTitle: "learning rate" });
   }
   if (input.confusion) charts["confusion"] = confusionChart(input.confusion.classNames, input.confusion.matrix);
@@ -188,7 +194,7 @@ pre{background:#f6f6f6;padding:1rem;white-space:pre-wrap}
 <body>
 <h1>${esc(input.title)}</h1>
 <div class="cols"><section><h2>Result</h2>${table(input.summary)}</section><section><h2>Configuration</h2>${table(input.config)}</section></div>
-<section><h2>Curves</h2><div class="charts">${chart("loss")}${chart("accuracy")}${chart("loss-steps")}${chart("lr")}</div></section>
+<section><h2>Curves</h2><div class="charts">${chart("loss")}${chart("accuracy")}${chart("loss-steps")}${chart("accuracy-steps")}${chart("lr")}</div></section>
 ${svgs["confusion"] ? `<section><h2>Confusion matrix</h2>${chart("confusion")}</section>` : ""}
 ${mis}
 ${input.text ? `<section><h2>${esc(input.text.title)}</h2><pre>${esc(input.text.body)}</pre></section>` : ""}
