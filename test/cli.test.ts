@@ -200,6 +200,7 @@ test("CLI rejects bad arguments with one line and exit code 2", async () => {
     [["sample", "--checkpoint", "x", "--temperature=-1"], /--temperature must be a number >= 0/],
     [["bench", "--model", "nope"], /unknown model 'nope'/],
     [["bench", "--steps", "1.5"], /--steps must be an integer/],
+    [["train", "--threads", "0"], /--threads must be an integer >= 1/],
     [["convert"], /give exactly one safetensors file/],
     [["convert", "/nonexistent.safetensors"], /no such file/],
     [["info", "--gpu"], /Unknown option '--gpu'/],

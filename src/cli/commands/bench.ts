@@ -1,4 +1,5 @@
 import * as registry from "../../backend/registry.js";
+import { setNumThreads } from "../../backend/register-all.js";
 import { manualSeed } from "../../tensor/random.js";
 import { rand, randint } from "../../ops/creation.js";
 import { noGrad } from "../../autograd/grad-mode.js";
@@ -22,6 +23,7 @@ Options:
   --batch-size N      samples per step (default: the model's training batch size)
   --steps N           timed steps (default 20)
   --warmup N          untimed steps first (default 3)
+  --threads N         threads of the wasm backend (default: all cores)
   --json              print one JSON object
 
 Examples:
@@ -44,6 +46,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     "batch-size": { type: "string" },
     steps: { type: "string" },
     warmup: { type: "string" },
+    threads: { type: "string" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
@@ -56,6 +59,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const batch = intOption("bench", "batch-size", args.str("batch-size"), entry.defaults.batchSize);
   const steps = intOption("bench", "steps", args.str("steps"), 20);
   const warmup = intOption("bench", "warmup", args.str("warmup"), 3, 0);
+  if (args.str("threads") !== undefined) setNumThreads(intOption("bench", "threads", args.str("threads"), 1));
   const which = args.str("backend") ?? registry.getBackend();
   if (which !== "all" && !registry.backends().includes(which)) throw new UsageError(`neurite bench: unknown backend '${which}' (choose one of: ${registry.backends().join(", ")}, all)`);
   const list = which === "all" ? registry.backends() : [which];

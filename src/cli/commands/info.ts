@@ -1,5 +1,6 @@
 import os from "node:os";
 import * as registry from "../../backend/registry.js";
+import { getNumThreads } from "../../backend/register-all.js";
 import { parseCommandArgs, intOption } from "../args.js";
 
 export const INFO_HELP = `neurite info [options]
@@ -82,6 +83,15 @@ export async function infoCommand(argv: string[]): Promise<number> {
   const timeoutMs = intOption("info", "timeout-ms", args.str("timeout-ms"), 5000, 1);
   const cpus = os.cpus();
   const gpu = await probeGpu(timeoutMs);
+  let wasmThreads: number | null = null;
+  if (registry.backends().includes("wasm")) {
+    try {
+      await registry.initBackend("wasm");
+      wasmThreads = getNumThreads();
+    } catch {
+      // not usable here: reported as null
+    }
+  }
   const info = {
     neurite: "0.1.0",
     node: process.version,
@@ -93,7 +103,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
     memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
     backends: registry.backends(),
     defaultBackend: registry.getBackend(),
-    wasm: { simd: wasmSimd(), threads: typeof SharedArrayBuffer === "function" },
+    wasm: { simd: wasmSimd(), sharedMemory: typeof SharedArrayBuffer === "function", threads: wasmThreads },
     gpu,
   };
   if (args.flag("json")) {
@@ -107,7 +117,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
     ["cpu", `${info.cpu}, ${info.cores} cores, ${info.threads} threads available`],
     ["memory", `${info.memoryGiB} GiB`],
     ["backends", `${info.backends.join(", ")} (default ${info.defaultBackend})`],
-    ["wasm", `SIMD ${info.wasm.simd ? "yes" : "no"}, threads (SharedArrayBuffer) ${info.wasm.threads ? "yes" : "no"}`],
+    ["wasm", `SIMD ${info.wasm.simd ? "yes" : "no"}, shared memory ${info.wasm.sharedMemory ? "yes" : "no"}, ${wasmThreads === null ? "backend unavailable" : `${wasmThreads} thread(s) (NEURITE_WASM_THREADS or --threads to change)`}`],
     ["gpu", gpu.available ? `${Object.values(gpu.adapter ?? {}).filter(Boolean).join(" / ") || "adapter"} via ${gpu.source}` : `none (${gpu.error})`],
   ];
   for (const [k, v] of rows) console.log(`${k.padEnd(10)} ${v}`);

@@ -1,6 +1,7 @@
 import { join, resolve, relative } from "node:path";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import * as registry from "../../backend/registry.js";
+import { setNumThreads } from "../../backend/register-all.js";
 import { manualSeed } from "../../tensor/random.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { Adam } from "../../optim/adam.js";
@@ -55,6 +56,7 @@ Training:
   --patience N          stop early when the test loss has not improved for N epochs
   --seed N              random seed for initialisation, shuffling and dropout (default 0)
   --backend NAME        ${registry.backends().join(", ")} (default ${registry.getBackend()})
+  --threads N           threads of the wasm backend (default: all cores)
   --detect-anomaly      find the operation that first produces NaN/Inf (slow)
 Checkpoints and output:
   --out DIR             run folder (default runs/NAME)
@@ -205,6 +207,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     "checkpoint-every": { type: "string" },
     resume: { type: "string" },
     "max-steps": { type: "string" },
+    threads: { type: "string" },
     overwrite: { type: "boolean", default: false },
     "no-report": { type: "boolean", default: false },
     "detect-anomaly": { type: "boolean", default: false },
@@ -219,6 +222,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const json = args.flag("json");
   const quiet = args.flag("quiet");
   const checkpointEvery = args.str("checkpoint-every") === undefined ? undefined : intOption("train", "checkpoint-every", args.str("checkpoint-every"), 0);
+  if (args.str("threads") !== undefined) setNumThreads(intOption("train", "threads", args.str("threads"), 1));
   const maxSteps = args.str("max-steps") === undefined ? undefined : intOption("train", "max-steps", args.str("max-steps"), 0);
   let backendName = args.str("backend") ?? registry.getBackend();
   if (!registry.backends().includes(backendName)) {
