@@ -115,7 +115,11 @@ test("predict: user PNGs are converted like Fashion-MNIST and classified (file, 
   writeFileSync(join(photos, "broken.png"), "not a png");
   const bad = await neurite(["predict", "--checkpoint", ckpt, photos]);
   assert.equal(bad.code, 1, "an unreadable image makes the exit code 1");
-  assert.match(bad.stderr, /broken\.png: .*not a readable PNG image/);
+  assert.match(bad.stderr, /broken\.png: not a readable PNG image/);
+  writeFileSync(join(dir, "shoe.jpg"), "\xff\xd8\xff\xe0 JFIF");
+  const jpeg = await neurite(["predict", "--checkpoint", ckpt, join(dir, "shoe.jpg")]);
+  assert.equal(jpeg.code, 1);
+  assert.match(jpeg.stderr, /shoe\.jpg: not a readable PNG image: .*only PNG images are read; convert \.jpg to PNG first/);
   assert.equal((bad.stdout.match(/^item/gm) ?? []).length, 3, "the other images are still classified");
 });
 

@@ -150,7 +150,9 @@ export async function predictCommand(argv: string[]): Promise<number> {
     try {
       img = await decodePng(new Uint8Array(readFileSync(file)));
     } catch (e) {
-      results.push({ file, error: `${(e as Error).message.replace(/^png: /, "")}: not a readable PNG image` });
+      const ext = extname(file).toLowerCase();
+      const hint = ext !== ".png" ? ` (only PNG images are read; convert ${ext || "the file"} to PNG first)` : "";
+      results.push({ file, error: `not a readable PNG image: ${(e as Error).message.replace(/^png: /, "")}${hint}` });
       continue;
     }
     const x = preprocess(img, invert);
