@@ -2,6 +2,7 @@
 // corrupted checkpoints, NaN losses. Each run is small (512 bundled images, 2 epochs of 8 steps).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync, existsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -126,6 +127,23 @@ test("a corrupted checkpoint is refused, nothing is overwritten, and the error i
   const missing = await neurite(["train", "--resume", join(out, "nope")]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--resume .*nope: no such directory/);
+});
+
+test("a full disk during a checkpoint save stops the run with a clear message and keeps the previous checkpoint", async (t) => {
+  const mnt = tmp();
+  if (spawnSync("mount", ["-t", "tmpfs", "-o", "size=5m", "tmpfs", mnt]).status !== 0) return t.skip("cannot mount a tmpfs here (needs root)");
+  try {
+    // One MLP checkpoint takes 3.2 MB: the first fits, the second (written beside it) does not.
+    const r = await neurite(["train", ...RUN, "--out", join(mnt, "run"), "--checkpoint-every", "2", "--quiet"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /could not save a checkpoint in .*checkpoint: the disk is full \(ENOSPC\); the previous checkpoint there is intact/);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    const state = JSON.parse(readFileSync(join(mnt, "run", "checkpoint", "state.json"), "utf8"));
+    assert.equal(state.train.globalStep, 2);
+    assert.deepEqual(readdirSync(join(mnt, "run")).filter((f) => f.startsWith(".")), [], "the partial save was removed");
+  } finally {
+    spawnSync("umount", [mnt]);
+  }
 });
 
 test("a NaN loss stops the run with exit code 3, naming the step and the last good checkpoint; --detect-anomaly names the op", async () => {

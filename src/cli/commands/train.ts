@@ -69,8 +69,8 @@ Checkpoints and output:
   --json                print one JSON result object on stdout (progress goes to stderr)
   --quiet               no progress output
 
-Ctrl-C stops after the current step, saves a checkpoint and exits with code 130; a second
-Ctrl-C quits at once. Exit codes: 0 done, 1 error, 2 bad arguments, 3 the loss became NaN/Inf.
+Ctrl-C (or SIGTERM) stops after the current step, saves a checkpoint and exits with code 130
+(143); a second Ctrl-C quits at once. Exit codes: 0 done, 1 error, 2 bad arguments, 3 the loss became NaN/Inf.
 
 Examples:
   neurite train --model mlp --epochs 5
@@ -322,11 +322,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
 
   // Ctrl-C: stop after the current step and checkpoint; a second Ctrl-C quits at once.
   const abort = new AbortController();
-  const onSigint = () => {
+  let signalName: NodeJS.Signals = "SIGINT";
+  const onSigint = (sig: NodeJS.Signals) => {
     if (abort.signal.aborted) {
       process.stderr.write("\nneurite train: interrupted again, quitting without saving\n");
-      process.exit(130);
+      process.exit(sig === "SIGTERM" ? 143 : 130);
     }
+    signalName = sig;
     process.stderr.write("\nneurite train: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n");
     abort.abort();
   };
@@ -390,7 +392,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (json) console.log(JSON.stringify({ stopReason: result.stopReason, runDir, checkpointDir, epoch: c?.epoch ?? null, step: c?.step ?? null, globalStep: c?.globalStep ?? null }));
     console.error(`neurite train: ${result.stopReason === "interrupted" ? "interrupted" : `stopped after ${maxSteps} steps`}; ${where}; resume with: neurite train --resume ${rel}`);
     model.dispose();
-    return result.stopReason === "interrupted" ? 130 : 0;
+    return result.stopReason === "interrupted" ? (signalName === "SIGTERM" ? 143 : 130) : 0;
   }
 
   if (result.resumedFrom && result.globalStep === result.resumedFrom.globalStep && result.stopReason === "completed") {
