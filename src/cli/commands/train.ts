@@ -322,7 +322,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
 
   // Ctrl-C: stop after the current step and checkpoint; a second Ctrl-C quits at once.
   const abort = new AbortController();
-  let signalName: NodeJS.Signals = "SIGINT";
+  let signalName = "SIGINT" as NodeJS.Signals;
   const onSigint = (sig: NodeJS.Signals) => {
     if (abort.signal.aborted) {
       process.stderr.write("\nneurite train: interrupted again, quitting without saving\n");
