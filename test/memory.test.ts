@@ -117,3 +117,11 @@ test("tidy releases graph nodes nobody can reach (forward without noGrad)", () =
   lin.dispose();
   x.dispose();
 });
+
+test("out of memory names the op, the tensor size and what is live", () => {
+  // 2^31 float32 elements (8 GiB) cannot be allocated by any backend in this process.
+  assert.throws(() => nt.zeros([2 ** 16, 2 ** 15]), /out of memory: full on '\w+' could not allocate 8\.00 GiB for a float32 tensor \[65536, 32768\]/);
+  const x = nt.ones([2 ** 15, 2 ** 15], { dtype: "bool" });
+  assert.throws(() => x.astype("float64").add(1), /out of memory: cast on '\w+' could not allocate the output of 'cast' \(inputs bool \[32768, 32768\]\)/);
+  x.dispose();
+});

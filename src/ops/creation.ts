@@ -2,7 +2,8 @@ import type { AnyTypedArray, Backend, DType } from "../backend/backend.js";
 import { currentBackend, readyBackend } from "../backend/registry.js";
 import { Storage } from "../memory/storage.js";
 import { Tensor, type NestedArray } from "../tensor/tensor.js";
-import { allocArray, assertDType, isFloat, toTypedArray } from "../tensor/dtype.js";
+import { allocArray, assertDType, isFloat, itemSize, toTypedArray } from "../tensor/dtype.js";
+import { describeTensor, withOomContext } from "../memory/out-of-memory.js";
 import { contiguousStrides, numel, shapeToString } from "../tensor/shape.js";
 import { defaultGenerator, type Generator } from "../tensor/random.js";
 
@@ -30,7 +31,8 @@ export function fromTypedArray(data: AnyTypedArray, shape: readonly number[], dt
     throw new RangeError(`tensor: ${data.length} values cannot fill shape ${shapeToString(shape)} (${numel(shape)} elements)`);
   }
   const backend = backendFor(options.device);
-  const t = new Tensor(new Storage(backend, backend.upload(dtype, data)), shape, contiguousStrides(shape), 0, dtype);
+  const buf = withOomContext("tensor", backend.name, () => describeTensor(shape, dtype, itemSize(dtype)), () => backend.upload(dtype, data));
+  const t = new Tensor(new Storage(backend, buf), shape, contiguousStrides(shape), 0, dtype);
   if (options.requiresGrad) t.requiresGrad = true;
   return t;
 }
@@ -91,7 +93,8 @@ export function full(shape: readonly number[], value: number, options: TensorOpt
   checkShape(shape, "full");
   const dtype = options.dtype ?? (typeof value === "boolean" ? "bool" : "float32");
   const backend = backendFor(options.device);
-  const t = new Tensor(new Storage(backend, backend.fill(dtype, numel(shape), value)), shape, contiguousStrides(shape), 0, dtype);
+  const buf = withOomContext("full", backend.name, () => describeTensor(shape, dtype, itemSize(dtype)), () => backend.fill(dtype, numel(shape), value));
+  const t = new Tensor(new Storage(backend, buf), shape, contiguousStrides(shape), 0, dtype);
   if (options.requiresGrad) t.requiresGrad = true;
   return t;
 }

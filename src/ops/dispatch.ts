@@ -4,6 +4,8 @@ import type { Tensor } from "../tensor/tensor.js";
 import { forwardImpls, type Prim, type PrimParams } from "./prims.js";
 import { gradRules } from "./grad-rules.js";
 import { checkAnomaly } from "../autograd/anomaly.js";
+import { withOomContext } from "../memory/out-of-memory.js";
+import { shapeToString } from "../tensor/shape.js";
 
 /**
  * The one dispatch point: runs a primitive's forward and, when gradients are being recorded
@@ -17,7 +19,9 @@ export function applyPrim<P extends Prim>(prim: P, inputs: readonly Tensor[], pa
       throw new Error(`${prim}: tensors are on different backends ('${device}' and '${t.device}'); move them with .to()`);
     }
   }
-  const out = forwardImpls[prim](inputs, params);
+  const out = withOomContext(prim, device, () => `the output of '${prim}' (inputs ${inputs.map((t) => `${t.dtype} ${shapeToString(t.shape)}`).join(", ")})`, () =>
+    forwardImpls[prim](inputs, params),
+  );
   checkAnomaly(prim, out);
   if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     const rule = gradRules[prim];
