@@ -58,10 +58,10 @@ export const MODEL_ZOO: Record<string, ZooEntry> = {
   },
   cnn: {
     name: "cnn",
-    description: "small CNN: 2 x (Conv2d 3x3 → ReLU → MaxPool2d) → Linear(…,128) → ReLU → Linear(128,10)",
+    description: "BENCH.md CNN: 2 x (Conv2d 3x3 → ReLU → MaxPool2d) → Linear(3136,128) → ReLU → Linear(128,10); Adam 1e-3, batch 128",
     task: "fashion-mnist",
     create: () => createCnn(),
-    defaults: { epochs: 5, batchSize: 64, lr: 1e-3, optimizer: "adam" },
+    defaults: { epochs: 2, batchSize: 128, lr: 1e-3, optimizer: "adam" },
   },
   "cnn-bn": {
     name: "cnn-bn",
