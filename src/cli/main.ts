@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: registers the backends and picks the default one (wasm), so help texts show it.
+import "../backend/register-all.js";
 import { trainCommand } from "./commands/train.js";
 import { evalCommand } from "./commands/eval.js";
 import { predictCommand } from "./commands/predict.js";
@@ -9,7 +11,6 @@ import { convertCommand } from "./commands/convert.js";
 import { UsageError } from "./args.js";
 import { trainOrDdpm, generateOrSample, evalSamples } from "../diffusion/cli/index.js";
 import { disposeBackends } from "../backend/registry.js";
-import "../backend/register-all.js";
 
 const HELP = `neurite — PyTorch for TypeScript
 
