@@ -59,6 +59,12 @@ export interface Backend {
   readonly name: string;
   /** Whether `readSync` is supported (cpu, wasm). */
   readonly canReadSync: boolean;
+  /**
+   * Largest single buffer in bytes, when the backend has a hard limit (WebGPU's
+   * maxStorageBufferBindingSize). Layers that build large intermediates (im2col) split work
+   * to stay under it.
+   */
+  readonly maxBufferBytes?: number;
 
   // ---- memory ----
   /** A zero-filled buffer. */

@@ -75,6 +75,10 @@ const INIT: Record<ReduceOp, number> = { sum: 0, prod: 1, max: -Infinity, min: I
 export class WebGPUBackend implements Backend {
   readonly name = "webgpu";
   readonly canReadSync = false;
+  /** The device's binding limit: one tensor can be at most this large. */
+  get maxBufferBytes(): number {
+    return this.ctx.limits.maxStorageBinding;
+  }
   /** Invocations per 1-D workgroup and per reduction workgroup (a power of two), from the limits. */
   private readonly wg: number;
   private readonly wgPow2: number;

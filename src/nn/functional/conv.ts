@@ -74,6 +74,18 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     throw new RangeError(`${op}: kernel ${kh}x${kw} (dilation ${dilation.join("x")}, padding ${sym.join("x")}) is larger than the padded input of shape ${shapeToString(x.shape)}`);
   }
   const K = Cg * kh * kw;
+  // Backends with a per-buffer limit (WebGPU) get the batch in chunks whose im2col fits.
+  const limit = xb.backend.maxBufferBytes;
+  const colBytes = 4 * K * groups * oh * ow;
+  if (limit !== undefined && N > 1 && N * colBytes > limit) {
+    const per = Math.max(1, Math.floor(limit / colBytes));
+    const parts: Tensor[] = [];
+    for (let start = 0; start < N; start += per) {
+      parts.push(conv2d(ops.narrow(xb, 0, start, Math.min(per, N - start)), weight, bias, options, op));
+    }
+    const joined = ops.cat(parts, 0);
+    return batched ? joined : ops.squeeze(joined, 0);
+  }
   const pointwise = kh === 1 && kw === 1 && stride[0] === 1 && stride[1] === 1 && sym[0] === 0 && sym[1] === 0;
   const cols = pointwise ? ops.reshape(xin, [N, C, H * W]) : ops.im2col(xin, g, 0); // [N, C*kh*kw, L]
   let out: Tensor;
