@@ -1,6 +1,6 @@
 #!/bin/sh
 # Rebuilds the wasm kernels: wasm/neurite-{relaxed,simd}.wasm and the embedded copy in
-# src/backend/wasm/binary.ts. Needs clang (16 or newer, wasm32 target) and wasm-ld:
+# src/backend/wasm/binary.ts and src/backend/wasm/binary/*.ts. Needs clang (16 or newer, wasm32 target) and wasm-ld:
 #   apt-get install -y clang-16 lld-16
 # Usage: tools/build-wasm.sh          build and write the artefacts
 #        tools/build-wasm.sh --check  build into a temp dir and fail if the committed ones differ
@@ -46,6 +46,7 @@ if [ "$OUT" != wasm ]; then
     cmp -s "$OUT/$f" "wasm/$f" || { echo "build-wasm --check: wasm/$f differs from a fresh build" >&2; fail=1; }
   done
   cmp -s "$OUT/binary.ts" src/backend/wasm/binary.ts || { echo "build-wasm --check: src/backend/wasm/binary.ts is stale" >&2; fail=1; }
+  diff -rq "$OUT/binary" src/backend/wasm/binary >/dev/null || { echo "build-wasm --check: src/backend/wasm/binary/ is stale" >&2; fail=1; }
   rm -rf "$OUT"
   exit $fail
 fi

@@ -1,13 +1,13 @@
 /**
  * Picks and compiles the kernel module for this runtime.
  *
- * Four builds ship inside the package (src/backend/wasm/binary.ts, made by tools/build-wasm.sh):
+ * Four builds ship inside the package (src/backend/wasm/binary/*.ts, made by tools/build-wasm.sh; only the one in use is imported):
  * relaxed-SIMD FMA or plain SIMD, each with threads over shared memory ("mt") or without ("st").
  * Relaxed SIMD is chosen when `WebAssembly.validate` accepts a probe module; Node 20 (V8 11.3) only
  * does so behind `--experimental-wasm-relaxed-simd`, which we switch on through `v8.setFlagsFromString`
  * before compiling (Node 22+ and current browsers need nothing).
  */
-import { WASM_GZ_BASE64 } from "./binary.js";
+import { EMBEDDED_BUILDS } from "./binary.js";
 
 export type Variant = "relaxed-mt" | "simd-mt" | "relaxed-st" | "simd-st";
 
@@ -116,8 +116,9 @@ export function compileVariant(v: Variant): Promise<WebAssembly.Module> {
   let p = moduleCache.get(v);
   if (!p) {
     p = (async () => {
-      const entry = WASM_GZ_BASE64[v];
-      if (!entry) throw new Error(`wasm backend: no embedded build "${v}"`);
+      const load = EMBEDDED_BUILDS[v];
+      if (!load) throw new Error(`wasm backend: no embedded build "${v}"`);
+      const entry = await load();
       const bytes = await gunzip(base64ToBytes(entry.data));
       return WebAssembly.compile(bytes as BufferSource);
     })();
