@@ -67,7 +67,7 @@ export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions =
       acc.push(root.gradFn, { kind: "dense", g: seed });
       const leaves: Tensor[] = [];
       for (const node of topoOrder(root.gradFn)) {
-        const g = acc.take(node, outputShape(node));
+        const g = acc.take(node, node.outputShape);
         if (!g) {
           if (!options.retainGraph) node.release();
           continue;
@@ -107,10 +107,6 @@ export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions =
       }
     }),
   );
-}
-
-function outputShape(node: GradNode): readonly number[] {
-  return node.outputShape;
 }
 
 function checkFinite(g: Tensor, prim: string): void {

@@ -29,13 +29,17 @@ export function isAllocationFailure(e: unknown): boolean {
   return (e instanceof RangeError || /memory/i.test(msg)) && /alloc|out of memory|memory\.grow|Array buffer|Invalid typed array length|could not grow|maximum/i.test(msg);
 }
 
+/** The error to rethrow for `e`: an OutOfMemoryError when it is an allocation failure. */
+export function asOutOfMemory(e: unknown, op: string, backend: string, describe: () => string): unknown {
+  return isAllocationFailure(e) ? new OutOfMemoryError(op, backend, describe(), e) : e;
+}
+
 /** Runs an allocating step, turning an allocation failure into an OutOfMemoryError. */
 export function withOomContext<T>(op: string, backend: string, describe: () => string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (isAllocationFailure(e)) throw new OutOfMemoryError(op, backend, describe(), e);
-    throw e;
+    throw asOutOfMemory(e, op, backend, describe);
   }
 }
 

@@ -1,22 +1,19 @@
 import type { Tensor } from "../tensor/tensor.js";
 import { normalizeDim } from "../tensor/shape.js";
-import { noGrad } from "../autograd/grad-mode.js";
-import { add, erf, mul, sigmoid, sub, tanh, exp, div, rsub, log, where, logicalAnd, eq, lt, abs } from "./elementwise.js";
-import { amax, sum } from "./reduce.js";
+import { add, erf, mul, sigmoid, sub, tanh, exp, div, rsub, log } from "./elementwise.js";
+import { stableShift, sum } from "./reduce.js";
 
-/** Softmax along `dim`, shifted by the (detached) max for stability. */
+/** Softmax along `dim`, shifted by the max (no gradient) for stability. */
 export function softmax(x: Tensor, dim: number): Tensor {
   const d = normalizeDim(dim, x.ndim, "softmax");
-  const e = exp(sub(x, noGrad(() => amax(x, d, true))));
+  const e = exp(sub(x, stableShift(x, d)));
   return div(e, sum(e, d, true));
 }
 
 /** (x - max) - log(sum(exp(x - max))): subtracting the max first keeps float32 precision. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   const d = normalizeDim(dim, x.ndim, "logSoftmax");
-  const m = noGrad(() => amax(x, d, true));
-  const finite = noGrad(() => where(logicalAnd(eq(m, m), lt(abs(m), Infinity)), m, 0));
-  const shifted = sub(x, finite);
+  const shifted = sub(x, stableShift(x, d));
   return sub(shifted, log(sum(exp(shifted), d, true)));
 }
 

@@ -4,7 +4,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { forwardImpls, type Prim, type PrimParams } from "./prims.js";
 import { gradRules } from "./grad-rules.js";
 import { checkAnomaly } from "../autograd/anomaly.js";
-import { withOomContext } from "../memory/out-of-memory.js";
+import { asOutOfMemory } from "../memory/out-of-memory.js";
 import { shapeToString } from "../tensor/shape.js";
 
 /**
@@ -19,9 +19,13 @@ export function applyPrim<P extends Prim>(prim: P, inputs: readonly Tensor[], pa
       throw new Error(`${prim}: tensors are on different backends ('${device}' and '${t.device}'); move them with .to()`);
     }
   }
-  const out = withOomContext(prim, device, () => `the output of '${prim}' (inputs ${inputs.map((t) => `${t.dtype} ${shapeToString(t.shape)}`).join(", ")})`, () =>
-    forwardImpls[prim](inputs, params),
-  );
+  let out: Tensor;
+  try {
+    out = forwardImpls[prim](inputs, params);
+  } catch (e) {
+    // The message is only built on failure: this is the hot path of every op.
+    throw asOutOfMemory(e, prim, device, () => `the output of '${prim}' (inputs ${inputs.map((t) => `${t.dtype} ${shapeToString(t.shape)}`).join(", ")})`);
+  }
   checkAnomaly(prim, out);
   if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     const rule = gradRules[prim];

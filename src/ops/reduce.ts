@@ -95,19 +95,23 @@ export const argmin = (x: Tensor, dim?: number, keepdim = false): Tensor => argR
 /** log(sum(exp(x))) computed stably: the max is subtracted first (and detached). */
 export function logsumexp(x: Tensor, dim: DimArg, keepdim = false): Tensor {
   const axes = reductionAxes(x, dim, "logsumexp");
-  // The shift carries no gradient; computing it without recording avoids a dangling graph node.
-  const m = noGrad(() => amax(x, axes, true));
-  // Rows that are entirely -inf would give (-inf) - (-inf) = NaN; shift those by 0 instead.
-  const safeM = finiteOrZero(m);
+  const safeM = stableShift(x, axes);
   const s = log(sum(exp(sub(x, safeM)), axes, true));
   const out = add(s, safeM);
   return keepdim ? out : reshape(out, x.shape.filter((_, i) => !axes.includes(i)));
 }
 
-/** Replaces ±inf/NaN by 0 (used for stabilising shifts, which carry no gradient). */
-function finiteOrZero(m: Tensor): Tensor {
-  const finite = logicalAnd(eq(m, m), lt(abs(m), Infinity));
-  return where(finite, m, 0);
+/**
+ * The max over `axes` (keepdim) to subtract before exp, for softmax/logsumexp stability. It
+ * carries no gradient, so it is computed without recording (no dangling graph node), and
+ * non-finite maxima become 0: a row that is entirely -inf would otherwise give
+ * (-inf) - (-inf) = NaN.
+ */
+export function stableShift(x: Tensor, axes: number | readonly number[]): Tensor {
+  return noGrad(() => {
+    const m = amax(x, axes, true);
+    return where(logicalAnd(eq(m, m), lt(abs(m), Infinity)), m, 0);
+  });
 }
 
 export function norm(x: Tensor, p: number, dim?: DimArg, keepdim = false): Tensor {

@@ -24,7 +24,8 @@ export function formatTensor(values: AnyTypedArray, shape: readonly number[], dt
     return `[${idx.map((i) => (i < 0 ? "..." : rec(dim + 1, offset + i * stride, indent + " "))).join(sep)}]`;
   };
   const extras: string[] = [];
-  if (dtype !== "float32" && !(dtype === "int32" && false)) extras.push(`dtype=${dtype}`);
+  // float32 is the default dtype; every other one is named, as PyTorch does for non-defaults.
+  if (dtype !== "float32") extras.push(`dtype=${dtype}`);
   if (gradFn) extras.push(`grad_fn=<${gradFn}>`);
   return `tensor(${rec(0, 0, "       ")}${extras.length ? ", " + extras.join(", ") : ""})`;
 }
