@@ -27,7 +27,11 @@ test("dtype errors name what was expected", () => {
   });
 });
 
-test("out-of-range indices are reported with the bound", () => {
+// cpu scans indices before the kernel; wasm's kernels check them and the scan runs only on failure.
+for (const backend of ["cpu", "wasm"]) test(`out-of-range indices are reported with the bound (${backend})`, async () => {
+  const previous = nt.getBackend();
+  await nt.setBackend(backend);
+  try {
   nt.tidy(() => {
     const x = nt.ones([3, 4]);
     assert.throws(() => x.gather(1, nt.tensor([[4]])), /gather: index 4 is out of bounds for dim 1 with size 4/);
@@ -37,7 +41,11 @@ test("out-of-range indices are reported with the bound", () => {
     assert.throws(() => nt.F.crossEntropy(x, nt.tensor([0, 4, 1])), /crossEntropy: target 4 is out of bounds for 4 classes \(sample 1\)/);
     const emb = new nt.nn.Embedding(5, 2);
     assert.throws(() => emb.forward(nt.tensor([1, 7])), /indexSelect: index 7 is out of bounds for dim 0 with size 5/);
+    assert.throws(() => nt.scatterAdd([2, 3], 1, nt.tensor([[0, 3]]), nt.ones([1, 2])), /scatterAdd: index 3 is out of bounds for dim 1 with size 3/);
   });
+  } finally {
+    await nt.setBackend(previous);
+  }
 });
 
 test("backward on a non-scalar without a gradient is refused", () => {

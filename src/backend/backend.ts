@@ -65,6 +65,11 @@ export interface Backend {
    * to stay under it.
    */
   readonly maxBufferBytes?: number;
+  /**
+   * Whether gather/scatterAdd/indexSelect/indexAdd throw a RangeError on an out-of-range index
+   * themselves; the frontend then skips reading every index tensor back before the call.
+   */
+  readonly validatesIndices?: boolean;
 
   // ---- memory ----
   /** A zero-filled buffer. */

@@ -7,16 +7,36 @@ import { narrow, reshape, slice } from "./movement.js";
 import { where } from "./elementwise.js";
 import { windowOutputSize } from "./prims.js";
 
-/** Throws when an int index tensor holds values outside [0, size) (checked where readable). */
-function checkIndices(index: Tensor, size: number, op: string, dim: number, xShape: readonly number[]): void {
-  if (index.dtype !== "int32") throw new TypeError(`${op}: index must be an int32 tensor, got ${index.dtype}`);
-  if (!index.backend.canReadSync) return;
+/** Throws, naming the first offending value, when an index holds values outside [0, size). */
+function scanIndices(index: Tensor, size: number, op: string, dim: number, xShape: readonly number[]): void {
   const values = index.dataSync();
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (v < 0 || v >= size) {
       throw new RangeError(`${op}: index ${v} is out of bounds for dim ${dim} with size ${size} (input shape ${shapeToString(xShape)})`);
     }
+  }
+}
+
+/**
+ * Runs an indexing prim with bounds checking. Backends that check bounds inside their kernels
+ * (`validatesIndices`) are trusted on the fast path, so no index tensor is read back per call;
+ * only when one reports a bad index is the index scanned, to name the offending value. Other
+ * readable backends are scanned up front; WebGPU (no synchronous reads) is not checked.
+ */
+function checkedIndexing(index: Tensor, size: number, op: string, dim: number, xShape: readonly number[], run: () => Tensor): Tensor {
+  if (index.dtype !== "int32") throw new TypeError(`${op}: index must be an int32 tensor, got ${index.dtype}`);
+  const backend = index.backend;
+  if (!backend.canReadSync) return run();
+  if (!backend.validatesIndices) {
+    scanIndices(index, size, op, dim, xShape);
+    return run();
+  }
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof RangeError) scanIndices(index, size, op, dim, xShape);
+    throw e;
   }
 }
 
@@ -28,14 +48,12 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   index.shape.forEach((s, i) => {
     if (i !== d && s > x.shape[i]!) throw new RangeError(`gather: index shape ${shapeToString(index.shape)} exceeds input shape ${shapeToString(x.shape)} in dim ${i}`);
   });
-  checkIndices(index, x.shape[d]!, "gather", d, x.shape);
-  return applyPrim("gather", [x, index], { dim: d });
+  return checkedIndexing(index, x.shape[d]!, "gather", d, x.shape, () => applyPrim("gather", [x, index], { dim: d }));
 }
 
 export function scatterAdd(shape: readonly number[], dim: number, index: Tensor, src: Tensor): Tensor {
   const d = normalizeDim(dim, shape.length, "scatterAdd");
-  checkIndices(index, shape[d]!, "scatterAdd", d, shape);
-  return applyPrim("scatterAdd", [index, src], { dim: d, shape });
+  return checkedIndexing(index, shape[d]!, "scatterAdd", d, shape, () => applyPrim("scatterAdd", [index, src], { dim: d, shape }));
 }
 
 function asIndexTensor(index: Tensor | readonly number[], like: Tensor): Tensor {
@@ -47,8 +65,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor | readonly num
   const d = normalizeDim(dim, x.ndim, "indexSelect");
   const idx = asIndexTensor(index, x);
   if (idx.ndim !== 1) throw new RangeError(`indexSelect: index must be 1-D, got shape ${shapeToString(idx.shape)}`);
-  checkIndices(idx, x.shape[d]!, "indexSelect", d, x.shape);
-  return applyPrim("indexSelect", [x, idx], { dim: d });
+  return checkedIndexing(idx, x.shape[d]!, "indexSelect", d, x.shape, () => applyPrim("indexSelect", [x, idx], { dim: d }));
 }
 
 export function indexAdd(shape: readonly number[], dim: number, index: Tensor, src: Tensor): Tensor {

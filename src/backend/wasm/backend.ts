@@ -63,6 +63,8 @@ function shapeStr(s: readonly number[]): string {
 export class WasmBackend implements Backend {
   readonly name = "wasm";
   readonly canReadSync = true;
+  /** Every indexing kernel checks its indices and throws a RangeError on a bad one. */
+  readonly validatesIndices = true;
   /** Which kernel build runs ("relaxed-mt", "simd-mt", "relaxed-st", "simd-st"). */
   readonly variant: string;
 
