@@ -32,17 +32,17 @@ for (const backend of ["cpu", "wasm"]) test(`out-of-range indices are reported w
   const previous = nt.getBackend();
   await nt.setBackend(backend);
   try {
-  nt.tidy(() => {
-    const x = nt.ones([3, 4]);
-    assert.throws(() => x.gather(1, nt.tensor([[4]])), /gather: index 4 is out of bounds for dim 1 with size 4/);
-    assert.throws(() => x.indexSelect(0, [0, 3]), /indexSelect: index 3 is out of bounds for dim 0 with size 3/);
-    assert.throws(() => x.index(5), /index: index 5 is out of range for dim 0 of size 3/);
-    assert.throws(() => x.narrow(1, 2, 3), /narrow: start 2 and length 3 are out of range for dim 1 of size 4/);
-    assert.throws(() => nt.F.crossEntropy(x, nt.tensor([0, 4, 1])), /crossEntropy: target 4 is out of bounds for 4 classes \(sample 1\)/);
-    const emb = new nt.nn.Embedding(5, 2);
-    assert.throws(() => emb.forward(nt.tensor([1, 7])), /indexSelect: index 7 is out of bounds for dim 0 with size 5/);
-    assert.throws(() => nt.scatterAdd([2, 3], 1, nt.tensor([[0, 3]]), nt.ones([1, 2])), /scatterAdd: index 3 is out of bounds for dim 1 with size 3/);
-  });
+    nt.tidy(() => {
+      const x = nt.ones([3, 4]);
+      assert.throws(() => x.gather(1, nt.tensor([[4]])), /gather: index 4 is out of bounds for dim 1 with size 4/);
+      assert.throws(() => x.indexSelect(0, [0, 3]), /indexSelect: index 3 is out of bounds for dim 0 with size 3/);
+      assert.throws(() => x.index(5), /index: index 5 is out of range for dim 0 of size 3/);
+      assert.throws(() => x.narrow(1, 2, 3), /narrow: start 2 and length 3 are out of range for dim 1 of size 4/);
+      assert.throws(() => nt.F.crossEntropy(x, nt.tensor([0, 4, 1])), /crossEntropy: target 4 is out of bounds for 4 classes \(sample 1\)/);
+      const emb = new nt.nn.Embedding(5, 2);
+      assert.throws(() => emb.forward(nt.tensor([1, 7])), /indexSelect: index 7 is out of bounds for dim 0 with size 5/);
+      assert.throws(() => nt.scatterAdd([2, 3], 1, nt.tensor([[0, 3]]), nt.ones([1, 2])), /scatterAdd: index 3 is out of bounds for dim 1 with size 3/);
+    });
   } finally {
     await nt.setBackend(previous);
   }
