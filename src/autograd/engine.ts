@@ -2,11 +2,11 @@ import type { Tensor } from "../tensor/tensor.js";
 import { shapeToString, shapesEqual } from "../tensor/shape.js";
 import type { GradNode } from "./node.js";
 import { noGrad } from "./grad-mode.js";
-import { gradRules } from "../ops/grad-rules.js";
+import { gradRules, type GradRule } from "../ops/grad-rules.js";
 import type { Prim } from "../ops/prims.js";
 import { tidy } from "../memory/tidy.js";
 import { add } from "../ops/elementwise.js";
-import { GradAccumulator } from "./grad-accumulator.js";
+import { GradAccumulator, type Contribution } from "./grad-accumulator.js";
 import { onesLike } from "../ops/creation.js";
 import { isAnomalyEnabled } from "./anomaly.js";
 
@@ -72,31 +72,21 @@ export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions =
           if (!options.retainGraph) node.release();
           continue;
         }
-        if (node.prim === "slice") {
-          // Keep slice gradients sparse; the parent joins them (see GradAccumulator).
-          const parent = node.parents[0]!;
-          if (!options.retainGraph) node.release();
-          if (node.inputMeta[0]!.requiresGrad) {
-            const { starts, ends } = (node as GradNode<"slice">).params;
-            const key = parent.gradFn ?? parent;
-            if (!parent.gradFn && !acc.has(parent)) leaves.push(parent);
-            acc.push(key, { kind: "slice", g, starts, ends });
-          } else acc.release(g);
-          continue;
-        }
-        const rule = gradRules[node.prim as Prim] as { vjp(g: Tensor, n: GradNode): (Tensor | null)[] };
-        const inputGrads = rule.vjp(g, node);
+        const rule = gradRules[node.prim as Prim] as GradRule<Prim>;
+        const contributions: (Contribution | null)[] = rule.contributions
+          ? rule.contributions(g, node)
+          : rule.vjp(g, node).map((pg) => (pg ? { kind: "dense", g: pg } : null));
         if (!options.retainGraph) node.release();
         node.parents.forEach((parent, i) => {
-          const pg = inputGrads[i];
-          if (!pg || !node.inputMeta[i]!.requiresGrad) return;
-          if (!shapesEqual(pg.shape, parent.shape)) {
-            throw new Error(`internal: gradient of '${node.prim}' input ${i} has shape ${shapeToString(pg.shape)}, expected ${shapeToString(parent.shape)}`);
+          const c = contributions[i];
+          if (!c || !node.inputMeta[i]!.requiresGrad) return;
+          if (c.kind === "dense" && !shapesEqual(c.g.shape, parent.shape)) {
+            throw new Error(`internal: gradient of '${node.prim}' input ${i} has shape ${shapeToString(c.g.shape)}, expected ${shapeToString(parent.shape)}`);
           }
-          if (isAnomalyEnabled()) checkFinite(pg, node.prim);
+          if (isAnomalyEnabled()) checkFinite(c.g, node.prim);
           const key = parent.gradFn ?? parent;
           if (!parent.gradFn && !acc.has(parent)) leaves.push(parent);
-          acc.push(key, { kind: "dense", g: pg });
+          acc.push(key, c);
         });
         // The incoming gradient is no longer needed unless a rule passed it through.
         if (!acc.inUse(g)) acc.release(g);

@@ -1,6 +1,7 @@
 import type { GradNode } from "../autograd/node.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Prim } from "./prims.js";
+import type { Contribution } from "../autograd/grad-accumulator.js";
 import * as o from "./index.js";
 
 /**
@@ -12,6 +13,12 @@ import * as o from "./index.js";
 export interface GradRule<P extends Prim> {
   save: "none" | "inputs" | "output" | "both";
   vjp(g: Tensor, node: GradNode<P>): (Tensor | null)[];
+  /**
+   * Optional lazy form used by backward instead of `vjp`: contributions the gradient
+   * accumulator may combine with others before materialising (a slice's gradient stays
+   * unpadded, so many disjoint slices of one tensor are joined by a single cat).
+   */
+  contributions?(g: Tensor, node: GradNode<P>): (Contribution | null)[];
 }
 
 const need = (node: GradNode, i: number): boolean => node.inputMeta[i]!.requiresGrad;
@@ -56,6 +63,7 @@ export const gradRules: { [P in Prim]: GradRule<P> } = {
       const shape = n.inputMeta[0]!.shape;
       return [o.pad(g, n.params.starts, n.params.ends.map((e, i) => shape[i]! - e), 0)];
     },
+    contributions: (g, n) => [{ kind: "slice", g, starts: n.params.starts, ends: n.params.ends }],
   },
   contiguous: { save: "none", vjp: (g) => [g] },
   cast: {
