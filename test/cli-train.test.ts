@@ -158,4 +158,24 @@ test("a NaN loss stops the run with exit code 3, naming the step and the last go
   assert.equal(a.code, 3, a.stderr);
   assert.match(a.stderr, /anomaly: '\w+' produced (NaN|-?Infinity) .*\(at epoch 1, step \d/);
 });
+
+test("cnn-bn trains with its augmentation and cosine schedule by default; --no-augment turns it off and is a run setting", async () => {
+  const small = ["--model", "cnn-bn", "--data", bundled, "--limit", "64", "--test-limit", "32", "--batch-size", "32", "--backend", "cpu", "--no-report"];
+  const on = tmp();
+  const a = await neurite(["train", ...small, "--epochs", "1", "--out", on]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.match(a.stdout, /cosine schedule, augmented, run folder/);
+  const saved = JSON.parse(readFileSync(join(on, "checkpoint", "state.json"), "utf8")).config;
+  assert.equal(saved.augment, true);
+  assert.equal(saved.scheduler, "cosine");
+
+  const off = tmp();
+  const b = await neurite(["train", ...small, "--epochs", "2", "--max-steps", "1", "--no-augment", "--out", off]);
+  assert.equal(b.code, 0, b.stderr);
+  assert.doesNotMatch(b.stdout, /augmented/);
+  assert.equal(JSON.parse(readFileSync(join(off, "checkpoint", "state.json"), "utf8")).config.augment, false);
+  const clash = await neurite(["train", "--resume", off, "--no-augment"]);
+  assert.equal(clash.code, 2);
+  assert.match(clash.stderr, /--no-augment cannot be changed when resuming/);
+});
 });

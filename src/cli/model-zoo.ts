@@ -2,7 +2,8 @@ import type { Module } from "../nn/module.js";
 import { Embedding } from "../nn/layers/embedding.js";
 import { createMlp } from "../../models/mlp.js";
 import { createCnn } from "../../models/cnn.js";
-import { createCnnBn } from "../../models/cnn-bn.js";
+import { augmentBatch, createCnnBn } from "../../models/cnn-bn.js";
+import type { Tensor } from "../tensor/tensor.js";
 import { createCharLstm } from "../../models/char-lstm.js";
 import { createCharGpt } from "../../models/char-gpt.js";
 
@@ -31,6 +32,8 @@ export interface ZooEntry {
   /** Which data the model trains on. */
   task: Task;
   create(ctx?: ModelContext): Module;
+  /** Training-time augmentation of a batch of inputs (on unless `--no-augment`). */
+  augment?: (inputs: Tensor) => Tensor;
   defaults: {
     epochs: number;
     batchSize: number;
@@ -38,6 +41,8 @@ export interface ZooEntry {
     optimizer: "adam" | "adamw" | "sgd";
     /** char-lm: characters of context per training sequence. */
     blockSize?: number;
+    /** Learning-rate schedule (default "none"). */
+    scheduler?: "none" | "cosine" | "step" | "onecycle" | "plateau";
   };
 }
 
@@ -68,7 +73,8 @@ export const MODEL_ZOO: Record<string, ZooEntry> = {
     description: "CNN with BatchNorm and dropout (models/cnn-bn.ts)",
     task: "fashion-mnist",
     create: () => createCnnBn(),
-    defaults: { epochs: 5, batchSize: 64, lr: 1e-3, optimizer: "adam" },
+    augment: (x) => augmentBatch(x),
+    defaults: { epochs: 15, batchSize: 128, lr: 2e-3, optimizer: "adam", scheduler: "cosine" },
   },
   "char-lstm": {
     name: "char-lstm",

@@ -117,6 +117,12 @@ export interface FitOptions {
   /** Accumulate gradients over this many batches per optimizer step (the last batch of an epoch always steps). */
   accumulate?: number;
   /**
+   * Transforms each training batch's inputs before the forward pass (data augmentation, e.g.
+   * models/cnn-bn.ts's `augmentBatch`). Not applied to validation data. Random draws should come
+   * from the global generator so that `seed` and resuming reproduce them.
+   */
+  augment?: (inputs: Tensor) => Tensor;
+  /**
    * Folder for checkpoints (e.g. `runs/mlp/checkpoint`): written every `checkpointEvery`
    * optimizer steps, at the end of every epoch, when training is stopped, and at the end.
    */
@@ -355,7 +361,7 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       try {
         await tidy(async () => {
           if (micro === 0) optimizer.zeroGrad();
-          const out = modelOutput(model.forward(x!));
+          const out = modelOutput(model.forward(options.augment ? options.augment(x!) : x!));
           const loss = lossFn(out, y!);
           lossValue = await loss.item();
           if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(p.epoch, p.stepInEpoch, lossValue, p.globalStep, lastCheckpoint);

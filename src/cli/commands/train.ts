@@ -50,7 +50,8 @@ Training:
   --batch-size N        samples per step (model default)
   --lr X                learning rate (model default)
   --optimizer NAME      ${OPTIMIZERS.join(", ")} (model default)
-  --scheduler NAME      ${SCHEDULERS.join(", ")} (default none)
+  --scheduler NAME      ${SCHEDULERS.join(", ")} (model default, else none)
+  --no-augment          train without the model's data augmentation (cnn-bn: random shifts/flips)
   --grad-clip X         clip the gradient norm to X
   --accumulate N        accumulate gradients over N batches per optimizer step
   --patience N          stop early when the test loss has not improved for N epochs
@@ -113,6 +114,8 @@ interface RunConfig {
   lr: number;
   optimizer: (typeof OPTIMIZERS)[number];
   scheduler: SchedulerName;
+  /** Training-time augmentation of the model's zoo entry (cnn-bn: random shifts and flips). */
+  augment: boolean;
   gradClip: number | null;
   accumulate: number;
   patience: number | null;
@@ -144,7 +147,8 @@ function configFromArgs(args: ParsedArgs): { entry: ZooEntry; config: RunConfig 
     batchSize: intOption("train", "batch-size", args.str("batch-size"), d.batchSize),
     lr: floatOption("train", "lr", args.str("lr"), d.lr, 0),
     optimizer: choiceOption("train", "optimizer", args.str("optimizer"), OPTIMIZERS, d.optimizer),
-    scheduler: choiceOption("train", "scheduler", args.str("scheduler"), SCHEDULERS, "none"),
+    scheduler: choiceOption("train", "scheduler", args.str("scheduler"), SCHEDULERS, d.scheduler ?? "none"),
+    augment: entry.augment !== undefined && !args.flag("no-augment"),
     gradClip: optional("grad-clip", (v) => floatOption("train", "grad-clip", v, 0, 0)),
     accumulate: intOption("train", "accumulate", args.str("accumulate"), 1),
     patience: optional("patience", (v) => intOption("train", "patience", v, 0, 0)),
@@ -210,6 +214,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     threads: { type: "string" },
     overwrite: { type: "boolean", default: false },
     "no-report": { type: "boolean", default: false },
+    "no-augment": { type: "boolean", default: false },
     "detect-anomaly": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
@@ -237,6 +242,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const resumeArg = args.str("resume");
   if (resumeArg !== undefined) {
     const given = RUN_FLAGS.filter((f) => args.str(f) !== undefined);
+    if (args.flag("no-augment")) given.push("no-augment");
     if (given.length) throw new UsageError(`neurite train: --${given[0]} cannot be changed when resuming (the run's own settings are used; only --epochs can extend it)`);
     if (args.str("out") !== undefined) throw new UsageError("neurite train: --out cannot be used with --resume (the run continues in its own folder)");
     if (!existsSync(resumeArg)) throw new UsageError(`neurite train: --resume ${resumeArg}: no such directory`);
@@ -250,7 +256,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const e = MODEL_ZOO[saved.model];
     if (!e) throw new CheckpointError(`checkpoint ${resume.dir} is for model '${saved.model}', which this neurite does not have`);
     entry = e;
-    config = { ...saved, epochs: intOption("train", "epochs", args.str("epochs"), saved.epochs), backend: backendName };
+    config = { ...saved, augment: saved.augment ?? false, epochs: intOption("train", "epochs", args.str("epochs"), saved.epochs), backend: backendName };
     runDir = resolve(resume.dir, "..");
   } else {
     ({ entry, config } = configFromArgs(args));
@@ -317,7 +323,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   out(
     resume
       ? `neurite: resuming ${entry.name} from ${resume.dir}, backend ${backendName}`
-      : `neurite: training ${entry.name} on ${data.train.length} ${entry.task === "char-lm" ? "sequences" : "images"} (${data.source}), backend ${backendName}, ${config.epochs} epoch(s), batch ${config.batchSize}, run folder ${relative(process.cwd(), runDir) || "."}`,
+      : `neurite: training ${entry.name} on ${data.train.length} ${entry.task === "char-lm" ? "sequences" : "images"} (${data.source}), backend ${backendName}, ${config.epochs} epoch(s), batch ${config.batchSize}${config.scheduler !== "none" ? `, ${config.scheduler} schedule` : ""}${config.augment ? ", augmented" : ""}, run folder ${relative(process.cwd(), runDir) || "."}`,
   );
 
   // Ctrl-C: stop after the current step and checkpoint; a second Ctrl-C quits at once.
@@ -357,6 +363,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       callbacks,
       ...(config.gradClip !== null ? { gradClip: config.gradClip } : {}),
       accumulate: config.accumulate,
+      ...(config.augment && entry.augment ? { augment: entry.augment } : {}),
       checkpointDir,
       ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
       ...(maxSteps !== undefined ? { maxSteps } : {}),
