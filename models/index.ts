@@ -5,5 +5,6 @@ export { createCnnBn, cnnBnConfig, augmentBatch, type CnnBnConfig, type AugmentO
 export { CharLSTM, createCharLstm, charLstmConfig, generateCharLstm, type CharLstmConfig, type LstmState } from "./char-lstm.js";
 export { CharGPT, createCharGpt, charGptConfig, generateCharGpt, type CharGptConfig } from "./char-gpt.js";
 export { SeqClassifier, createSeqClassifier, seqClassifierConfig, type SeqClassifierConfig } from "./seq-classifier.js";
+export { RowGru, createRowGru, rowGruConfig, type RowGruConfig } from "./row-gru.js";
 export { CharVocab } from "./char-vocab.js";
 export { sampleFromLogits, lastLogits, type SampleOptions, type GenerateOptions } from "./sampling.js";

@@ -68,7 +68,7 @@ describe("reference models learn (a few steps on one batch, cpu)", () => {
     await nt.setBackend("cpu");
   });
 
-  test("MLP, CNN and CNN-BN", () => {
+  test("MLP, CNN, CNN-BN and row-GRU", () => {
     nt.manualSeed(1);
     const x = nt.rand([8, 1, 28, 28]).keep();
     const y = nt.randint(0, 10, [8]).keep();
@@ -76,6 +76,7 @@ describe("reference models learn (a few steps on one batch, cpu)", () => {
       ["mlp", models.createMlp({ hidden: 32 })],
       ["cnn", models.createCnn({ channels: [4, 8], hidden: 16 })],
       ["cnn-bn", models.createCnnBn({ channels: [4, 8], hidden: 16 })],
+      ["row-gru", models.createRowGru({ hiddenSize: 16 })],
     ] as const) {
       const [first, last] = overfit(m, () => nt.F.crossEntropy(m.forward(name === "cnn-bn" ? models.augmentBatch(x, { maxShift: 0, flip: false }) : x) as Tensor, y), 6);
       assert.ok(last < first * 0.8, `${name}: loss ${first} -> ${last}`);

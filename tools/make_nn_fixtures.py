@@ -422,6 +422,20 @@ class SeqClassifier(nn.Module):
         return self.head(torch.cat([h[-2], h[-1]], dim=1))
 
 
+class RowGru(nn.Module):
+    """Mirror of models/row-gru.ts: a GRU over the image rows → linear on the final state."""
+
+    def __init__(self, row, hidden, layers, bidirectional, classes):
+        super().__init__()
+        self.bidirectional = bidirectional
+        self.gru = nn.GRU(row, hidden, num_layers=layers, batch_first=True, bidirectional=bidirectional)
+        self.head = nn.Linear((2 if bidirectional else 1) * hidden, classes)
+
+    def forward(self, images):
+        _, h = self.gru(images.squeeze(1))
+        return self.head(torch.cat([h[-2], h[-1]], dim=1) if self.bidirectional else h[-1])
+
+
 def cnn(ch1, ch2, hidden, classes=10):
     return nn.Sequential(
         nn.Conv2d(1, ch1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -473,6 +487,10 @@ def model_cases():
                         CharGPT(9, 6, 6, 3, 1, False), torch.randint(0, 9, (1, 6))))
     c.append(model_case("seq_classifier", "createSeqClassifier", {"vocabSize": 10, "embedDim": 4, "hiddenSize": 5, "numLayers": 2, "numClasses": 3},
                         SeqClassifier(10, 4, 5, 2, 3), torch.randint(1, 10, (3, 6))))
+    c.append(model_case("row_gru", "createRowGru", {"rowSize": 7, "hiddenSize": 6, "numLayers": 2, "bidirectional": False, "numClasses": 4},
+                        RowGru(7, 6, 2, False, 4), randn(3, 1, 5, 7)))
+    c.append(model_case("row_gru_bidirectional", "createRowGru", {"rowSize": 6, "hiddenSize": 5, "numLayers": 1, "bidirectional": True, "numClasses": 3},
+                        RowGru(6, 5, 1, True, 3), randn(2, 1, 4, 6)))
     return c
 
 

@@ -6,6 +6,7 @@ import { augmentBatch, createCnnBn } from "../../models/cnn-bn.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { createCharLstm } from "../../models/char-lstm.js";
 import { createCharGpt } from "../../models/char-gpt.js";
+import { createRowGru } from "../../models/row-gru.js";
 
 /**
  * What a model trains on:
@@ -75,6 +76,13 @@ export const MODEL_ZOO: Record<string, ZooEntry> = {
     create: () => createCnnBn(),
     augment: (x) => augmentBatch(x),
     defaults: { epochs: 15, batchSize: 128, lr: 2e-3, optimizer: "adam", scheduler: "cosine" },
+  },
+  "row-gru": {
+    name: "row-gru",
+    description: "sequence classifier: a GRU(128) reads each image as 28 rows of 28 pixels → Linear (models/row-gru.ts)",
+    task: "fashion-mnist",
+    create: () => createRowGru(),
+    defaults: { epochs: 3, batchSize: 128, lr: 2e-3, optimizer: "adam" },
   },
   "char-lstm": {
     name: "char-lstm",
