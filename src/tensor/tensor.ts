@@ -247,11 +247,29 @@ export class Tensor implements View {
     return formatTensor(this.dataSync(), this.shape, this.dtype, this.gradFn ? this.gradFn.prim : null);
   }
 
-  /** Copies to another (initialised) backend. */
+  /**
+   * Copies to another (initialised) backend. Needs a synchronous read of the source; from a
+   * backend that is read asynchronously (webgpu) use `await t.toAsync(device)`.
+   */
   to(device: string): Tensor {
     if (device === this.device) return this;
+    this.assertAlive("to");
     const target = readyBackend(device, "to");
-    const values = this.dataSync();
+    if (!this.backend.canReadSync) {
+      throw new Error(`to: a tensor on '${this.device}' (shape ${shapeToString(this.shape)}, ${this.dtype}) can only be read asynchronously; use await t.toAsync("${device}")`);
+    }
+    return this.uploadTo(target, this.dataSync());
+  }
+
+  /** Copies to another (initialised) backend; works from every backend, webgpu included. */
+  async toAsync(device: string): Promise<Tensor> {
+    if (device === this.device) return this;
+    this.assertAlive("toAsync");
+    const target = readyBackend(device, "toAsync");
+    return this.uploadTo(target, await this.data());
+  }
+
+  private uploadTo(target: Backend, values: AnyTypedArray): Tensor {
     const buf = target.upload(this.dtype, values);
     return new Tensor(new Storage(target, buf), this.shape, contiguousStrides(this.shape), 0, this.dtype);
   }
