@@ -26,6 +26,14 @@ export interface TaskData {
   vocab?: string;
 }
 
+/**
+ * Batch size for evaluation: larger than training (no gradients are kept), but small enough that
+ * a convolutional network's im2col buffers (cnn-bn: 500 images → 450 MB) fit in wasm's 4 GiB.
+ */
+export function evalBatchSize(entry: ZooEntry): number {
+  return entry.task === "char-lm" ? 64 : 500;
+}
+
 /** Cross-entropy over the last dim, flattening sequence outputs [N, T, V] against targets [N, T]. */
 export function taskLoss(output: Tensor, target: Tensor): Tensor {
   if (output.shape.length > 2) {

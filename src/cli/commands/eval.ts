@@ -2,7 +2,7 @@ import * as registry from "../../backend/registry.js";
 import { DataLoader } from "../../data/dataloader.js";
 import { evaluate } from "../../train/evaluate.js";
 import { modelNames } from "../model-zoo.js";
-import { loadTaskData, taskLoss } from "../tasks.js";
+import { evalBatchSize, loadTaskData, taskLoss } from "../tasks.js";
 import { UsageError, intOption, parseCommandArgs } from "../args.js";
 import { loadModelFile } from "./weights.js";
 
@@ -55,7 +55,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     ...(metadata.block_size ? { blockSize: Number(metadata.block_size) } : {}),
     ...(vocab !== undefined ? { vocab } : {}),
   });
-  const test = await evaluate(model, new DataLoader(data.test, { batchSize: entry.task === "char-lm" ? 64 : 1000 }), taskLoss);
+  const test = await evaluate(model, new DataLoader(data.test, { batchSize: evalBatchSize(entry) }), taskLoss);
   const result = {
     model: entry.name,
     checkpoint: path,

@@ -23,7 +23,7 @@ import { writeReport, confusionMatrix, sparkline, type MisclassifiedImage } from
 import { save } from "../../io/safetensors.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
 import { MODEL_ZOO, modelNames, type ZooEntry } from "../model-zoo.js";
-import { loadTaskData, taskLoss } from "../tasks.js";
+import { evalBatchSize, loadTaskData, taskLoss } from "../tasks.js";
 import { generateText } from "./sample.js";
 import { UsageError, choiceOption, floatOption, intOption, parseCommandArgs, type ParsedArgs } from "../args.js";
 
@@ -316,7 +316,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const model = entry.create(data.ctx);
   const optimizer = makeOptimizer(config, model.parameters());
   const trainLoader = new DataLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
-  const testLoader = new DataLoader(data.test, { batchSize: entry.task === "char-lm" ? 64 : 1000 });
+  const testLoader = new DataLoader(data.test, { batchSize: evalBatchSize(entry) });
   const { scheduler, interval } = makeScheduler(config, optimizer, trainLoader.length);
   if (args.flag("detect-anomaly")) setDetectAnomaly(true);
 

@@ -1,4 +1,5 @@
-import type { Tensor } from "../../tensor/tensor.js";
+import { Tensor } from "../../tensor/tensor.js";
+import { isGradEnabled } from "../../autograd/grad-mode.js";
 import { flatten } from "../../ops/movement.js";
 import { Module } from "../module.js";
 
@@ -26,8 +27,17 @@ export class Sequential extends Module {
   }
 
   override forward(x: unknown): unknown {
+    // Without autograd no intermediate is needed once the next module has consumed it, so each
+    // is released at once: inference then holds about two activations at a time instead of the
+    // whole network's until the enclosing tidy ends (what made a 1000-image cnn-bn evaluation
+    // run out of wasm memory). The caller's input, parameters and pass-through results are kept.
+    const release = !isGradEnabled();
     let y = x;
-    for (const m of this.children()) y = m.forward(y);
+    for (const m of this.children()) {
+      const next = m.forward(y);
+      if (release && y !== x && y !== next && y instanceof Tensor && !y.requiresGrad) y.dispose();
+      y = next;
+    }
     return y;
   }
 }
