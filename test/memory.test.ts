@@ -125,3 +125,29 @@ test("out of memory names the op, the tensor size and what is live", () => {
   assert.throws(() => x.astype("float64").add(1), /out of memory: cast on '\w+' could not allocate the output of 'cast' \(inputs bool \[32768, 32768\]\)/);
   x.dispose();
 });
+
+test("Sequential under noGrad releases each intermediate once consumed; with autograd it keeps them for backward", () => {
+  const { nn } = nt;
+  // Layers without internal temporaries, so the bytes left alive are exactly the module outputs.
+  const model = new nn.Sequential(new nn.Tanh(), new nn.ReLU(), new nn.Dropout(0.5), new nn.Identity(), new nn.Sigmoid(), new nn.Flatten(), new nn.ReLU());
+  model.eval();
+  const x = nt.randn([8, 2, 32]).requiresGrad_(true).keep();
+  const outBytes = 8 * 64 * 4;
+  const aliveAfterForward = (grad: boolean) => {
+    let alive = 0;
+    nt.tidy(() => {
+      const before = nt.memory().numBytes;
+      const run = () => model.forward(x) as nt.Tensor;
+      const y = grad ? run() : nt.noGrad(run);
+      alive = nt.memory().numBytes - before;
+      assert.deepEqual(y.shape, [8, 64]);
+      assert.ok(!x.isDisposed, "the caller's input is never released");
+      if (grad) y.sum().backward();
+    });
+    return alive;
+  };
+  assert.equal(aliveAfterForward(false), outBytes, "noGrad: only the output stays alive");
+  assert.equal(aliveAfterForward(true), 4 * outBytes, "autograd: the tanh, relu, sigmoid and relu outputs stay alive for backward");
+  assert.ok(x.grad !== null);
+  x.dispose();
+});
