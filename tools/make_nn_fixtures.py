@@ -443,14 +443,14 @@ def cnn(ch1, ch2, hidden, classes=10):
         nn.Flatten(), nn.Linear(ch2 * 7 * 7, hidden), nn.ReLU(), nn.Linear(hidden, classes))
 
 
-def cnn_bn(ch1, ch2, hidden, classes=10):
+def cnn_bn(ch1, ch2, hidden, classes=10, image_size=28):
     """Mirror of models/cnn-bn.ts."""
     def block(cin, cout):
         return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
     return nn.Sequential(
         *block(1, ch1), *block(ch1, ch1), nn.MaxPool2d(2), nn.Dropout(0.25),
         *block(ch1, ch2), *block(ch2, ch2), nn.MaxPool2d(2), nn.Dropout(0.25),
-        nn.Flatten(), nn.Linear(ch2 * 7 * 7, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Dropout(0.5),
+        nn.Flatten(), nn.Linear(ch2 * (image_size // 4) ** 2, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Dropout(0.5),
         nn.Linear(hidden, classes))
 
 
