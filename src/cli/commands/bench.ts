@@ -1,5 +1,5 @@
 import * as registry from "../../backend/registry.js";
-import { setNumThreads } from "../../backend/register-all.js";
+import { BACKEND_OPTION_SPEC, backendFromArgs } from "../backend-options.js";
 import { manualSeed } from "../../tensor/random.js";
 import { rand, randint } from "../../ops/creation.js";
 import { noGrad } from "../../autograd/grad-mode.js";
@@ -42,11 +42,10 @@ interface BenchRow {
 export async function benchCommand(argv: string[]): Promise<number> {
   const args = parseCommandArgs("bench", argv, {
     model: { type: "string", default: "mlp" },
-    backend: { type: "string" },
+    ...BACKEND_OPTION_SPEC,
     "batch-size": { type: "string" },
     steps: { type: "string" },
     warmup: { type: "string" },
-    threads: { type: "string" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
@@ -59,9 +58,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const batch = intOption("bench", "batch-size", args.str("batch-size"), entry.defaults.batchSize);
   const steps = intOption("bench", "steps", args.str("steps"), 20);
   const warmup = intOption("bench", "warmup", args.str("warmup"), 3, 0);
-  if (args.str("threads") !== undefined) setNumThreads(intOption("bench", "threads", args.str("threads"), 1));
-  const which = args.str("backend") ?? registry.getBackend();
-  if (which !== "all" && !registry.backends().includes(which)) throw new UsageError(`neurite bench: unknown backend '${which}' (choose one of: ${registry.backends().join(", ")}, all)`);
+  const which = backendFromArgs("bench", args, ["all"]);
   const list = which === "all" ? registry.backends() : [which];
   const progress = new ProgressLine(process.stderr, undefined, !args.flag("json"));
   const rows: BenchRow[] = [];

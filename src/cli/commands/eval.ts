@@ -1,3 +1,4 @@
+import { BACKEND_OPTION_SPEC, backendFromArgs } from "../backend-options.js";
 import * as registry from "../../backend/registry.js";
 import { DataLoader } from "../../data/dataloader.js";
 import { evaluate } from "../../train/evaluate.js";
@@ -19,6 +20,7 @@ Options:
   --text FILE         text for character models (default: bundled fortunes sample)
   --limit N           evaluate only the first N test samples
   --backend NAME      backend to run on
+  --threads N         threads of the wasm backend (default: all cores)
   --json              print one JSON object
 
 Example:
@@ -31,7 +33,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     data: { type: "string" },
     text: { type: "string" },
     limit: { type: "string" },
-    backend: { type: "string" },
+    ...BACKEND_OPTION_SPEC,
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
@@ -42,8 +44,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const checkpoint = args.str("checkpoint");
   if (!checkpoint) throw new UsageError("neurite eval: --checkpoint FILE is required (see neurite eval --help)");
   const limit = args.str("limit") === undefined ? null : intOption("eval", "limit", args.str("limit"), 0);
-  const backendName = args.str("backend") ?? registry.getBackend();
-  if (!registry.backends().includes(backendName)) throw new UsageError(`neurite eval: unknown backend '${backendName}' (choose one of: ${registry.backends().join(", ")})`);
+  const backendName = backendFromArgs("eval", args);
   await registry.setBackend(backendName);
   const { model, entry, metadata, path } = await loadModelFile("eval", checkpoint, args.str("model"));
   const vocab = metadata.vocab ? (JSON.parse(metadata.vocab) as string) : undefined;

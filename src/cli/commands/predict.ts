@@ -1,3 +1,4 @@
+import { BACKEND_OPTION_SPEC, backendFromArgs } from "../backend-options.js";
 import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
 import { join, extname, basename } from "node:path";
 import * as registry from "../../backend/registry.js";
@@ -23,6 +24,7 @@ Options:
   --top-k N           classes to show per image (default 3)
   --invert MODE       auto (by the border's brightness), yes or no (default auto)
   --backend NAME      backend to run on
+  --threads N         threads of the wasm backend (default: all cores)
   --json              print one JSON object
 
 Exit codes: 0 every image classified, 1 some image could not be read, 2 bad arguments.
@@ -118,7 +120,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
       model: { type: "string" },
       "top-k": { type: "string" },
       invert: { type: "string" },
-      backend: { type: "string" },
+      ...BACKEND_OPTION_SPEC,
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -133,8 +135,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   if (args.positionals.length === 0) throw new UsageError("neurite predict: give at least one PNG image or folder (see neurite predict --help)");
   const topK = intOption("predict", "top-k", args.str("top-k"), 3, 1);
   const invert = choiceOption("predict", "invert", args.str("invert"), ["auto", "yes", "no"] as const, "auto");
-  const backendName = args.str("backend") ?? registry.getBackend();
-  if (!registry.backends().includes(backendName)) throw new UsageError(`neurite predict: unknown backend '${backendName}' (choose one of: ${registry.backends().join(", ")})`);
+  const backendName = backendFromArgs("predict", args);
   const files = collectImages(args.positionals);
   await registry.setBackend(backendName);
   const { model, entry, path, classNames } = await loadModelFile("predict", checkpoint, args.str("model"));

@@ -1,3 +1,4 @@
+import { BACKEND_OPTION_SPEC, backendFromArgs } from "../backend-options.js";
 import * as registry from "../../backend/registry.js";
 import type { Module } from "../../nn/module.js";
 import type { Tensor } from "../../tensor/tensor.js";
@@ -22,6 +23,7 @@ Options:
   --top-k N            sample only among the N most likely characters
   --seed N             random seed (default 0)
   --backend NAME       backend to run on
+  --threads N          threads of the wasm backend (default: all cores)
   --json               print one JSON object
 
 Examples:
@@ -97,7 +99,7 @@ export async function sampleCommand(argv: string[], name = "sample"): Promise<nu
     temperature: { type: "string" },
     "top-k": { type: "string" },
     seed: { type: "string" },
-    backend: { type: "string" },
+    ...BACKEND_OPTION_SPEC,
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
@@ -112,8 +114,7 @@ export async function sampleCommand(argv: string[], name = "sample"): Promise<nu
   if (temperature === 0) throw new UsageError(`neurite ${name}: --temperature must be > 0, got '0'`);
   const topK = args.str("top-k") === undefined ? undefined : intOption(name, "top-k", args.str("top-k"), 0, 1);
   const seed = intOption(name, "seed", args.str("seed"), 0, 0);
-  const backendName = args.str("backend") ?? registry.getBackend();
-  if (!registry.backends().includes(backendName)) throw new UsageError(`neurite ${name}: unknown backend '${backendName}' (choose one of: ${registry.backends().join(", ")})`);
+  const backendName = backendFromArgs(name, args);
   await registry.setBackend(backendName);
   const { model, entry, metadata, path } = await loadModelFile(name, checkpoint);
   if (entry.task !== "char-lm") {

@@ -1,7 +1,7 @@
 import { join, resolve, relative } from "node:path";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import * as registry from "../../backend/registry.js";
-import { setNumThreads } from "../../backend/register-all.js";
+import { BACKEND_OPTION_SPEC, backendFromArgs } from "../backend-options.js";
 import { manualSeed } from "../../tensor/random.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { Adam } from "../../optim/adam.js";
@@ -206,12 +206,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
     limit: { type: "string" },
     "test-limit": { type: "string" },
     out: { type: "string" },
-    backend: { type: "string" },
+    ...BACKEND_OPTION_SPEC,
     seed: { type: "string" },
     "checkpoint-every": { type: "string" },
     resume: { type: "string" },
     "max-steps": { type: "string" },
-    threads: { type: "string" },
     overwrite: { type: "boolean", default: false },
     "no-report": { type: "boolean", default: false },
     "no-augment": { type: "boolean", default: false },
@@ -227,12 +226,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const json = args.flag("json");
   const quiet = args.flag("quiet");
   const checkpointEvery = args.str("checkpoint-every") === undefined ? undefined : intOption("train", "checkpoint-every", args.str("checkpoint-every"), 0);
-  if (args.str("threads") !== undefined) setNumThreads(intOption("train", "threads", args.str("threads"), 1));
   const maxSteps = args.str("max-steps") === undefined ? undefined : intOption("train", "max-steps", args.str("max-steps"), 0);
-  let backendName = args.str("backend") ?? registry.getBackend();
-  if (!registry.backends().includes(backendName)) {
-    throw new UsageError(`neurite train: unknown backend '${backendName}' (choose one of: ${registry.backends().join(", ")})`);
-  }
+  let backendName = backendFromArgs("train", args);
 
   // ---- the run's configuration: from the flags, or from the checkpoint when resuming ----
   let entry: ZooEntry;

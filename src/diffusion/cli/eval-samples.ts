@@ -5,6 +5,7 @@
  * penultimate features against real test images — for the samples, for other real held-out
  * test images (the floor) and for pure noise (the ceiling).
  */
+import { BACKEND_OPTION_SPEC, backendFromArgs } from "../../cli/backend-options.js";
 import { resolve } from "node:path";
 import { writeFile } from "node:fs/promises";
 import type { Tensor } from "../../tensor/tensor.js";
@@ -42,6 +43,7 @@ Options:
   --grid FILE         also write the scored samples as a PNG grid
   --data DIR          Fashion-MNIST folder
   --backend NAME      ${registry.backends().join(", ")} (default ${registry.getBackend()})
+  --threads N         threads of the wasm backend (default: all cores)
   --seed N            random seed (default 0)
   --json              print one JSON result line
   --out FILE          also write the JSON result to FILE`;
@@ -101,7 +103,7 @@ export async function evalSamplesCommand(argv: string[]): Promise<number> {
     batch: { type: "string" },
     grid: { type: "string" },
     data: { type: "string" },
-    backend: { type: "string" },
+    ...BACKEND_OPTION_SPEC,
     seed: { type: "string" },
     json: { type: "boolean", default: false },
     out: { type: "string" },
@@ -114,8 +116,7 @@ export async function evalSamplesCommand(argv: string[]): Promise<number> {
   const classifierPath = args.str("classifier");
   if (!classifierPath) throw new UsageError(`neurite ${cmd}: --classifier FILE is required (see neurite ${cmd} --help)`);
   if (!args.str("checkpoint") === !args.str("samples")) throw new UsageError(`neurite ${cmd}: give exactly one of --checkpoint or --samples`);
-  const backendName = args.str("backend") ?? registry.getBackend();
-  if (!registry.backends().includes(backendName)) throw new UsageError(`neurite ${cmd}: unknown backend '${backendName}' (choose one of: ${registry.backends().join(", ")})`);
+  const backendName = backendFromArgs(cmd, args);
   await registry.setBackend(backendName);
   const device = backendName;
   const seed = intOption(cmd, "seed", args.str("seed"), 0, 0);

@@ -3,6 +3,7 @@
  *  [--class 7] [--guidance 3] --out samples.png`: draws samples from a DDPM checkpoint and writes
  * them as a PNG grid, with a progress bar over the denoising steps.
  */
+import { BACKEND_OPTION_SPEC, backendFromArgs } from "../../cli/backend-options.js";
 import { resolve } from "node:path";
 import * as registry from "../../backend/registry.js";
 import { Generator } from "../../tensor/random.js";
@@ -31,6 +32,7 @@ Options:
   --out FILE          PNG to write (default samples.png)
   --save-tensors FILE also save the raw samples [n,1,H,W] in [-1,1] as safetensors
   --backend NAME      ${registry.backends().join(", ")} (default ${registry.getBackend()})
+  --threads N         threads of the wasm backend (default: all cores)
   --seed N            random seed (default 0)
   --json              print one JSON result line
   --quiet             no progress output`;
@@ -56,7 +58,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
     nrow: { type: "string" },
     out: { type: "string" },
     "save-tensors": { type: "string" },
-    backend: { type: "string" },
+    ...BACKEND_OPTION_SPEC,
     seed: { type: "string" },
     json: { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
@@ -73,8 +75,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const eta = floatOption(cmd, "eta", args.str("eta"), 0, 0);
   const guidance = floatOption(cmd, "guidance", args.str("guidance"), 3, 0);
   const seed = intOption(cmd, "seed", args.str("seed"), 0, 0);
-  const backendName = args.str("backend") ?? registry.getBackend();
-  if (!registry.backends().includes(backendName)) throw new UsageError(`neurite ${cmd}: unknown backend '${backendName}' (choose one of: ${registry.backends().join(", ")})`);
+  const backendName = backendFromArgs(cmd, args);
   await registry.setBackend(backendName);
   const ddpm = await DDPM.load(resolve(checkpoint));
   const steps = intOption(cmd, "steps", args.str("steps"), Math.min(50, ddpm.schedule.T));

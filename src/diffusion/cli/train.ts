@@ -1,4 +1,5 @@
 /** `neurite train --model ddpm`: trains the Fashion-MNIST DDPM (see docs/diffusion.md for the recipe). */
+import { BACKEND_OPTION_SPEC, backendFromArgs } from "../../cli/backend-options.js";
 import { join, resolve } from "node:path";
 import * as registry from "../../backend/registry.js";
 import { manualSeed } from "../../tensor/random.js";
@@ -33,6 +34,7 @@ Options:
   --out DIR            output folder (default runs/ddpm)
   --resume             continue from OUT/train-state.safetensors
   --backend NAME       ${registry.backends().join(", ")} (default ${registry.getBackend()})
+  --threads N          threads of the wasm backend (default: all cores)
   --seed N             random seed (default 0)
   --json               print one JSON result line at the end
   --quiet              no progress output`;
@@ -57,7 +59,7 @@ export async function trainDdpmCommand(argv: string[]): Promise<number> {
     limit: { type: "string" },
     out: { type: "string" },
     resume: { type: "boolean", default: false },
-    backend: { type: "string" },
+    ...BACKEND_OPTION_SPEC,
     seed: { type: "string" },
     json: { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
@@ -72,8 +74,7 @@ export async function trainDdpmCommand(argv: string[]): Promise<number> {
   const base = DDPM_PRESETS[preset]!;
   const schedule = choiceOption(cmd, "schedule", args.str("schedule"), ["linear", "cosine"] as const, base.schedule.schedule);
   const timesteps = intOption(cmd, "timesteps", args.str("timesteps"), base.schedule.timesteps, 2);
-  const backendName = args.str("backend") ?? registry.getBackend();
-  if (!registry.backends().includes(backendName)) throw new UsageError(`neurite ${cmd}: unknown backend '${backendName}' (choose one of: ${registry.backends().join(", ")})`);
+  const backendName = backendFromArgs(cmd, args);
   const seed = intOption(cmd, "seed", args.str("seed"), 0, 0);
   const outDir = resolve(args.str("out") ?? join("runs", "ddpm"));
   const json = args.flag("json");
