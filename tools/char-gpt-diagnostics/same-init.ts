@@ -3,7 +3,7 @@
  * (written by same_init.py), trains the same AdamW steps on the same windows in file order with
  * the given dropout and dropout seed, prints every 10th loss and the validation loss.
  *
- *   node --import tsx tools/char-gpt-diagnostics/same-init.ts DROPOUT STEPS [SEED]
+ *   node --import tsx tools/char-gpt-diagnostics/same-init.ts DROPOUT STEPS [SEED [shuffle]]
  */
 import * as nt from "../../src/index.js";
 import { createCharGpt } from "../../models/index.js";
@@ -22,9 +22,24 @@ const opt = new nt.optim.AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0.01
 const [X, Y] = [data.train.tensors[0]!, data.train.tensors[1]!];
 const N = X.shape[0]!;
 model.train(); const losses: number[] = [];
+const shuffle = process.argv[5] === "shuffle";
+const perEpoch = Math.ceil(N / 32);
+const loaderGenerator = new nt.Generator(Number(process.argv[4] ?? 0));
+/** A fresh permutation per epoch, as DataLoader({ shuffle: true }) draws it. */
+const shuffled = (n: number): number[] => {
+  const o = [...Array(n).keys()];
+  for (let i = n - 1; i > 0; i--) {
+    const j = loaderGenerator.int(0, i + 1);
+    [o[i], o[j]] = [o[j]!, o[i]!];
+  }
+  return o;
+};
+let order: number[] = [];
 for (let s = 0; s < steps; s++) {
   nt.tidy(() => {
-    const idx = nt.tensor(Array.from({ length: 32 }, (_, b) => (s * 32 + b) % N), { dtype: "int32" });
+    const inEpoch = s % perEpoch;
+    if (shuffle && inEpoch === 0) order = shuffled(N);
+    const idx = nt.tensor(shuffle ? order.slice(inEpoch * 32, inEpoch * 32 + 32) : Array.from({ length: 32 }, (_, b) => (s * 32 + b) % N), { dtype: "int32" });
     opt.zeroGrad(); const loss = taskLoss(model.forward(X.indexSelect(0, idx)), Y.indexSelect(0, idx)); loss.backward(); opt.step(); losses.push(loss.itemSync());
   });
 }

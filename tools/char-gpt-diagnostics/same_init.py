@@ -4,7 +4,9 @@ runs/char-gpt-init.safetensors, then trains STEPS AdamW steps (lr 1e-3) on the t
 in file order (no shuffling) with the given dropout and dropout seed; prints every 10th loss
 and the validation loss.
 
-  /usr/bin/python3 tools/char-gpt-diagnostics/same_init.py DROPOUT STEPS [SEED]
+  /usr/bin/python3 tools/char-gpt-diagnostics/same_init.py DROPOUT STEPS [SEED [shuffle]]
+
+With "shuffle", batches are drawn as in the real recipe (a new permutation every epoch).
 
 Part of the char-gpt comparison in docs/results-architectures.md §2; the neurite side is the
 .ts file of the same name in this folder. Run from the repository root.
@@ -23,7 +25,14 @@ safetensors_spec.write("runs/char-gpt-init.safetensors", list(sd.items()))
 torch.manual_seed(int(sys.argv[3]) if len(sys.argv) > 3 else 0)
 opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
 model.train(); losses = []
+shuffle = len(sys.argv) > 4 and sys.argv[4] == "shuffle"
+per_epoch = (len(x) + 31) // 32
 for s in range(steps):
-    idx = torch.tensor([(s * 32 + b) % len(x) for b in range(32)])
+    if shuffle:
+        if s % per_epoch == 0:
+            perm = torch.randperm(len(x))
+        idx = perm[(s % per_epoch) * 32 : (s % per_epoch) * 32 + 32]
+    else:
+        idx = torch.tensor([(s * 32 + b) % len(x) for b in range(32)])
     opt.zero_grad(); loss = lm_loss(model(x[idx]), y[idx]); loss.backward(); opt.step(); losses.append(loss.item())
 print(json.dumps({"dropout": dropout, "losses": [round(l, 4) for l in losses[9::10]], "val": evaluate(model, xv, yv)}))
