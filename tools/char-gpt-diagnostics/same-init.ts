@@ -16,7 +16,7 @@ await nt.setBackend("wasm");
 nt.manualSeed(Number(process.argv[4] ?? 0));
 const data = await loadTaskData(MODEL_ZOO["char-gpt"]!, { command: "x", text: "/usr/share/games/fortunes/computers" });
 const model = createCharGpt({ vocabSize: data.ctx.vocabSize!, blockSize: 64, dropout });
-const sd = await load("runs/char-gpt-init.safetensors");
+const sd = await load(process.env["INIT"] ?? "runs/char-gpt-init.safetensors");
 model.loadStateDict(sd);
 const opt = new nt.optim.AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0.01 });
 const [X, Y] = [data.train.tensors[0]!, data.train.tensors[1]!];

@@ -7,6 +7,7 @@ and the validation loss.
   /usr/bin/python3 tools/char-gpt-diagnostics/same_init.py DROPOUT STEPS [SEED [shuffle]]
 
 With "shuffle", batches are drawn as in the real recipe (a new permutation every epoch).
+INIT=FILE.safetensors starts from those weights instead of writing the PyTorch initialisation.
 
 Part of the char-gpt comparison in docs/results-architectures.md §2; the neurite side is the
 .ts file of the same name in this folder. Run from the repository root.
@@ -21,7 +22,10 @@ torch.set_num_threads(1); torch.manual_seed(0)
 vocab, (x, y), (xv, yv) = load_text("/usr/share/games/fortunes/computers", 64, None, None)
 model = CharGPT(len(vocab), 64, dropout=dropout)
 sd = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
-safetensors_spec.write("runs/char-gpt-init.safetensors", list(sd.items()))
+if os.environ.get("INIT"):  # start from other weights instead (e.g. neurite's own initialisation)
+    model.load_state_dict(safetensors_spec.read(os.environ["INIT"])[1])
+else:
+    safetensors_spec.write("runs/char-gpt-init.safetensors", list(sd.items()))
 torch.manual_seed(int(sys.argv[3]) if len(sys.argv) > 3 else 0)
 opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
 model.train(); losses = []
