@@ -8,23 +8,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { createServer } from "node:http";
-import { fileURLToPath } from "node:url";
+import { chromiumPath, esbuild, playwright, repoRoot, skip } from "./helpers/browser.js";
 import type { AddressInfo } from "node:net";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const chromiumPath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
-let skip: string | false = false;
-let playwright: typeof import("playwright-core") | null = null;
-let esbuild: typeof import("esbuild") | null = null;
-try {
-  playwright = await import("playwright-core");
-  esbuild = await import("esbuild");
-} catch (e) {
-  skip = `playwright-core or esbuild is not installed (${(e as Error).message})`;
-}
-if (!skip && !existsSync(chromiumPath)) skip = `no Chromium at ${chromiumPath}`;
+const root = repoRoot;
 
 const CHECKS = `
 import { createWasmBackend } from "./src/backend/wasm/index.ts";

@@ -1,0 +1,16 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/** What the headless-browser tests need: playwright-core, esbuild and a Chromium binary. */
+export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+export const chromiumPath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
+export let skip: string | false = false;
+export let playwright: typeof import("playwright-core") | null = null;
+export let esbuild: typeof import("esbuild") | null = null;
+try {
+  playwright = await import("playwright-core");
+  esbuild = await import("esbuild");
+} catch (e) {
+  skip = `playwright-core or esbuild is not installed (${(e as Error).message})`;
+}
+if (!skip && !existsSync(chromiumPath)) skip = `no Chromium at ${chromiumPath}`;
