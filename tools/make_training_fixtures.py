@@ -17,7 +17,8 @@ from torch import nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from make_nn_fixtures import CharGPT, CharLSTM, cnn_bn, enc  # noqa: E402
+from make_nn_fixtures import CharLSTM, cnn_bn, enc  # noqa: E402
+from pytorch_char_lm import CharGPT, lm_loss  # noqa: E402  (the comparison script's model: GPT-2 init, tied head)
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 STEPS = 10
@@ -35,10 +36,6 @@ def char_batches(block, batch, steps):
         y = torch.stack([ids[i + 1 : i + block + 1] for i in starts])
         batches.append((x, y))
     return len(vocab), batches
-
-
-def lm_loss(logits, y):
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
 
 
 def run(name, factory, config, model, optimizer_spec, batches, loss_fn, clip=None):
@@ -80,13 +77,7 @@ def main():
     torch.manual_seed(0)
     cases = []
     vocab, batches = char_batches(block=16, batch=8, steps=STEPS)
-    gpt = CharGPT(vocab, 16, 16, 2, 2, True)
-    with torch.no_grad():
-        for n, p in gpt.named_parameters():
-            if n.endswith("bias"):
-                p.zero_()
-            elif p.ndim >= 2:
-                p.normal_(0.0, 0.02)
+    gpt = CharGPT(vocab, 16, d=16, heads=2, layers=2, dropout=0.0, tie=True)
     cases.append(run("char_gpt", "createCharGpt",
                      {"vocabSize": vocab, "blockSize": 16, "dModel": 16, "numHeads": 2, "numLayers": 2, "dropout": 0, "tieWeights": True},
                      gpt, ("adamw", {"lr": 1e-2, "weightDecay": 0.01}), batches, lm_loss, clip=1.0))
