@@ -12,7 +12,6 @@ import "../src/backend/register-all.js";
 import { findFashionMnistDir, loadFashionMnist } from "../src/data/fashion-mnist.js";
 import { fashionMnistTensors } from "../src/data/fashion-mnist-tensors.js";
 import { createCnnBn, augmentBatch } from "../models/cnn-bn.js";
-import { registerWasmIfMissing } from "../src/diffusion/cli/backends.js";
 
 const { values } = parseArgs({
   options: {
@@ -26,7 +25,6 @@ const { values } = parseArgs({
     "max-steps": { type: "string" },
   },
 });
-registerWasmIfMissing();
 await nt.setBackend(values.backend!);
 nt.manualSeed(Number(values.seed));
 const fm = await loadFashionMnist(await findFashionMnistDir());

@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { trainDdpmCommand } from "./train.js";
 import { generateCommand, GENERATE_HELP } from "./generate.js";
 import { evalSamplesCommand } from "./eval-samples.js";
-import { registerWasmIfMissing } from "./backends.js";
 
 export { trainDdpmCommand, generateCommand, evalSamplesCommand };
 
@@ -44,13 +43,11 @@ export function isDdpmCheckpoint(path: string): boolean {
 
 /** `neurite train`: the DDPM trainer for `--model ddpm`, else `fallback`. */
 export function trainOrDdpm(argv: string[], fallback: (argv: string[]) => Promise<number>): Promise<number> {
-  registerWasmIfMissing();
   return optionValue(argv, "model") === "ddpm" ? trainDdpmCommand(argv) : fallback(argv);
 }
 
 /** `neurite generate`: images from a DDPM checkpoint, else `fallback` (text models). */
 export function generateOrSample(argv: string[], fallback: (argv: string[]) => Promise<number>): Promise<number> {
-  registerWasmIfMissing();
   const ckpt = optionValue(argv, "checkpoint");
   if (!ckpt && argv.some((a) => a === "--help" || a === "-h")) {
     console.log(`${GENERATE_HELP}\n\nWith a character language model checkpoint, 'neurite generate' samples text: see 'neurite sample --help'.`);
@@ -62,6 +59,5 @@ export function generateOrSample(argv: string[], fallback: (argv: string[]) => P
 }
 
 export function evalSamples(argv: string[]): Promise<number> {
-  registerWasmIfMissing();
   return evalSamplesCommand(argv);
 }
