@@ -1,16 +1,9 @@
-/** Picks the fastest backend available here: wasm when it can be loaded, else the cpu reference. */
-import * as nt from "../src/index.js";
+/** Picks the fastest backend available here: NEURITE_BACKEND if set, else wasm, else the cpu reference. */
+import * as nt from "neurite";
 
 export async function useFastestBackend(): Promise<string> {
-  if (!nt.backends().includes("wasm")) {
-    try {
-      const { createWasmBackend } = await import("../src/backend/wasm/index.js");
-      nt.registerBackend("wasm", () => createWasmBackend());
-    } catch {
-      // No wasm backend in this build: stay on cpu.
-    }
-  }
-  const wanted = process.env.NEURITE_BACKEND ?? (nt.backends().includes("wasm") ? "wasm" : "cpu");
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const wanted = env?.NEURITE_BACKEND ?? (nt.backends().includes("wasm") ? "wasm" : "cpu");
   try {
     await nt.setBackend(wanted);
   } catch (e) {

@@ -4,8 +4,8 @@
  *
  *   node --import tsx examples/char-gpt.ts [--steps 300] [--file /usr/share/games/fortunes/fortunes]
  */
-import * as nt from "../src/index.js";
-import { createCharGpt, generateCharGpt, CharVocab } from "../models/index.js";
+import * as nt from "neurite";
+import { createCharGpt, generateCharGpt, CharVocab } from "neurite/models";
 import { useFastestBackend } from "./_backend.js";
 
 const arg = (name: string, fallback: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : fallback);

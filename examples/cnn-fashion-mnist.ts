@@ -5,8 +5,8 @@
  *
  *   node --import tsx examples/cnn-fashion-mnist.ts [--bn] [--epochs 2] [--limit 60000]
  */
-import * as nt from "../src/index.js";
-import { createCnn, createCnnBn, augmentBatch } from "../models/index.js";
+import * as nt from "neurite";
+import { createCnn, createCnnBn, augmentBatch } from "neurite/models";
 import { useFastestBackend } from "./_backend.js";
 
 const bn = process.argv.includes("--bn");

@@ -7,12 +7,9 @@
  *
  * For long runs with checkpoints and periodic grids use `neurite train --model ddpm` (docs/diffusion.md).
  */
-import * as nt from "../src/index.js";
+import * as nt from "neurite";
 import { useFastestBackend } from "./_backend.js";
-import { UNet } from "../models/unet.js";
-import { DDPM_PRESETS } from "../models/ddpm.js";
-import { findFashionMnistDir, loadFashionMnist } from "../src/data/fashion-mnist.js";
-import { imageSetFromSplit, randomBatch } from "../src/diffusion/data.js";
+import { UNet, DDPM_PRESETS } from "neurite/models";
 
 const { diffusion } = nt;
 const backend = await useFastestBackend();
@@ -20,8 +17,8 @@ nt.manualSeed(0);
 const steps = Number(process.env.STEPS ?? 300);
 const batchSize = 64;
 
-const fm = await loadFashionMnist(await findFashionMnistDir());
-const data = imageSetFromSplit(fm.train); // pixels in [-1, 1]
+const fm = await nt.data.loadFashionMnist(await nt.data.findFashionMnistDir());
+const data = nt.diffusion.imageSetFromSplit(fm.train); // pixels in [-1, 1]
 const unet = new UNet(DDPM_PRESETS["fashion-mnist"]!.unet); // 28→14 (2×2 fold) → 7, 10 classes + null
 const schedule = diffusion.NoiseSchedule.create({ schedule: "cosine", timesteps: 1000 });
 const opt = new nt.optim.Adam(unet.parameters(), { lr: 1.5e-3 });
@@ -33,7 +30,7 @@ const t0 = performance.now();
 for (let step = 1; step <= steps; step++) {
   for (const group of opt.paramGroups) group.lr = 1.5e-3 * Math.min(1, step / 100); // warm-up
   const loss = nt.tidy(() => {
-    const { x, y } = randomBatch(data, batchSize, g);
+    const { x, y } = nt.diffusion.randomBatch(data, batchSize, g);
     opt.zeroGrad();
     const l = diffusion.diffusionLoss(unet, schedule, x, { labels: y, nullLabel: 10, pUncond: 0.1, generator: g });
     l.backward();

@@ -4,8 +4,8 @@
  *
  *   node --import tsx examples/mlp-fashion-mnist.ts
  */
-import * as nt from "../src/index.js";
-import { createMlp } from "../models/index.js";
+import * as nt from "neurite";
+import { createMlp } from "neurite/models";
 import { useFastestBackend } from "./_backend.js";
 
 await useFastestBackend();

@@ -4,8 +4,8 @@
  *
  *   node --import tsx examples/seq-classifier.ts
  */
-import * as nt from "../src/index.js";
-import { createSeqClassifier } from "../models/index.js";
+import * as nt from "neurite";
+import { createSeqClassifier } from "neurite/models";
 import { useFastestBackend } from "./_backend.js";
 
 await useFastestBackend();

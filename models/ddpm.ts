@@ -13,6 +13,7 @@ import { save, loadWithMetadata } from "../src/io/safetensors.js";
 import { NoiseSchedule, type NoiseScheduleOptions } from "../src/diffusion/schedule.js";
 import { sample, type SampleOptions } from "../src/diffusion/samplers.js";
 import { UNet, unetConfig, type UNetConfig } from "./unet.js";
+import { nodeBuiltin } from "../src/platform/node-builtins.js";
 
 export interface DdpmConfig {
   unet: UNetConfig;
@@ -66,7 +67,7 @@ export class DDPM {
 
   /** Loads a checkpoint file, or a run folder holding model.safetensors. */
   static async load(path: string, options: { device?: string } = {}): Promise<DDPM> {
-    const { stat } = await import("node:fs/promises");
+    const { stat } = nodeBuiltin("fs/promises", "loading a ddpm checkpoint from a path", "in a browser pass the file's bytes");
     if ((await stat(path).catch(() => null))?.isDirectory()) path = `${path.replace(/\/+$/, "")}/model.safetensors`;
     const { tensors, metadata } = await loadWithMetadata(path, options);
     if (metadata.format !== "neurite-ddpm" || !metadata.config) {

@@ -8,3 +8,5 @@ export { SeqClassifier, createSeqClassifier, seqClassifierConfig, type SeqClassi
 export { RowGru, createRowGru, rowGruConfig, type RowGruConfig } from "./row-gru.js";
 export { CharVocab } from "./char-vocab.js";
 export { sampleFromLogits, lastLogits, type SampleOptions, type GenerateOptions } from "./sampling.js";
+export { UNet, unetConfig, UNET_DEFAULTS, countParameters, type UNetConfig } from "./unet.js";
+export { DDPM, DDPM_PRESETS, type DdpmConfig } from "./ddpm.js";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as nt from "../src/index.js";
+import * as nt from "../src/node.js";
 import { preprocess } from "../src/cli/commands/predict.js";
 import { loadFashionMnist } from "../src/data/fashion-mnist.js";
 import { neuriteAsync, neuriteAll } from "./cli-bin.js";

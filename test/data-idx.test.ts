@@ -66,7 +66,7 @@ test("zero-dimensional and empty arrays", () => {
 test("DecompressionStream path (used in browsers) gives the same bytes as zlib", async () => {
   const raw = makeIdx(KINDS.short!, [6], SAMPLES.short!);
   assert.deepEqual(await gunzipWeb(new Uint8Array(gzipSync(raw))), raw);
-  await assert.rejects(gunzipWeb(Uint8Array.from([0x1f, 0x8b, 1, 2, 3]), "web.gz"), /^Error: idx: web\.gz: gzip decompression failed/);
+  await assert.rejects(gunzipWeb(Uint8Array.from([0x1f, 0x8b, 1, 2, 3]), "web.gz"), /^Error: web\.gz: gzip decompression failed/);
 });
 
 test("bad magic, truncation, trailing bytes and corrupt gzip are reported with the source", async () => {

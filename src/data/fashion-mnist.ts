@@ -4,6 +4,10 @@
 // Node only; node:fs and friends are imported lazily to keep browser bundles working.
 
 import { readIdxFile, type IdxArray } from "./idx.js";
+import { nodeBuiltin } from "../platform/node-builtins.js";
+
+/** What needs Node here, and what to do instead in a browser (for NodeOnlyError). */
+const NODE_ONLY = ["loading Fashion-MNIST from disk", "in a browser fetch the IDX files and call nt.data.parseIdxAsync"] as const;
 
 /** Label index -> class name, as in the Fashion-MNIST README. */
 export const CLASS_NAMES = [
@@ -57,7 +61,7 @@ function candidates(base: string): string[] {
 }
 
 async function isFile(path: string): Promise<boolean> {
-  const { stat } = await import("node:fs/promises");
+  const { stat } = nodeBuiltin("fs/promises", ...NODE_ONLY);
   try {
     return (await stat(path)).isFile();
   } catch {
@@ -67,7 +71,7 @@ async function isFile(path: string): Promise<boolean> {
 
 /** Map each of the four files to the path that exists in `dir`, or list the missing ones. */
 async function locateFiles(dir: string): Promise<{ paths: Record<FileKey, string> } | { missing: string[] }> {
-  const { join } = await import("node:path");
+  const { join } = nodeBuiltin("path", ...NODE_ONLY);
   const paths: Partial<Record<FileKey, string>> = {};
   const missing: string[] = [];
   for (const key of Object.keys(FILES) as FileKey[]) {
@@ -108,8 +112,8 @@ export async function findFashionMnistDir(explicit?: string): Promise<string | n
  * (compiled), and from node_modules/neurite when installed.
  */
 export async function bundledFashionMnistDir(): Promise<string> {
-  const { fileURLToPath } = await import("node:url");
-  const { dirname, join } = await import("node:path");
+  const { fileURLToPath } = nodeBuiltin("url", ...NODE_ONLY);
+  const { dirname, join } = nodeBuiltin("path", ...NODE_ONLY);
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = join(dir, ...BUNDLED_SUBDIR);

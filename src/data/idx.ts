@@ -1,3 +1,9 @@
+import { nodeBuiltin, NodeOnlyError } from "../platform/node-builtins.js";
+import { gunzip, gunzipSync } from "../platform/gunzip.js";
+export { gunzipWeb } from "../platform/gunzip.js";
+
+/** What needs Node here, and what to do instead in a browser (for NodeOnlyError). */
+const NODE_ONLY = ["reading IDX files", "in a browser fetch the file and call nt.data.parseIdxAsync(bytes)"] as const;
 // Reader for the IDX format used by MNIST and Fashion-MNIST (http://yann.lecun.com/exdb/mnist/):
 //   bytes 0-1  zero
 //   byte  2    element type: 0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32, 0x0E f64
@@ -78,71 +84,35 @@ export function parseIdxRaw(bytes: Uint8Array, source = "<buffer>"): IdxArray {
   return { shape, data: t.read(view, headerSize, n) };
 }
 
-interface ZlibLike {
-  gunzipSync(buf: Uint8Array): Uint8Array;
+/** Parse IDX bytes, gzip-compressed or raw (synchronous; gzip needs Node). */
+export function parseIdx(bytes: Uint8Array, source = "<buffer>"): IdxArray {
+  return parseIdxRaw(isGzip(bytes) ? withIdxPrefix(() => gunzipSync(bytes, source)) : bytes, source);
 }
 
-function gunzipNodeSync(bytes: Uint8Array, source: string): Uint8Array {
-  // getBuiltinModule (Node >= 20.16) loads zlib synchronously without a static
-  // import, which would break browser bundles.
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const zlib = proc?.getBuiltinModule?.("node:zlib") as ZlibLike | undefined;
-  if (zlib === undefined) {
-    throw new Error(`idx: ${source}: gzip-compressed input needs parseIdxAsync() in this environment`);
-  }
-  return gunzip(() => zlib.gunzipSync(bytes), source);
-}
-
-function gunzip(run: () => Uint8Array, source: string): Uint8Array {
+function withIdxPrefix<T>(run: () => T): T {
   try {
     return run();
   } catch (e) {
-    throw new Error(`idx: ${source}: gzip decompression failed (${(e as Error).message})`);
-  }
-}
-
-/** Parse IDX bytes, gzip-compressed or raw (synchronous; gzip needs Node). */
-export function parseIdx(bytes: Uint8Array, source = "<buffer>"): IdxArray {
-  return parseIdxRaw(isGzip(bytes) ? gunzipNodeSync(bytes, source) : bytes, source);
-}
-
-function isNode(): boolean {
-  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof proc?.versions?.node === "string";
-}
-
-async function gunzipAsync(bytes: Uint8Array, source: string): Promise<Uint8Array> {
-  if (isNode()) {
-    // Node also has DecompressionStream, but zlib is several times faster on big files.
-    const zlib = await import("node:zlib");
-    const { promisify } = await import("node:util");
-    const out = await promisify(zlib.gunzip)(bytes).catch((e: Error) => {
-      throw new Error(`idx: ${source}: gzip decompression failed (${e.message})`);
-    });
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-  }
-  return gunzipWeb(bytes, source);
-}
-
-/** Decompress gzip with the web-standard DecompressionStream (browsers; exported for tests). */
-export async function gunzipWeb(bytes: Uint8Array, source = "<buffer>"): Promise<Uint8Array> {
-  try {
-    // new Uint8Array(bytes) copies into a plain ArrayBuffer, which Blob requires.
-    const stream = new Blob([new Uint8Array(bytes)]).stream().pipeThrough(new DecompressionStream("gzip"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  } catch (e) {
-    throw new Error(`idx: ${source}: gzip decompression failed (${(e as Error).message})`);
+    if (e instanceof NodeOnlyError) throw e;
+    throw new Error(`idx: ${(e as Error).message}`);
   }
 }
 
 /** Parse IDX bytes, gzip-compressed or raw; works in browsers (DecompressionStream) and Node. */
 export async function parseIdxAsync(bytes: Uint8Array, source = "<buffer>"): Promise<IdxArray> {
-  return parseIdxRaw(isGzip(bytes) ? await gunzipAsync(bytes, source) : bytes, source);
+  if (!isGzip(bytes)) return parseIdxRaw(bytes, source);
+  let raw: Uint8Array;
+  try {
+    raw = await gunzip(bytes, source);
+  } catch (e) {
+    throw new Error(`idx: ${(e as Error).message}`);
+  }
+  return parseIdxRaw(raw, source);
 }
 
 /** Read and parse an IDX file (`.gz` or raw, detected from the content). Node only. */
 export async function readIdxFile(path: string): Promise<IdxArray> {
-  const { readFile } = await import("node:fs/promises");
+  const { readFile } = nodeBuiltin("fs/promises", ...NODE_ONLY);
   const bytes = await readFile(path);
   return parseIdxAsync(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
 }

@@ -7,5 +7,6 @@ export { parseIdx, parseIdxAsync, readIdxFile } from "./idx.js";
 export { loadFashionMnist, findFashionMnistDir, bundledFashionMnistDir, CLASS_NAMES as FASHION_MNIST_CLASSES } from "./fashion-mnist.js";
 export { parseCsv } from "./csv.js";
 export { readTextFile } from "./text.js";
-export { decodePng, encodePng, toGrayscale } from "./png.js";
 export { fashionMnistTensors, fashionMnistDataset } from "./fashion-mnist-tensors.js";
+export { readPixels, fromPixels, decodeImage, toGrayscale, prepareFashionMnistImage } from "./image.js";
+export type { Image, ImageChannels, PixelSource } from "./image.js";

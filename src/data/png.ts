@@ -1,18 +1,12 @@
 // PNG decode/encode through the pngjs package, with pixels as plain interleaved
 // 8-bit arrays. Node only: pngjs relies on Node's Buffer, stream and zlib, so it
 // is loaded lazily (hence the async API) and importing this module stays
-// browser-safe; toGrayscale works anywhere.
+// browser-safe (image.ts has the browser-side image helpers).
 
-export type PngChannels = 1 | 3 | 4;
+import { checkImage, type Image, type ImageChannels } from "./image.js";
 
-export interface Image {
-  width: number;
-  height: number;
-  /** 1 = gray, 3 = RGB, 4 = RGBA. */
-  channels: PngChannels;
-  /** height * width * channels bytes, row-major, channels interleaved. */
-  data: Uint8Array;
-}
+export { toGrayscale, type Image } from "./image.js";
+export type PngChannels = ImageChannels;
 
 type PngModule = typeof import("pngjs");
 
@@ -53,17 +47,6 @@ export async function decodePng(bytes: Uint8Array): Promise<Image> {
   return { width, height, channels, data };
 }
 
-function checkImage(img: Image): void {
-  const { width, height, channels, data } = img;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new Error(`png: width and height must be positive integers, got ${width}x${height}`);
-  }
-  if (channels !== 1 && channels !== 3 && channels !== 4) throw new Error(`png: channels must be 1, 3 or 4, got ${channels}`);
-  if (!(data instanceof Uint8Array) || data.length !== width * height * channels) {
-    throw new Error(`png: data must be a Uint8Array of ${width}*${height}*${channels} = ${width * height * channels} bytes, got ${data?.length}`);
-  }
-}
-
 /** PNG colour types by channel count: gray, RGB, RGBA. */
 const COLOR_TYPE = { 1: 0, 3: 2, 4: 6 } as const;
 
@@ -77,22 +60,4 @@ export async function encodePng(img: Image): Promise<Uint8Array> {
   // Same input and output colour type: pngjs writes the samples as given, no conversion.
   const out = PNG.sync.write(png, { colorType, inputColorType: colorType, inputHasAlpha: img.channels === 4 });
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-}
-
-/**
- * Convert to one gray channel with the ITU-R BT.601 luma weights
- * (0.299 R + 0.587 G + 0.114 B, rounded to nearest). Alpha is dropped, not blended.
- */
-export function toGrayscale(img: Image): Image {
-  checkImage(img);
-  const { width, height, channels, data } = img;
-  // new Uint8Array(data) always copies (Buffer#slice would return a view).
-  if (channels === 1) return { width, height, channels: 1, data: new Uint8Array(data) };
-  const pixels = width * height;
-  const out = new Uint8Array(pixels);
-  for (let i = 0, p = 0; i < pixels; i++, p += channels) {
-    // Integer arithmetic: exact, so no float rounding surprises at .5 boundaries.
-    out[i] = Math.floor((data[p]! * 299 + data[p + 1]! * 587 + data[p + 2]! * 114 + 500) / 1000);
-  }
-  return { width, height, channels: 1, data: out };
 }

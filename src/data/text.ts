@@ -1,3 +1,4 @@
+import { nodeBuiltin } from "../platform/node-builtins.js";
 // Plain-text file reading (Node only; node:fs is imported lazily for browser bundles).
 
 /**
@@ -6,7 +7,7 @@
  * CSV header name or the first token of a corpus).
  */
 export async function readTextFile(path: string): Promise<string> {
-  const { readFile } = await import("node:fs/promises");
+  const { readFile } = nodeBuiltin("fs/promises", "reading text files", "in a browser use (await fetch(url)).text()");
   const text = await readFile(path, "utf8");
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }

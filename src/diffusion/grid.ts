@@ -1,10 +1,8 @@
 /**
- * Sample grids as PNG (encoded by pngjs through data/png.ts). Images are [N, C, H, W] with
- * C = 1 (gray) or 3 (RGB), in [-1, 1] (the diffusion range) unless `range` says otherwise.
+ * Sample grids: [N, C, H, W] images with C = 1 (gray) or 3 (RGB), in [-1, 1] (the diffusion
+ * range) unless `range` says otherwise, tiled into one 8-bit image (grid-png.ts encodes it).
  */
-import type { Tensor } from "../tensor/tensor.js";
-import { encodePng, type Image } from "../data/png.js";
-import { writeFileAtomic } from "../io/atomic-write.js";
+import type { Image } from "../data/png.js";
 
 export interface GridOptions {
   /** Images per row (default ceil(sqrt(N))). */
@@ -43,12 +41,4 @@ export function makeGrid(values: Float32Array | Float64Array, shape: readonly nu
     }
   }
   return { width, height, channels: C as 1 | 3, data };
-}
-
-/** Encodes a [N, C, H, W] tensor as a PNG grid; writes it to `path` when given. */
-export async function saveImageGrid(images: Tensor, path?: string, options: GridOptions = {}): Promise<Uint8Array> {
-  const values = (await images.data()) as Float32Array;
-  const png = await encodePng(makeGrid(values, images.shape, options));
-  if (path) await writeFileAtomic(path, png);
-  return png;
 }

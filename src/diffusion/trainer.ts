@@ -22,7 +22,7 @@ import { DDPM } from "../../models/ddpm.js";
 import { diffusionLoss } from "./process.js";
 import { EMA } from "./ema.js";
 import { randomBatch, type ImageSet } from "./data.js";
-import { saveImageGrid } from "./grid.js";
+import { saveImageGrid } from "./grid-png.js";
 
 export interface TrainDdpmOptions {
   ddpm: DDPM;

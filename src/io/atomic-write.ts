@@ -1,3 +1,7 @@
+import { nodeBuiltin } from "../platform/node-builtins.js";
+
+/** What needs Node here, and what to do instead in a browser (for NodeOnlyError). */
+const NODE_ONLY = ["writing files", "in a browser call nt.io.save(stateDict) without a path: it returns the bytes"] as const;
 // Crash-safe file replacement for checkpoints: readers see either the old file
 // or the complete new one, never a half-written file.
 //
@@ -11,9 +15,9 @@
  * temporary file is removed and the error rethrown.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const fs = await import("node:fs/promises");
-  const { dirname, basename, join } = await import("node:path");
-  const { randomBytes } = await import("node:crypto");
+  const fs = nodeBuiltin("fs/promises", ...NODE_ONLY);
+  const { dirname, basename, join } = nodeBuiltin("path", ...NODE_ONLY);
+  const { randomBytes } = nodeBuiltin("crypto", ...NODE_ONLY);
 
   const dir = dirname(path);
   await fs.mkdir(dir, { recursive: true });
@@ -40,7 +44,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
  * some platforms (Windows) and file systems cannot open or sync directories,
  * and the file's contents are already safe at this point.
  */
-async function syncDirectory(fs: typeof import("node:fs/promises"), dir: string): Promise<void> {
+async function syncDirectory(fs: ReturnType<typeof nodeBuiltin<"fs/promises">>, dir: string): Promise<void> {
   let handle: Awaited<ReturnType<typeof fs.open>> | null = null;
   try {
     handle = await fs.open(dir, "r");

@@ -2,6 +2,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { fromTypedArray } from "../ops/creation.js";
 import { decodeSafetensors, encodeSafetensors, type RawTensorEntry } from "./safetensors-format.js";
 import { writeFileAtomic } from "./atomic-write.js";
+import { isNode, nodeBuiltin } from "../platform/node-builtins.js";
 
 export type StateDict = Map<string, Tensor>;
 
@@ -36,25 +37,60 @@ export async function save(stateDict: StateDict | Record<string, Tensor>, path?:
   return bytes;
 }
 
-/** `io.load(path | bytes)`: a Map of tensors by name. */
-export async function load(source: string | Uint8Array | ArrayBuffer, options: { device?: string } = {}): Promise<StateDict> {
+/**
+ * Where safetensors bytes can come from: a file path (Node), an http(s) or blob: URL (fetched),
+ * the bytes themselves, a Blob or File (e.g. from a file input or a drop), or a fetch Response.
+ */
+export type SafetensorsSource = string | URL | Uint8Array | ArrayBuffer | Blob | Response;
+
+/** `io.load(source)`: a Map of tensors by name. */
+export async function load(source: SafetensorsSource, options: { device?: string } = {}): Promise<StateDict> {
   return (await loadWithMetadata(source, options)).tensors;
 }
 
 export async function loadWithMetadata(
-  source: string | Uint8Array | ArrayBuffer,
+  source: SafetensorsSource,
   options: { device?: string } = {},
 ): Promise<{ tensors: StateDict; metadata: Record<string, string> }> {
-  if (typeof source === "string") {
-    const { readFile } = await import("node:fs/promises");
-    let bytes: Uint8Array;
-    try {
-      const buf = await readFile(source);
-      bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    } catch (e) {
-      throw new Error(`io.load: cannot read '${source}': ${(e as Error).message}`);
-    }
-    return fromBytes(bytes, { ...options, source });
+  const { bytes, name } = await readSource(source);
+  return fromBytes(bytes, name === undefined ? options : { ...options, source: name });
+}
+
+const FETCHED = /^(https?|blob|data):/i;
+
+/** The bytes of `source`, and a name for errors when it has one. */
+async function readSource(source: SafetensorsSource): Promise<{ bytes: Uint8Array; name?: string }> {
+  if (source instanceof Uint8Array) return { bytes: source };
+  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source) };
+  if (typeof Blob !== "undefined" && source instanceof Blob) {
+    const name = (source as { name?: string }).name;
+    return { bytes: new Uint8Array(await source.arrayBuffer()), ...(name ? { name } : {}) };
   }
-  return fromBytes(source, options);
+  if (typeof Response !== "undefined" && source instanceof Response) return responseBytes(source, source.url || "<response>");
+  const text = source instanceof URL ? source.href : source;
+  if (typeof text !== "string") {
+    throw new TypeError(`io.load: expected a path, URL, Uint8Array, ArrayBuffer, Blob or Response, got ${Object.prototype.toString.call(source)}`);
+  }
+  if (FETCHED.test(text) || !isNode()) return responseBytes(await fetchOrThrow(text), text);
+  const path = text.startsWith("file:") ? nodeBuiltin("url", "io.load(path)").fileURLToPath(text) : text;
+  const { readFile } = nodeBuiltin("fs/promises", "io.load(path)");
+  try {
+    const buf = await readFile(path);
+    return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), name: path };
+  } catch (e) {
+    throw new Error(`io.load: cannot read '${path}': ${(e as Error).message}`);
+  }
+}
+
+async function fetchOrThrow(url: string): Promise<Response> {
+  try {
+    return await fetch(url);
+  } catch (e) {
+    throw new Error(`io.load: cannot fetch '${url}': ${(e as Error).message}`);
+  }
+}
+
+async function responseBytes(response: Response, name: string): Promise<{ bytes: Uint8Array; name: string }> {
+  if (!response.ok) throw new Error(`io.load: fetching '${name}' failed with HTTP ${response.status} ${response.statusText}`);
+  return { bytes: new Uint8Array(await response.arrayBuffer()), name };
 }

@@ -1,5 +1,9 @@
 import type { Callback, CheckpointInfo, EpochInfo, FitContext, FitResult, SchedulerLike, StepInfo } from "./fit.js";
 import { ProgressLine, formatProgress, formatDuration } from "./progress.js";
+import { nodeBuiltin } from "../platform/node-builtins.js";
+
+/** What needs Node here, and what to do instead in a browser (for NodeOnlyError). */
+const NODE_ONLY = ["JsonLinesLogger (writes a file)"] as const;
 
 /**
  * Progress bar while training (redrawn in place on a TTY, a plain line every few seconds
@@ -168,8 +172,8 @@ export class JsonLinesLogger implements Callback {
   ) {}
 
   private async append(obj: unknown): Promise<void> {
-    const fs = await import("node:fs/promises");
-    const { dirname } = await import("node:path");
+    const fs = nodeBuiltin("fs/promises", ...NODE_ONLY);
+    const { dirname } = nodeBuiltin("path", ...NODE_ONLY);
     await fs.mkdir(dirname(this.path), { recursive: true });
     await fs.appendFile(this.path, JSON.stringify(obj) + "\n");
   }

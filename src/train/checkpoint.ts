@@ -23,6 +23,10 @@ import type { Optimizer, OptimizerStateDict, StateValue } from "../optim/optimiz
 import type { Tensor } from "../tensor/tensor.js";
 import { toBytes, fromBytes, type StateDict } from "../io/safetensors.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
+import { nodeBuiltin } from "../platform/node-builtins.js";
+
+/** What needs Node here, and what to do instead in a browser (for NodeOnlyError). */
+const NODE_ONLY = ["checkpoints (fit's checkpointDir)", "in a browser train without checkpointDir and keep weights with nt.io.save(stateDict) (returns bytes)"] as const;
 
 export const CHECKPOINT_FORMAT = "neurite-checkpoint";
 export const CHECKPOINT_VERSION = 1;
@@ -75,7 +79,7 @@ export function disposeCheckpoint(c: LoadedCheckpoint): void {
 }
 
 async function sha256(bytes: Uint8Array): Promise<string> {
-  const { createHash } = await import("node:crypto");
+  const { createHash } = nodeBuiltin("crypto", ...NODE_ONLY);
   return createHash("sha256").update(bytes).digest("hex");
 }
 
@@ -143,7 +147,7 @@ export function parseState(text: string): unknown {
 
 /** The sibling folders a save uses: `.NAME.new` (being written) and `.NAME.old` (being replaced). */
 async function siblings(dir: string): Promise<{ newDir: string; oldDir: string }> {
-  const { join, dirname, basename } = await import("node:path");
+  const { join, dirname, basename } = nodeBuiltin("path", ...NODE_ONLY);
   const parent = dirname(dir);
   const base = basename(dir);
   return { newDir: join(parent, `.${base}.new`), oldDir: join(parent, `.${base}.old`) };
@@ -154,8 +158,8 @@ async function siblings(dir: string): Promise<{ newDir: string; oldDir: string }
  * one only once the new one is complete on disk. Returns `dir`.
  */
 export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions): Promise<string> {
-  const fs = await import("node:fs/promises");
-  const { join, dirname } = await import("node:path");
+  const fs = nodeBuiltin("fs/promises", ...NODE_ONLY);
+  const { join, dirname } = nodeBuiltin("path", ...NODE_ONLY);
   const write = options.writeFile ?? writeFileAtomic;
   const finalDir = dir;
   const { newDir, oldDir } = await siblings(dir);
@@ -213,7 +217,7 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
 }
 
 async function exists(path: string): Promise<boolean> {
-  const fs = await import("node:fs/promises");
+  const fs = nodeBuiltin("fs/promises", ...NODE_ONLY);
   try {
     await fs.stat(path);
     return true;
@@ -223,7 +227,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function syncDir(dir: string): Promise<void> {
-  const fs = await import("node:fs/promises");
+  const fs = nodeBuiltin("fs/promises", ...NODE_ONLY);
   let h: Awaited<ReturnType<typeof fs.open>> | null = null;
   try {
     h = await fs.open(dir, "r");
@@ -241,8 +245,8 @@ async function syncDir(dir: string): Promise<void> {
  * else old) folder is used. Throws CheckpointError when there is none.
  */
 export async function findCheckpointDir(path: string): Promise<string> {
-  const { join } = await import("node:path");
-  const fs = await import("node:fs/promises");
+  const { join } = nodeBuiltin("path", ...NODE_ONLY);
+  const fs = nodeBuiltin("fs/promises", ...NODE_ONLY);
   const candidates = [path, join(path, CHECKPOINT_DIRNAME)];
   let st;
   try {
@@ -278,8 +282,8 @@ export async function readCheckpointState(dir: string): Promise<CheckpointState>
 }
 
 async function readVerified(dir: string): Promise<{ state: CheckpointState; files: Map<string, Uint8Array> }> {
-  const fs = await import("node:fs/promises");
-  const { join } = await import("node:path");
+  const fs = nodeBuiltin("fs/promises", ...NODE_ONLY);
+  const { join } = nodeBuiltin("path", ...NODE_ONLY);
   const statePath = join(dir, "state.json");
   let text: string;
   try {

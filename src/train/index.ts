@@ -1,4 +1,4 @@
-/** `nt.train`: the fit loop, callbacks, metrics, checkpoints, evaluation, progress and reports. */
+/** `nt.train`: the fit loop, callbacks, metrics, checkpoints, evaluation, progress (the report renderer is Node-only: `neurite/report`, and in Node also `nt.train`). */
 export { fit, NonFiniteLossError, TrainingError, describeCheckpoint } from "./fit.js";
 export type { FitOptions, FitResult, FitContext, Callback, StepInfo, EpochInfo, StepRecord, CheckpointInfo, SchedulerLike, StopReason } from "./fit.js";
 export { ProgressLogger, EarlyStopping, LRSchedulerCallback, JsonLinesLogger } from "./callbacks.js";
@@ -10,5 +10,3 @@ export type { LoadedCheckpoint, CheckpointState, SaveCheckpointOptions } from ".
 export { evaluate, countCorrect, modelOutput } from "./evaluate.js";
 export type { EvalResult, LossFn } from "./evaluate.js";
 export { ProgressLine, formatProgress, formatDuration } from "./progress.js";
-export { writeReport, renderSvg, svgToPng, confusionMatrix, sparkline } from "./report.js";
-export type { ReportInput, ReportFiles, MisclassifiedImage } from "./report.js";

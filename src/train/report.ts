@@ -5,6 +5,7 @@
  * SVG is rasterised to PNG by resvg. Node only; both libraries are loaded lazily.
  */
 import type { EpochInfo, StepRecord } from "./fit.js";
+import { nodeBuiltin } from "../platform/node-builtins.js";
 
 export interface MisclassifiedImage {
   /** 8-bit grayscale pixels, `width * height`. */
@@ -209,7 +210,7 @@ ${input.text ? `<section><h2>${esc(input.text.title)}</h2><pre>${esc(input.text.
  * native resvg for this platform) are reported as warnings, not errors.
  */
 export async function writeReport(dir: string, input: ReportInput, options: { png?: boolean } = {}): Promise<ReportFiles> {
-  const { join } = await import("node:path");
+  const { join } = nodeBuiltin("path", "the training report (writes files)");
   const { writeFileAtomic } = await import("../io/atomic-write.js");
   const enc = new TextEncoder();
   const files: ReportFiles = { html: join(dir, "report.html"), svg: [], png: [], warnings: [] };

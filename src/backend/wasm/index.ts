@@ -15,7 +15,6 @@ import { WasmBackend } from "./backend.js";
 import {
   ABI_VERSION,
   compileVariant,
-  importNode,
   isNode,
   onBrowserMainThread,
   relaxedSimdAvailable,
@@ -24,6 +23,7 @@ import {
   type Variant,
 } from "./loader.js";
 import { WorkerPool } from "./pool.js";
+import { nodeBuiltin } from "../../platform/node-builtins.js";
 
 export { WasmBackend, WasmBuffer } from "./backend.js";
 
@@ -59,7 +59,7 @@ function warnOnce(msg: string): void {
 
 async function defaultThreads(): Promise<number> {
   if (isNode()) {
-    const os = await importNode<typeof import("node:os")>("os");
+    const os = nodeBuiltin("os", "the wasm backend in Node");
     return (os as { availableParallelism?: () => number }).availableParallelism?.() ?? os.cpus().length;
   }
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;

@@ -8,6 +8,8 @@
  * before compiling (Node 22+ and current browsers need nothing).
  */
 import { EMBEDDED_BUILDS } from "./binary.js";
+import { isNode, nodeBuiltin } from "../../platform/node-builtins.js";
+import { gunzip } from "../../platform/gunzip.js";
 
 export type Variant = "relaxed-mt" | "simd-mt" | "relaxed-st" | "simd-st";
 
@@ -60,19 +62,6 @@ const RELAXED_PROBE = new Uint8Array([
 
 let relaxedChecked: boolean | undefined;
 
-/**
- * Imports a Node built-in by a computed name, so that bundlers targeting browsers leave it alone
- * (it is only reached when running in Node).
- */
-export function importNode<T = any>(name: string): Promise<T> {
-  const spec = `node:${name}`;
-  return import(/* @vite-ignore */ /* webpackIgnore: true */ spec) as Promise<T>;
-}
-
-function isNode(): boolean {
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return !!p?.versions?.node;
-}
 
 /** Whether relaxed-SIMD validates here (after enabling it in Node 20 when possible). */
 export async function relaxedSimdAvailable(): Promise<boolean> {
@@ -80,7 +69,7 @@ export async function relaxedSimdAvailable(): Promise<boolean> {
   let ok = WebAssembly.validate(RELAXED_PROBE);
   if (!ok && isNode()) {
     try {
-      const v8 = await importNode<typeof import("node:v8")>("v8");
+      const v8 = nodeBuiltin("v8", "the wasm backend in Node");
       v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
       ok = WebAssembly.validate(RELAXED_PROBE);
     } catch {
@@ -98,16 +87,6 @@ function base64ToBytes(b64: string): Uint8Array {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
-}
-
-async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
-  if (isNode()) {
-    const zlib = await importNode<typeof import("node:zlib")>("zlib");
-    return new Uint8Array(zlib.gunzipSync(bytes));
-  }
-  const ds = new DecompressionStream("gzip");
-  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(ds);
-  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 const moduleCache = new Map<Variant, Promise<WebAssembly.Module>>();

@@ -4,7 +4,7 @@
  * dispatching a parallel section is done entirely inside wasm by the calling thread. Workers are
  * unref'd in Node, so an idle pool never keeps the process alive; `shutdown()` ends them.
  */
-import { importNode, isNode } from "./loader.js";
+import { isNode, nodeBuiltin } from "../../platform/node-builtins.js";
 
 interface WorkerLike {
   terminate(): unknown;
@@ -51,7 +51,7 @@ let nodeWorkerCtor: NodeWorkerCtor | undefined;
 
 async function loadNodeWorker(): Promise<NodeWorkerCtor> {
   if (!nodeWorkerCtor) {
-    const wt = await importNode<typeof import("node:worker_threads")>("worker_threads");
+    const wt = nodeBuiltin("worker_threads", "the wasm backend in Node");
     nodeWorkerCtor = wt.Worker as unknown as NodeWorkerCtor;
   }
   return nodeWorkerCtor;

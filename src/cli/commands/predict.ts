@@ -7,6 +7,7 @@ import { noGrad } from "../../autograd/grad-mode.js";
 import { tidy } from "../../memory/tidy.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { decodePng, type Image } from "../../data/png.js";
+import { prepareFashionMnistImage } from "../../data/image.js";
 import { MODEL_ZOO, modelNames } from "../model-zoo.js";
 import { UsageError, choiceOption, intOption, parseCommandArgs } from "../args.js";
 import { loadModelFile } from "./weights.js";
@@ -33,65 +34,8 @@ Examples:
   neurite predict --checkpoint runs/mlp/model.safetensors my-shoe.png
   neurite predict --checkpoint runs/mlp photos/ --top-k 1 --json`;
 
-/**
- * Fashion-MNIST-style input from any image: alpha over white, gray, inverted when the
- * background is light, fitted into 28x28 (box-filtered, aspect kept) and centred. Values in [0, 1].
- */
-export function preprocess(img: Image, invert: "auto" | "yes" | "no" = "auto", size = 28): Float32Array {
-  const { width: w, height: h, channels: c, data } = img;
-  const gray = new Float32Array(w * h);
-  for (let i = 0; i < w * h; i++) {
-    const p = i * c;
-    let v = c === 1 ? data[p]! : 0.299 * data[p]! + 0.587 * data[p + 1]! + 0.114 * data[p + 2]!;
-    if (c === 4) {
-      const a = data[p + 3]! / 255;
-      v = v * a + 255 * (1 - a);
-    }
-    gray[i] = v / 255;
-  }
-  let doInvert = invert === "yes";
-  if (invert === "auto") {
-    let sum = 0;
-    let n = 0;
-    for (let x = 0; x < w; x++) {
-      sum += gray[x]! + gray[(h - 1) * w + x]!;
-      n += 2;
-    }
-    for (let y = 0; y < h; y++) {
-      sum += gray[y * w]! + gray[y * w + w - 1]!;
-      n += 2;
-    }
-    doInvert = sum / n > 0.5;
-  }
-  if (doInvert) for (let i = 0; i < gray.length; i++) gray[i] = 1 - gray[i]!;
-  // Fit the longer side to `size`, keep the aspect ratio, centre; area-average each target pixel.
-  const scale = Math.max(w, h) / size;
-  const tw = Math.max(1, Math.round(w / scale));
-  const th = Math.max(1, Math.round(h / scale));
-  const ox = Math.floor((size - tw) / 2);
-  const oy = Math.floor((size - th) / 2);
-  const out = new Float32Array(size * size);
-  for (let ty = 0; ty < th; ty++) {
-    const y0 = (ty * h) / th;
-    const y1 = ((ty + 1) * h) / th;
-    for (let tx = 0; tx < tw; tx++) {
-      const x0 = (tx * w) / tw;
-      const x1 = ((tx + 1) * w) / tw;
-      let acc = 0;
-      let area = 0;
-      for (let sy = Math.floor(y0); sy < Math.min(h, Math.ceil(y1)); sy++) {
-        const wy = Math.min(y1, sy + 1) - Math.max(y0, sy);
-        for (let sx = Math.floor(x0); sx < Math.min(w, Math.ceil(x1)); sx++) {
-          const wx = Math.min(x1, sx + 1) - Math.max(x0, sx);
-          acc += gray[sy * w + sx]! * wx * wy;
-          area += wx * wy;
-        }
-      }
-      out[(oy + ty) * size + ox + tx] = area > 0 ? acc / area : 0;
-    }
-  }
-  return out;
-}
+/** The Fashion-MNIST preprocessing (in the library, shared with the browser playground). */
+export const preprocess = prepareFashionMnistImage;
 
 function collectImages(inputs: string[]): string[] {
   const files: string[] = [];

@@ -21,7 +21,7 @@ import { DDPM } from "../../../models/ddpm.js";
 import { classify, featureGaussian, splitSequentialClassifier, summarizeConfidence, type ConfidenceSummary, type ImageBatchSource } from "../metrics/classifier-score.js";
 import { frechetDistance } from "../metrics/frechet.js";
 import { generationLabels } from "./generate.js";
-import { saveImageGrid } from "../grid.js";
+import { saveImageGrid } from "../grid-png.js";
 
 export const EVAL_SAMPLES_HELP = `neurite eval-samples --classifier FILE (--checkpoint FILE | --samples FILE) [options]
 

@@ -12,7 +12,7 @@ import { UsageError, choiceOption, floatOption, intOption, parseCommandArgs } fr
 import { save } from "../../io/safetensors.js";
 import { CLASS_NAMES } from "../../data/fashion-mnist.js";
 import { DDPM } from "../../../models/ddpm.js";
-import { saveImageGrid } from "../grid.js";
+import { saveImageGrid } from "../grid-png.js";
 
 export const GENERATE_HELP = `neurite generate --checkpoint FILE [options]
 

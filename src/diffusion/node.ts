@@ -1,0 +1,3 @@
+/** `nt.diffusion` in Node: everything browsers get, plus sample grids written as PNG files. */
+export * from "./index.js";
+export { saveImageGrid } from "./grid-png.js";
