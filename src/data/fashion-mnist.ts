@@ -122,7 +122,11 @@ export async function bundledFashionMnistDir(): Promise<string> {
     if (parent === dir) break;
     dir = parent;
   }
-  throw new Error(`fashion-mnist: bundled subset ${BUNDLED_SUBDIR.join("/")} not found above ${fileURLToPath(import.meta.url)}`);
+  // The npm package leaves the 3 MB subset out (it lives in the repository): say where data comes from.
+  throw new Error(
+    `fashion-mnist: no data found: the ${BUNDLED_SUBDIR.join("/")} subset ships with neurite's repository, not its npm package; ` +
+      `pass --data DIR (a folder with the four IDX files) or install Debian's dataset-fashion-mnist (${SYSTEM_FASHION_MNIST_DIR})`,
+  );
 }
 
 function toUint8(a: IdxArray, path: string): Uint8Array {

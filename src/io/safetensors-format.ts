@@ -278,7 +278,7 @@ function checkEntry(e: RawTensorEntry, seen: Set<string>): void {
  * header padded to a multiple of 8, every tensor then starts at an offset
  * aligned to its own item size, which zero-copy readers rely on.
  */
-export function encodeSafetensors(entries: RawTensorEntry[], metadata?: Record<string, string>): Uint8Array {
+export function encodeSafetensors(entries: RawTensorEntry[], metadata?: Record<string, string>): Uint8Array<ArrayBuffer> {
   const seen = new Set<string>();
   for (const e of entries) checkEntry(e, seen);
   if (metadata !== undefined) {

@@ -7,7 +7,7 @@ import { isNode, nodeBuiltin } from "../platform/node-builtins.js";
 export type StateDict = Map<string, Tensor>;
 
 /** Serialises tensors to safetensors bytes (readable by `safetensors.torch.load_file`). */
-export async function toBytes(stateDict: StateDict | Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
+export async function toBytes(stateDict: StateDict | Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
   const entries: RawTensorEntry[] = [];
   const map = stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict));
   for (const [name, t] of map) {
@@ -31,7 +31,7 @@ export function fromBytes(bytes: Uint8Array | ArrayBuffer, options: { device?: s
  * `io.save(stateDict, path)` writes atomically (temp file + fsync + rename): a crash or a full
  * disk leaves any previous file intact. Without a path, returns the bytes.
  */
-export async function save(stateDict: StateDict | Record<string, Tensor>, path?: string, metadata?: Record<string, string>): Promise<Uint8Array> {
+export async function save(stateDict: StateDict | Record<string, Tensor>, path?: string, metadata?: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
   const bytes = await toBytes(stateDict, metadata);
   if (path !== undefined) await writeFileAtomic(path, bytes);
   return bytes;

@@ -7,6 +7,15 @@ import { formatTensor } from "./format.js";
 import type { GradNode } from "../autograd/node.js";
 import * as ops from "../ops/index.js";
 
+// `using t = ...` and `[Symbol.dispose]()` need Symbol.dispose in the types, which ES2022/DOM
+// libraries (a browser project's usual tsconfig) lack. The same declaration as TypeScript's
+// esnext.disposable lib; where a runtime lacks the symbol, `dispose()` still works.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 export type Scalar = number | boolean;
 export type TensorLike = Tensor | number | boolean;
 export type NestedArray = number | boolean | NestedArray[];

@@ -16,8 +16,7 @@ export class ProgressLogger implements Callback {
 
   constructor(options: { stream?: ConstructorParameters<typeof ProgressLine>[0]; intervalMs?: number; enabled?: boolean; log?: (s: string) => void; valLabel?: string } = {}) {
     this.valLabel = options.valLabel ?? "val";
-    const stream = options.stream ?? process.stderr;
-    this.line = new ProgressLine(stream, options.intervalMs, options.enabled ?? true);
+    this.line = new ProgressLine(options.stream, options.intervalMs, options.enabled ?? true);
     this.log = options.log ?? ((s) => this.line.log(s));
   }
 

@@ -30,12 +30,25 @@ export function formatProgress(f: ProgressFields): string {
   return `epoch ${f.epoch}/${f.epochs} ${bar} ${f.step}/${f.steps} loss ${f.loss.toFixed(4)}${acc} ${Math.round(f.imagesPerSecond)} img/s ETA ${formatDuration(f.etaSeconds)}`;
 }
 
+/** Where progress text goes: a terminal stream in Node, anything with `write` elsewhere. */
+export interface TextSink {
+  isTTY?: boolean;
+  write(s: string): unknown;
+}
+
+/** stderr in Node; in a browser, the console (one line per update, carriage returns dropped). */
+function defaultSink(): TextSink {
+  const stderr = (globalThis as { process?: { stderr?: TextSink } }).process?.stderr;
+  if (stderr) return stderr;
+  return { isTTY: false, write: (s: string) => s.trim() && console.log(s.replace(/[\r\n]+/g, " ").trim()) };
+}
+
 export class ProgressLine {
   private last = 0;
   private dirty = false;
 
   constructor(
-    private readonly stream: NodeJS.WriteStream | { isTTY?: boolean; write(s: string): unknown } = process.stderr,
+    private readonly stream: TextSink = defaultSink(),
     private readonly intervalMs = stream.isTTY ? 100 : 5000,
     private readonly enabled = true,
   ) {}

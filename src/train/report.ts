@@ -44,10 +44,26 @@ type VegaLiteSpec = Record<string, unknown>;
 const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif";
 const baseConfig = { font: FONT, view: { stroke: "#ddd" }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, titleFontSize: 12 } };
 
+/** A chart package is missing: they are optional dependencies (`npm install --omit=optional`). */
+export class ReportRendererMissingError extends Error {
+  constructor(readonly packageName: string, cause: unknown) {
+    super(`the optional package '${packageName}' is not installed (npm install ${packageName}); ${(cause as Error).message.split("\n")[0]}`);
+    this.name = "ReportRendererMissingError";
+  }
+}
+
+async function importOptional<T>(load: () => Promise<T>, packageName: string): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    throw new ReportRendererMissingError(packageName, e);
+  }
+}
+
 /** Vega-Lite spec → SVG string (Vega's headless renderer). */
 export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
-  const vega = await import("vega");
-  const { compile } = await import("vega-lite");
+  const vega = await importOptional(() => import("vega"), "vega");
+  const { compile } = await importOptional(() => import("vega-lite"), "vega-lite");
   const compiled = compile({ $schema: "https://vega.github.io/schema/vega-lite/v5.json", config: baseConfig, background: "white", ...spec } as never).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   try {
@@ -59,7 +75,7 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
 
 /** SVG → PNG (resvg, system fonts). */
 export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
-  const { Resvg } = await import("@resvg/resvg-js");
+  const { Resvg } = await importOptional(() => import("@resvg/resvg-js"), "@resvg/resvg-js");
   const r = new Resvg(svg, { background: "white", fitTo: { mode: "zoom", value: scale }, font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" } });
   return r.render().asPng();
 }
@@ -206,8 +222,9 @@ ${input.text ? `<section><h2>${esc(input.text.title)}</h2><pre>${esc(input.text.
 }
 
 /**
- * Writes report.html and the charts as SVG and PNG into `dir`. PNG conversion failures (no
- * native resvg for this platform) are reported as warnings, not errors.
+ * Writes report.html and the charts as SVG and PNG into `dir`. Missing optional chart packages
+ * (vega, vega-lite, @resvg/resvg-js) and PNG conversion failures (no native resvg for this
+ * platform) are reported as warnings, not errors: the page is written without those charts.
  */
 export async function writeReport(dir: string, input: ReportInput, options: { png?: boolean } = {}): Promise<ReportFiles> {
   const { join } = nodeBuiltin("path", "the training report (writes files)");
@@ -216,7 +233,14 @@ export async function writeReport(dir: string, input: ReportInput, options: { pn
   const files: ReportFiles = { html: join(dir, "report.html"), svg: [], png: [], warnings: [] };
   const svgs: Record<string, string> = {};
   for (const [name, spec] of Object.entries(reportCharts(input))) {
-    svgs[name] = await renderSvg(spec);
+    try {
+      svgs[name] = await renderSvg(spec);
+    } catch (e) {
+      // Without the optional chart packages the report keeps its tables, images and text.
+      if (!(e instanceof ReportRendererMissingError)) throw e;
+      files.warnings.push(`charts skipped: ${e.message}`);
+      break;
+    }
     const path = join(dir, `${name}.svg`);
     await writeFileAtomic(path, enc.encode(svgs[name]));
     files.svg.push(path);
