@@ -10,3 +10,5 @@ export { readTextFile } from "./text.js";
 export { fashionMnistTensors, fashionMnistDataset } from "./fashion-mnist-tensors.js";
 export { readPixels, fromPixels, decodeImage, toGrayscale, prepareFashionMnistImage } from "./image.js";
 export type { Image, ImageChannels, PixelSource } from "./image.js";
+export type { IdxArray, IdxData } from "./idx.js";
+export type { FashionMnistSplit, FashionMnist } from "./fashion-mnist.js";

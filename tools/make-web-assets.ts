@@ -1,0 +1,48 @@
+/**
+ * Prepares the playground's assets from checkpoints trained by the CLI:
+ *   web/assets/cnn-bn.safetensors   ← RUN_CNN/model.safetensors (default runs/web-cnn-bn)
+ *   web/assets/char-gpt.safetensors ← RUN_GPT/model.safetensors (default runs/web-char-gpt)
+ *   web/assets/samples/             10 Fashion-MNIST test images as PNG, one per class, + index.json
+ * For each class the sample is the first image of the bundled test subset that the checkpoint
+ * classifies correctly through the same path as the page (PNG → prepareFashionMnistImage); how
+ * many were passed over is printed, so the choice is visible rather than silent.
+ *
+ *   node --import tsx tools/make-web-assets.ts [RUN_CNN] [RUN_GPT]
+ */
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as nt from "neurite";
+import { createCnnBn } from "neurite/models";
+
+const [cnnRun = "runs/web-cnn-bn", gptRun = "runs/web-char-gpt"] = process.argv.slice(2);
+const assets = "web/assets";
+const samplesDir = join(assets, "samples");
+copyFileSync(join(cnnRun, "model.safetensors"), join(assets, "cnn-bn.safetensors"));
+copyFileSync(join(gptRun, "model.safetensors"), join(assets, "char-gpt.safetensors"));
+
+const model = createCnnBn();
+model.loadStateDict(await nt.io.load(join(assets, "cnn-bn.safetensors")));
+model.eval();
+const test = (await nt.data.loadFashionMnist(await nt.data.bundledFashionMnistDir())).test;
+rmSync(samplesDir, { recursive: true, force: true });
+mkdirSync(samplesDir, { recursive: true });
+const index: { file: string; label: string }[] = [];
+for (let cls = 0; cls < 10; cls++) {
+  let passedOver = 0;
+  for (let i = 0; i < test.n; i++) {
+    if (test.labels[i] !== cls) continue;
+    const png = await nt.data.encodePng({ width: 28, height: 28, channels: 1, data: test.images.slice(i * 784, (i + 1) * 784) });
+    const pixels = nt.data.prepareFashionMnistImage(await nt.data.decodePng(png));
+    const predicted = nt.noGrad(() => nt.tidy(() => (model.forward(nt.tensor(pixels, { shape: [1, 1, 28, 28] })) as nt.Tensor).argmax(-1).itemSync()));
+    if (predicted !== cls) {
+      passedOver++;
+      continue;
+    }
+    const file = `c${cls}-${i}.png`;
+    writeFileSync(join(samplesDir, file), png);
+    index.push({ file, label: nt.data.FASHION_MNIST_CLASSES[cls]! });
+    console.log(`${nt.data.FASHION_MNIST_CLASSES[cls]}: test image ${i}${passedOver ? ` (${passedOver} earlier one(s) misclassified, passed over)` : ""}`);
+    break;
+  }
+}
+writeFileSync(join(samplesDir, "index.json"), JSON.stringify(index, null, 1) + "\n");
