@@ -10,16 +10,16 @@ interface WorkerLike {
   terminate(): unknown;
 }
 
-// Evaluated as CommonJS or as a module depending on the parent's flags, so no require/await.
+// Evaluated as CommonJS or as a module depending on the parent's flags, so neither require nor
+// import: getBuiltinModule works in both (and leaves no import of a Node built-in for bundlers).
 const NODE_WORKER_SRC = `
-import("node:worker_threads").then(({ parentPort, workerData }) => {
-  const { module, memory, stack, tid } = workerData;
-  const inst = new WebAssembly.Instance(module, { env: { memory } });
-  inst.exports.__stack_pointer.value = stack;
-  parentPort.postMessage("ready");
-  inst.exports.worker_main(tid);
-  parentPort.postMessage("exit");
-});
+const { parentPort, workerData } = process.getBuiltinModule("node:worker_threads");
+const { module, memory, stack, tid } = workerData;
+const inst = new WebAssembly.Instance(module, { env: { memory } });
+inst.exports.__stack_pointer.value = stack;
+parentPort.postMessage("ready");
+inst.exports.worker_main(tid);
+parentPort.postMessage("exit");
 `;
 
 const BROWSER_WORKER_SRC = `
