@@ -9,7 +9,7 @@
  *   const x = await ddpm.sample({ n: 16, sampler: "ddim", steps: 50, labels: [7, ...], guidanceScale: 3 });
  */
 import type { Tensor } from "../src/tensor/tensor.js";
-import { save, loadWithMetadata } from "../src/io/safetensors.js";
+import { save, loadWithMetadata, type SafetensorsSource } from "../src/io/safetensors.js";
 import { NoiseSchedule, type NoiseScheduleOptions } from "../src/diffusion/schedule.js";
 import { sample, type SampleOptions } from "../src/diffusion/samplers.js";
 import { UNet, unetConfig, type UNetConfig } from "./unet.js";
@@ -65,20 +65,28 @@ export class DDPM {
     await save(weights, path, { ...extra, format: "neurite-ddpm", config: JSON.stringify(this.config) });
   }
 
-  /** Loads a checkpoint file, or a run folder holding model.safetensors. */
+  /** Loads a checkpoint file, or a run folder holding model.safetensors (Node). */
   static async load(path: string, options: { device?: string } = {}): Promise<DDPM> {
-    const { stat } = nodeBuiltin("fs/promises", "loading a ddpm checkpoint from a path", "in a browser pass the file's bytes");
+    const { stat } = nodeBuiltin("fs/promises", "loading a ddpm checkpoint from a path", "in a browser pass the file's bytes to DDPM.fromSafetensors");
     if ((await stat(path).catch(() => null))?.isDirectory()) path = `${path.replace(/\/+$/, "")}/model.safetensors`;
-    const { tensors, metadata } = await loadWithMetadata(path, options);
-    if (metadata.format !== "neurite-ddpm" || !metadata.config) {
+    return DDPM.fromSafetensors(path, options);
+  }
+
+  /** Loads a checkpoint from anything `io.load` reads: bytes, a Blob/File, a Response, a URL or a path. */
+  static async fromSafetensors(source: SafetensorsSource, options: { device?: string } = {}): Promise<DDPM> {
+    const { tensors, metadata } = await loadWithMetadata(source, options);
+    const name = typeof source === "string" ? source : source instanceof URL ? source.href : "the checkpoint";
+    try {
+      if (metadata.format !== "neurite-ddpm" || !metadata.config) {
+        throw new Error(`DDPM: ${name} is not a neurite DDPM checkpoint (no 'neurite-ddpm' metadata)`);
+      }
+      const ddpm = new DDPM(JSON.parse(metadata.config) as DdpmConfig);
+      ddpm.unet.loadStateDict(tensors);
+      ddpm.unet.eval();
+      return ddpm;
+    } finally {
       for (const t of tensors.values()) t.dispose();
-      throw new Error(`DDPM.load: ${path} is not a neurite DDPM checkpoint (no 'neurite-ddpm' metadata)`);
     }
-    const ddpm = new DDPM(JSON.parse(metadata.config) as DdpmConfig);
-    ddpm.unet.loadStateDict(tensors);
-    for (const t of tensors.values()) t.dispose();
-    ddpm.unet.eval();
-    return ddpm;
   }
 
   /** n samples in [-1, 1]; `labels` (length n) picks classes for a class-conditional model. */

@@ -163,7 +163,7 @@ describe("U-Net and samplers on a tiny model", () => {
       for (const p of ddpm.unet.parameters()) p.assign(p.add(nt.randnLike(p).mul(0.05)));
       const run = async (seed: number) => {
         let calls = 0;
-        const x = await ddpm.sample({ n: 3, sampler, steps: 4, eta: 0.5, labels: [0, 2, null], guidanceScale: 2, generator: new nt.Generator(seed), onStep: () => calls++ });
+        const x = await ddpm.sample({ n: 3, sampler, steps: 4, eta: 0.5, labels: [0, 2, null], guidanceScale: 2, generator: new nt.Generator(seed), onStep: () => void calls++ });
         return { x: Array.from(await x.data()), shape: x.shape, calls };
       };
       const a = await run(7);

@@ -15,7 +15,7 @@ import type { AddressInfo } from "node:net";
 import * as nt from "../src/index.js";
 import { spawnSync } from "node:child_process";
 
-async function sample(): Promise<Uint8Array> {
+async function sample(): Promise<Uint8Array<ArrayBuffer>> {
   return nt.io.save({ w: nt.tensor([[1, 2], [3, 4]]), n: nt.tensor([7], { dtype: "int32" }) }, undefined, { model: "demo" });
 }
 

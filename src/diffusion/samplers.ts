@@ -115,8 +115,11 @@ export interface SampleOptions extends GuidanceOptions {
   device?: string;
   /** Starting noise x_T (default: drawn from `generator`). */
   xT?: Tensor;
-  /** Called after every denoising step (i = 1..n), e.g. for a progress bar. */
-  onStep?: (i: number, n: number) => void;
+  /**
+   * Called after every denoising step (i = 1..n) with the current x (valid during the call;
+   * `keep()` a copy to hold it), e.g. for a progress bar or to show the denoising step by step.
+   */
+  onStep?: (i: number, n: number, x: Tensor) => void | Promise<void>;
 }
 
 /** Draws samples x_0 from the model; returns [B, C, H, W] in roughly [-1, 1]. */
@@ -144,9 +147,10 @@ export async function sample(model: Denoiser, schedule: NoiseSchedule, options: 
     );
     x.dispose();
     x = next.keep();
-    options.onStep?.(i + 1, ts.length);
-    // Let timers and I/O (progress output) run between steps.
-    await new Promise<void>((r) => setImmediate(r));
+    await options.onStep?.(i + 1, ts.length, x);
+    // Let timers, I/O (progress output) and a page's rendering run between steps (setTimeout:
+    // browsers have no setImmediate).
+    await new Promise<void>((r) => setTimeout(r, 0));
   }
   return x;
 }

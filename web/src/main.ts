@@ -5,7 +5,7 @@
  * offline. Errors are shown in the panel where they happen.
  */
 import * as nt from "neurite";
-import { createCnnBn, createCharGpt, generateCharGpt, CharVocab, type CharGPT } from "neurite/models";
+import { createCnnBn, createCharGpt, generateCharGpt, CharVocab, DDPM, type CharGPT } from "neurite/models";
 import { LiveChart } from "./chart.js";
 import type { BackendChoice, TrainRequest, WorkerMessage } from "./protocol.js";
 
@@ -244,12 +244,71 @@ function setUpSampler(): void {
   });
 }
 
+// ---------------------------------------------------------------- (d) diffusion
+
+let ddpm: DDPM | null = null;
+
+/** Shows a [N, 1, 28, 28] batch in [-1, 1] as one row of images on the canvas. */
+function showGrid(x: nt.Tensor, values: Float32Array): void {
+  const grid = nt.diffusion.makeGrid(values, x.shape, { nrow: x.shape[0], padding: 2 });
+  const canvas = $<HTMLCanvasElement>("ddpm-canvas");
+  canvas.width = grid.width;
+  canvas.height = grid.height;
+  const ctx = canvas.getContext("2d")!;
+  const img = ctx.createImageData(grid.width, grid.height);
+  for (let i = 0; i < grid.width * grid.height; i++) {
+    const v = grid.data[i]!;
+    img.data.set([v, v, v, 255], i * 4);
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+function setUpDiffusion(): void {
+  const select = $<HTMLSelectElement>("ddpm-class");
+  nt.data.FASHION_MNIST_CLASSES.forEach((name, i) => select.add(new Option(name, String(i))));
+  const button = $<HTMLButtonElement>("ddpm-run");
+  button.addEventListener("click", async () => {
+    showError("ddpm", null);
+    button.disabled = true;
+    const status = $("ddpm-status");
+    delete status.dataset["done"];
+    try {
+      status.textContent = "loading the DDPM checkpoint…";
+      ddpm ??= await DDPM.fromSafetensors(await fetch("assets/ddpm.safetensors"));
+      const n = 4;
+      const label = Number(select.value);
+      const steps = Math.max(1, Math.min(1000, Number($<HTMLInputElement>("ddpm-steps").value) || 50));
+      const started = performance.now();
+      const x = await ddpm.sample({
+        n,
+        steps,
+        labels: new Array<number>(n).fill(label),
+        guidanceScale: Number($<HTMLInputElement>("ddpm-guidance").value),
+        generator: new nt.Generator(Number($<HTMLInputElement>("ddpm-seed").value) || 0),
+        onStep: async (i, total, xt) => {
+          showGrid(xt, (await xt.data()) as Float32Array);
+          status.textContent = `step ${i}/${total} · ${((performance.now() - started) / 1000).toFixed(1)} s`;
+        },
+      });
+      showGrid(x, (await x.data()) as Float32Array);
+      x.dispose();
+      status.textContent += " · done";
+      status.dataset["done"] = "1";
+    } catch (e) {
+      showError("ddpm", e);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
 // ---------------------------------------------------------------- start
 
 async function start(): Promise<void> {
   setUpDrawing();
   setUpTraining();
   setUpSampler();
+  setUpDiffusion();
   $("backend-info").textContent = `main thread backend: ${nt.getBackend()}${"gpu" in navigator ? " · WebGPU present" : " · no WebGPU in this browser"}`;
   try {
     await loadClassifier(await fetch("assets/cnn-bn.safetensors"), "assets/cnn-bn.safetensors");
