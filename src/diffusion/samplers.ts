@@ -14,6 +14,7 @@ import { tidy } from "../memory/tidy.js";
 import { defaultGenerator, type Generator } from "../tensor/random.js";
 import type { NoiseSchedule } from "./schedule.js";
 import type { Denoiser } from "./process.js";
+import { yieldToEventLoop } from "../platform/yield.js";
 
 export type SamplerName = "ddpm" | "ddim";
 
@@ -148,9 +149,8 @@ export async function sample(model: Denoiser, schedule: NoiseSchedule, options: 
     x.dispose();
     x = next.keep();
     await options.onStep?.(i + 1, ts.length, x);
-    // Let timers, I/O (progress output) and a page's rendering run between steps (setTimeout:
-    // browsers have no setImmediate).
-    await new Promise<void>((r) => setTimeout(r, 0));
+    // Let timers, I/O (progress output) and a page's rendering run between steps.
+    await yieldToEventLoop();
   }
   return x;
 }

@@ -8,6 +8,7 @@ import { clipGradNorm_ } from "../optim/clip-grad.js";
 import { defaultGenerator, manualSeed } from "../tensor/random.js";
 import { evaluate, modelOutput, type LossFn, type EvalResult } from "./evaluate.js";
 import { accuracy as accuracyMetric, addSums, metricValues, type Metric, type MetricSums } from "./metrics.js";
+import { yieldToEventLoop } from "../platform/yield.js";
 import { loadCheckpoint, saveCheckpoint, disposeCheckpoint, CheckpointError, type LoadedCheckpoint } from "./checkpoint.js";
 
 /** What callbacks see after each batch. */
@@ -236,8 +237,6 @@ function freshProgress(epochs: number): Progress {
 function isPlateauScheduler(s: SchedulerLike): boolean {
   return "patience" in s && "threshold" in s && "cooldown" in s;
 }
-
-const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /**
  * The training loop behind `neurite train`: forward, loss, backward, (clip), step, with running

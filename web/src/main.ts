@@ -81,11 +81,12 @@ function drawPreview(pixels: Float32Array): void {
 
 async function classifyFile(file: File): Promise<void> {
   showError("classify", null);
+  if (file.name.endsWith(".safetensors")) {
+    // loadClassifier's messages name the file already.
+    await loadClassifier(file, file.name).catch((e) => showError("classify", e));
+    return;
+  }
   try {
-    if (file.name.endsWith(".safetensors")) {
-      await loadClassifier(file, file.name);
-      return;
-    }
     await classifyImage(await nt.data.decodeImage(file));
   } catch (e) {
     showError("classify", new Error(`${file.name}: ${(e as Error).message}`));
@@ -168,7 +169,8 @@ function setUpTraining(): void {
     button.disabled = true;
     worker.onmessage = (e: MessageEvent<WorkerMessage>) => {
       const m = e.data;
-      if (m.type === "status") status.textContent = m.text;
+      if (m.type === "ready") worker!.postMessage(request);
+      else if (m.type === "status") status.textContent = m.text;
       else if (m.type === "backend") {
         $("train-backend-used").textContent = m.name === "wasm" ? `wasm, ${m.threads} thread${m.threads === 1 ? "" : "s"}` : m.name;
         if (m.note) showError("train", new Error(m.note));
@@ -190,7 +192,6 @@ function setUpTraining(): void {
       showError("train", new Error(e.message || "the training worker failed to start"));
       button.disabled = false;
     };
-    worker.postMessage(request);
   });
   $("train-isolated").textContent = crossOriginIsolated ? "cross-origin isolated: wasm threads available" : "not cross-origin isolated: wasm runs on one thread";
 }

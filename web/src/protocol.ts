@@ -14,6 +14,8 @@ export interface TrainRequest {
 }
 
 export type WorkerMessage =
+  /** Sent once the worker's module (and neurite's default backend) is ready for requests. */
+  | { type: "ready" }
   | { type: "status"; text: string }
   | { type: "backend"; name: string; threads: number; note?: string }
   | { type: "step"; epoch: number; step: number; stepsPerEpoch: number; loss: number; accuracy: number; imagesPerSecond: number }

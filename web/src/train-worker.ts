@@ -92,3 +92,7 @@ self.onmessage = (e: MessageEvent<TrainRequest>) => {
   if (e.data.type !== "train") return;
   train(e.data).catch((err: unknown) => post({ type: "error", text: (err as Error).message ?? String(err) }));
 };
+// neurite's module graph has top-level awaits (the default backend starts while it loads);
+// Chromium can deliver a module worker's first messages before they settle, with no handler yet,
+// so the page waits for this before sending its request.
+post({ type: "ready" });
