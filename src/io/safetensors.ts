@@ -46,13 +46,15 @@ export async function loadWithMetadata(
   options: { device?: string } = {},
 ): Promise<{ tensors: StateDict; metadata: Record<string, string> }> {
   if (typeof source === "string") {
-    const { readFile } = await import("node:fs/promises");
+    // Lazy: the file reader is Node only. It refuses devices, FIFOs and folders by type and
+    // checks the header size before reading the rest.
+    const { readSafetensorsFile, FileReadError } = await import("./node-file.js");
     let bytes: Uint8Array;
     try {
-      const buf = await readFile(source);
-      bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      bytes = await readSafetensorsFile(source);
     } catch (e) {
-      throw new Error(`io.load: cannot read '${source}': ${(e as Error).message}`);
+      if (e instanceof FileReadError) throw new Error(`io.load: cannot read ${e.message}`);
+      throw e;
     }
     return fromBytes(bytes, { ...options, source });
   }
