@@ -101,3 +101,52 @@ export async function readSafetensorsFile(path: string): Promise<Uint8Array> {
     await handle.close().catch(() => undefined);
   }
 }
+
+/**
+ * `mkdir -p` that cannot hang and says what is in the way. Node's own recursive mkdir retries
+ * forever on file systems that refuse new folders with ENOENT (/proc), and reports a file in
+ * the way as "EEXIST … mkdir '/dev/null'". This one creates one level at a time.
+ */
+export async function makeDirectories(path: string, what = "folder"): Promise<void> {
+  const fs = await import("node:fs/promises");
+  const { resolve, dirname } = await import("node:path");
+  const target = resolve(path);
+  // Walk up to the nearest existing ancestor, then create the levels below it in order.
+  const missing: string[] = [];
+  let dir = target;
+  for (;;) {
+    let st;
+    try {
+      st = await fs.stat(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOTDIR") {
+        missing.push(dir);
+        dir = dirname(dir);
+        continue;
+      }
+      if (code !== "ENOENT") throw new FileReadError(`cannot create the ${what} '${path}': ${code ?? (e as Error).message} at '${dir}'`, code);
+      missing.push(dir);
+      const parent = dirname(dir);
+      if (parent === dir) throw new FileReadError(`cannot create the ${what} '${path}': no root`, code);
+      dir = parent;
+      continue;
+    }
+    if (!st.isDirectory()) throw new FileReadError(`cannot create the ${what} '${path}': '${dir}' is a file, not a folder`, "ENOTDIR");
+    break;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      await fs.mkdir(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") {
+        const st = await fs.stat(d).catch(() => null);
+        if (st?.isDirectory()) continue; // made by someone else meanwhile
+        throw new FileReadError(`cannot create the ${what} '${path}': '${d}' is a file, not a folder`, "ENOTDIR");
+      }
+      const why = code === "ENOENT" ? `'${dirname(d)}' does not accept new folders` : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EROFS" ? "read-only file system" : (code ?? (e as Error).message);
+      throw new FileReadError(`cannot create the ${what} '${path}': ${why}`, code);
+    }
+  }
+}

@@ -46,14 +46,13 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const limit = args.str("limit") === undefined ? null : intOption("eval", "limit", args.str("limit"), 0);
   const backendName = backendFromArgs("eval", args);
   await registry.setBackend(backendName);
-  const { model, entry, metadata, path } = await loadModelFile("eval", checkpoint, args.str("model"));
-  const vocab = metadata.vocab ? (JSON.parse(metadata.vocab) as string) : undefined;
+  const { model, entry, path, vocab, blockSize } = await loadModelFile("eval", checkpoint, args.str("model"));
   const data = await loadTaskData(entry, {
     command: "eval",
     data: args.str("data") ?? null,
     text: args.str("text") ?? null,
     testLimit: limit,
-    ...(metadata.block_size ? { blockSize: Number(metadata.block_size) } : {}),
+    ...(blockSize !== undefined ? { blockSize } : {}),
     ...(vocab !== undefined ? { vocab } : {}),
   });
   const test = await evaluate(model, new DataLoader(data.test, { batchSize: evalBatchSize(entry) }), taskLoss);
