@@ -243,9 +243,9 @@ export async function findCheckpointDir(path: string): Promise<string> {
     st = null;
   }
   if (st && !st.isDirectory()) throw new CheckpointError(`no checkpoint at '${path}': it is a file, not a folder (pass the run folder, e.g. runs/mlp)`);
-  // A folder is a checkpoint when it has a manifest (written last), or a state.json (an older
-  // neurite's checkpoint, refused with a message saying so when read).
-  const isCheckpoint = async (dir: string) => (await exists(join(dir, MANIFEST_NAME))) || (await exists(join(dir, "state.json")));
+  // A folder is a checkpoint when it has a state.json (a run folder has a manifest too, but no
+  // state.json; an older neurite's checkpoint has no manifest and is refused by name when read).
+  const isCheckpoint = (dir: string) => exists(join(dir, "state.json"));
   for (const dir of candidates) {
     if (await isCheckpoint(dir)) return dir;
     if (await exists(dir)) {

@@ -1,9 +1,8 @@
 import { BACKEND_OPTION_SPEC, backendFromArgs } from "../backend-options.js";
 import * as registry from "../../backend/registry.js";
-import { DataLoader } from "../../data/dataloader.js";
 import { evaluate } from "../../train/evaluate.js";
 import { modelNames } from "../model-zoo.js";
-import { evalBatchSize, loadTaskData, taskLoss } from "../tasks.js";
+import { evalBatchSize, hostLoader, loadTaskData, taskLoss } from "../tasks.js";
 import { UsageError, intOption, parseCommandArgs } from "../args.js";
 import { loadModelFile } from "./weights.js";
 
@@ -55,7 +54,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     ...(blockSize !== undefined ? { blockSize } : {}),
     ...(vocab !== undefined ? { vocab } : {}),
   });
-  const test = await evaluate(model, new DataLoader(data.test, { batchSize: evalBatchSize(entry) }), taskLoss);
+  const test = await evaluate(model, hostLoader(data.test, { batchSize: evalBatchSize(entry) }), taskLoss);
   const result = {
     model: entry.name,
     checkpoint: path,

@@ -12,7 +12,6 @@ import { CosineAnnealingLR } from "../../optim/lr-scheduler/cosine-annealing-lr.
 import { StepLR } from "../../optim/lr-scheduler/step-lr.js";
 import { OneCycleLR } from "../../optim/lr-scheduler/one-cycle-lr.js";
 import { ReduceLROnPlateau } from "../../optim/lr-scheduler/reduce-lr-on-plateau.js";
-import { DataLoader } from "../../data/dataloader.js";
 import { setDetectAnomaly } from "../../autograd/anomaly.js";
 import { fit, NonFiniteLossError, TrainingError, type Callback, type SchedulerLike } from "../../train/fit.js";
 import { evaluate } from "../../train/evaluate.js";
@@ -23,7 +22,7 @@ import { writeReport, confusionMatrix, sparkline, type MisclassifiedImage } from
 import { save } from "../../io/safetensors.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
 import { findModel, modelNames, type ZooEntry } from "../model-zoo.js";
-import { evalBatchSize, loadTaskData, taskLoss } from "../tasks.js";
+import { evalBatchSize, hostLoader, loadTaskData, taskLoss } from "../tasks.js";
 import { generateText } from "./sample.js";
 import { checkSavedRunConfig } from "../run-config-schema.js";
 import { RunLock, RunLockedError } from "../run-lock.js";
@@ -365,8 +364,8 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
   if (data.vocab !== undefined) config.vocab = data.vocab;
   const model = entry.create(data.ctx);
   const optimizer = makeOptimizer(config, model.parameters());
-  const trainLoader = new DataLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
-  const testLoader = new DataLoader(data.test, { batchSize: evalBatchSize(entry) });
+  const trainLoader = hostLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
+  const testLoader = hostLoader(data.test, { batchSize: evalBatchSize(entry) });
   const { scheduler, interval } = makeScheduler(config, optimizer, trainLoader.length);
   if (args.flag("detect-anomaly")) setDetectAnomaly(true);
 
