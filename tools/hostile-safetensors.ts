@@ -82,6 +82,7 @@ export function hostileCorpus(options: { big?: boolean } = {}): CorpusFile[] {
   bad("utf8-bom", "a UTF-8 byte-order mark before the object", rawFile("\ufeff{}"), /not valid JSON/);
   bad("nul-padding", "padded with NUL instead of spaces", rawFile("{}\0\0\0\0\0\0"), /not valid JSON/);
   bad("deep-nesting", "10,000 nested arrays", rawFile("[".repeat(10_000) + "]".repeat(10_000)), /not valid JSON.*nesting deeper than 3/);
+  bad("deep-nesting-in-object", "10,000 nested arrays as a tensor entry", rawFile('{"a":' + "[".repeat(10_000) + "]".repeat(10_000) + "}"), /not valid JSON.*nesting deeper than 3/);
   bad("deep-in-entry", "nesting inside a tensor entry", file({ a: { dtype: "F32", shape: [[1]], data_offsets: [0, 4] } }, 4), /not valid JSON.*nesting deeper than 3/);
   bad("truncated-json", "the header ends mid-object", rawFile('{"a":{"dtype":"F32"'), /not valid JSON/);
   bad("unterminated-string", "a string that never ends", rawFile('{"a":"' + " ".repeat(64)), /not valid JSON.*unterminated string/);
@@ -155,7 +156,7 @@ export function hostileCorpus(options: { big?: boolean } = {}): CorpusFile[] {
 
   // ---- huge headers: refused without reading them all into objects ----
   if (big) {
-    bad("huge-whitespace", "a 60 MB header of spaces and no object", rawFile(" ".repeat(60_000_000)), /not valid JSON.*unexpected end of input/);
+    bad("huge-whitespace", "a 60 MB header of spaces and no object", rawFile(" ".repeat(60_000_000)), /not valid JSON \(unexpected end of input: it is all whitespace\)/);
     bad("huge-unterminated", "a 60 MB metadata string that never ends", rawFile('{"__metadata__":{"a":"' + "x".repeat(60_000_000)), /not valid JSON.*unterminated string/);
     bad("huge-duplicates", "100,000 tensors, the last one a duplicate", (() => {
       const f = new TextDecoder().decode(manyTensors(100_000, 0).subarray(8));

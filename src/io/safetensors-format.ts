@@ -110,6 +110,28 @@ function copyLittleEndian(bytes: Uint8Array, start: number, length: number, item
   return copy.buffer;
 }
 
+const DATA_OFFSETS_KEY = new TextEncoder().encode('"data_offsets"');
+
+/**
+ * How many times the bytes `"data_offsets"` occur: every tensor entry spells that key (an entry
+ * that escapes it is still counted by the parser's key limit), so this bounds the tensor count
+ * from the raw bytes, in one pass, before anything is allocated for them.
+ */
+function countDataOffsets(bytes: Uint8Array): number {
+  const key = DATA_OFFSETS_KEY;
+  const last = bytes.length - key.length;
+  let count = 0;
+  for (let i = bytes.indexOf(0x22); i >= 0 && i <= last; i = bytes.indexOf(0x22, i + 1)) {
+    let k = 1;
+    while (k < key.length && bytes[i + k] === key[k]) k++;
+    if (k === key.length) {
+      count++;
+      i += key.length - 1;
+    }
+  }
+  return count;
+}
+
 const failWith = (source: string) => (msg: string): never => {
   throw new Error(`safetensors: ${source}: ${msg}`);
 };
@@ -136,9 +158,17 @@ function parseHeader(bytes: Uint8Array, source: string): { entries: HeaderEntry[
   const fail = failWith(source);
   const headerSize = headerSizeFromPrefix(bytes, bytes.length, source);
 
+  // Cheap checks on the raw bytes first, so that a huge hostile header is refused before it is
+  // decoded into a string and parsed into objects.
+  const headerBytes = bytes.subarray(8, 8 + headerSize);
+  let first = 0;
+  while (first < headerBytes.length && (headerBytes[first] === 0x20 || headerBytes[first] === 0x0a || headerBytes[first] === 0x0d || headerBytes[first] === 0x09)) first++;
+  if (first === headerBytes.length) fail("header is not valid JSON (unexpected end of input: it is all whitespace)");
+  if (countDataOffsets(headerBytes) > SAFETENSORS_MAX_TENSORS) fail(`header lists more than ${SAFETENSORS_MAX_TENSORS} tensors (neurite's limit per file)`);
+
   let headerText: string;
   try {
-    headerText = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerSize));
+    headerText = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     return fail("header is not valid UTF-8");
   }
