@@ -151,6 +151,7 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
   if (typeof splitSize === "number") {
     if (!Number.isSafeInteger(splitSize) || splitSize <= 0) throw new RangeError(`split: splitSize must be a positive integer, got ${splitSize}`);
     for (let s = 0; s < size; s += splitSize) sizes.push(Math.min(splitSize, size - s));
+    if (size === 0) sizes.push(0); // PyTorch: one empty piece
   } else {
     const bad = splitSize.find((n) => !Number.isSafeInteger(n) || n < 0);
     if (bad !== undefined) throw new RangeError(`split: sizes must be non-negative integers, got ${bad} in [${splitSize.join(", ")}]`);
@@ -170,8 +171,9 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   if (!Number.isSafeInteger(chunks) || chunks < 1) throw new RangeError(`chunk: chunks must be a positive integer, got ${chunks}`);
   const d = normalizeDim(dim, x.ndim, "chunk");
-  // An empty dim still gives one (empty) chunk, as in PyTorch.
-  return split(x, Math.max(1, Math.ceil(x.shape[d]! / chunks)), d);
+  // An empty dim gives `chunks` empty chunks, as in PyTorch.
+  if (x.shape[d] === 0) return Array.from({ length: chunks }, () => narrow(x, d, 0, 0));
+  return split(x, Math.ceil(x.shape[d]! / chunks), d);
 }
 
 export function repeat(x: Tensor, reps: readonly number[]): Tensor {
