@@ -105,7 +105,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     } catch (e) {
       progress.done();
       const msg = (e as Error).message.split("\n")[0]!;
-      rows.push({ backend, error: /Invalid typed array length|allocation failed|out of memory/i.test(msg) ? `out of memory at batch size ${batch} (${msg}); try a smaller --batch-size` : msg });
+      rows.push({ backend, error: /Invalid typed array length|allocation failed|out of memory|a tensor can hold/i.test(msg) ? `out of memory at batch size ${batch} (${msg}); try a smaller --batch-size` : msg });
     }
   }
   const ok = rows.some((r) => !r.error);
