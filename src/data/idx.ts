@@ -142,7 +142,7 @@ export async function parseIdxAsync(bytes: Uint8Array, source = "<buffer>"): Pro
 
 /** Read and parse an IDX file (`.gz` or raw, detected from the content). Node only. */
 export async function readIdxFile(path: string): Promise<IdxArray> {
-  const { readFile } = await import("node:fs/promises");
-  const bytes = await readFile(path);
-  return parseIdxAsync(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  // A regular file only (not a device or FIFO), read to its size.
+  const { readRegularFile } = await import("../io/node-file.js");
+  return parseIdxAsync(await readRegularFile(path, { what: "IDX file" }), path);
 }

@@ -6,7 +6,8 @@
  * CSV header name or the first token of a corpus).
  */
 export async function readTextFile(path: string): Promise<string> {
-  const { readFile } = await import("node:fs/promises");
-  const text = await readFile(path, "utf8");
+  // A regular file only: a device or FIFO given as --text is refused instead of read forever.
+  const { readRegularFile } = await import("../io/node-file.js");
+  const text = new TextDecoder().decode(await readRegularFile(path, { what: "text file" }));
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }

@@ -42,7 +42,7 @@ async function openRegular(path: string, what: string): Promise<{ handle: FileHa
     handle = await fs.open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === "ENOENT" ? "no such file" : err.code === "EACCES" ? "permission denied" : (err.code ?? err.message);
+    const why = err.code === "ENOENT" ? "no such file (ENOENT)" : err.code === "EACCES" ? "permission denied (EACCES)" : (err.code ?? err.message);
     throw new FileReadError(`${what} '${path}': ${why}`, err.code);
   }
   try {
