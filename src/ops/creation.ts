@@ -86,11 +86,11 @@ export function tensor(data: NestedArray | ArrayLike<number>, options: CreateOpt
 }
 
 /**
- * The most elements a creation op makes in one tensor: 2^30 (4 GiB of float32). Wasm32 memory
- * is 4 GiB in all and WebGPU buffers are smaller; a bigger request is a mistake to report by
- * name, not an allocation to attempt.
+ * The most elements a creation op accepts: 2^32, the longest typed array V8 can make. A larger
+ * request is refused by name and size here; a smaller one that does not fit in memory fails in
+ * the allocation with an out-of-memory error that names the op (see memory/out-of-memory.ts).
  */
-export const MAX_TENSOR_ELEMENTS = 2 ** 30;
+export const MAX_TENSOR_ELEMENTS = 2 ** 32;
 
 function checkShape(shape: readonly number[], op: string): void {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {

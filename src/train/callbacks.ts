@@ -170,7 +170,8 @@ export class JsonLinesLogger implements Callback {
   private async append(obj: unknown): Promise<void> {
     const fs = await import("node:fs/promises");
     const { dirname } = await import("node:path");
-    await fs.mkdir(dirname(this.path), { recursive: true });
+    const { makeDirectories } = await import("../io/node-file.js");
+    await makeDirectories(dirname(this.path));
     await fs.appendFile(this.path, JSON.stringify(obj) + "\n");
   }
 

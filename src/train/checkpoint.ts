@@ -174,7 +174,9 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
   files.push(["state.json", new TextEncoder().encode(stringifyState(state) + "\n")]);
   const manifest = await encodeManifest(files);
 
-  await fs.mkdir(dirname(dir), { recursive: true });
+  // Not fs.mkdir({ recursive }): it never returns under /proc (see makeDirectories).
+  const { makeDirectories } = await import("../io/node-file.js");
+  await makeDirectories(dirname(dir), "checkpoint folder");
   // A folder left by an earlier crash is incomplete or superseded: start clean.
   await fs.rm(newDir, { recursive: true, force: true });
   try {
