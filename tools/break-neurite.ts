@@ -19,7 +19,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { hostileCorpus, manyTensors } from "./hostile-safetensors.js";
-import { encodeSafetensors } from "../src/io/safetensors-format.js";
+import { decodeSafetensors, encodeSafetensors } from "../src/io/safetensors-format.js";
 import { encodeManifest } from "../src/train/manifest.js";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -308,6 +308,19 @@ async function main(): Promise<void> {
   console.log(fmt(total));
   const slowRefusals = rows.filter((r, i) => cases[i]!.refuse && !cases[i]!.limits && r.ms > REFUSAL_MS);
   console.log(`refusals over ${REFUSAL_MS} ms (whole process, start-up included): ${slowRefusals.length}${slowRefusals.length ? ` (${slowRefusals.map((r) => `${r.name} ${r.ms.toFixed(0)} ms`).join(", ")})` : ""}`);
+  // The same files decoded in this process: the parser's own time, without Node's start-up.
+  let slowest = { name: "", ms: 0 };
+  for (const f of hostileCorpus({ big: !quick }).filter((x) => x.expect)) {
+    const t0 = performance.now();
+    try {
+      decodeSafetensors(f.bytes, f.name);
+    } catch {
+      // refused, as the table shows
+    }
+    const ms = performance.now() - t0;
+    if (ms > slowest.ms) slowest = { name: f.name, ms };
+  }
+  console.log(`in-process refusal of the slowest bad file: ${slowest.name} ${slowest.ms.toFixed(0)} ms; neurite --version alone takes ${(await run(["--version"])).ms.toFixed(0)} ms here`);
   rmSync(work, { recursive: true, force: true });
   const bad = rows.filter((r) => r.outcome !== "clear error" && r.outcome !== "ok").length;
   process.exit(bad ? 1 : 0);

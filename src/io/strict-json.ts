@@ -4,7 +4,7 @@
 // thing to one reader and another thing to the next ({"w": A, "w": B}); and it has no depth
 // limit. This parser refuses duplicate keys (compared after unescaping, so "a" and "\u0061"
 // collide), limits nesting, and is iterative (no recursion), so no input can overflow the stack.
-// Objects come back with a null prototype: keys such as "__proto__" or "constructor" are plain data.
+// Keys such as "__proto__" or "constructor" are stored as plain own data properties.
 
 export class StrictJsonError extends Error {
   override name = "StrictJsonError";
@@ -22,8 +22,10 @@ export interface StrictJsonOptions {
 interface Frame {
   /** The object or array being filled. */
   container: Record<string, JsonValue> | JsonValue[];
-  /** Object keys seen so far (objects only): a short list, promoted to a Set when it grows. */
-  keys: string[] | Set<string> | null;
+  /** Whether the container is an object (else an array). */
+  isObject: boolean;
+  /** Keys read so far (objects). */
+  keyCount: number;
   /** The key awaiting its value (objects only). */
   pendingKey: string | null;
   /** True right after '[', ',' or a key's ':' — the next token must be a value. */
@@ -115,11 +117,13 @@ export function parseStrictJson(text: string, options: StrictJsonOptions = {}): 
     if (top === undefined) {
       result = value;
       haveResult = true;
-    } else if (top.keys === null) {
+    } else if (!top.isObject) {
       (top.container as JsonValue[]).push(value);
     } else {
-      // The container has a null prototype, so even "__proto__" is stored as an own key.
-      (top.container as Record<string, JsonValue>)[top.pendingKey!] = value;
+      const key = top.pendingKey!;
+      // Assigning "__proto__" would set the prototype: define it as an own property instead.
+      if (key === "__proto__") Object.defineProperty(top.container, key, { value, enumerable: true, writable: true, configurable: true });
+      else (top.container as Record<string, JsonValue>)[key] = value;
       top.pendingKey = null;
     }
   };
@@ -133,8 +137,10 @@ export function parseStrictJson(text: string, options: StrictJsonOptions = {}): 
       if (stack.length >= maxDepth) fail(`nesting deeper than ${maxDepth} levels`);
       const isObject = c === 0x7b;
       stack.push({
-        container: isObject ? (Object.create(null) as Record<string, JsonValue>) : [],
-        keys: isObject ? [] : null,
+        // Plain objects (not Object.create(null), which V8 keeps in slow dictionary mode).
+        container: isObject ? ({} as Record<string, JsonValue>) : [],
+        isObject,
+        keyCount: 0,
         pendingKey: null,
         expectValue: false,
       });
@@ -163,13 +169,9 @@ export function parseStrictJson(text: string, options: StrictJsonOptions = {}): 
     const at = i;
     const key = readString();
     const top = stack[stack.length - 1]!;
-    // Most header objects have 3 keys: a list is cheaper than a Set for a million of them.
-    let keys = top.keys!;
-    if (Array.isArray(keys) && keys.length >= 16) keys = top.keys = new Set(keys);
-    if (Array.isArray(keys) ? keys.includes(key) : keys.has(key)) fail(`duplicate key ${JSON.stringify(key)}`, at);
-    if (Array.isArray(keys)) keys.push(key);
-    else keys.add(key);
-    if ((Array.isArray(keys) ? keys.length : keys.size) > maxKeys) fail(`more than ${maxKeys} keys in one object`, at);
+    // Keys are stored as they are read, so a duplicate is an own property already.
+    if (Object.prototype.hasOwnProperty.call(top.container, key)) fail(`duplicate key ${JSON.stringify(key)}`, at);
+    if (++top.keyCount > maxKeys) fail(`more than ${maxKeys} keys in one object`, at);
     top.pendingKey = key;
     top.expectValue = true;
     skipWs();
@@ -188,7 +190,7 @@ export function parseStrictJson(text: string, options: StrictJsonOptions = {}): 
     }
     skipWs();
     const c = text.charCodeAt(i);
-    const close = top.keys === null ? 0x5d : 0x7d;
+    const close = top.isObject ? 0x7d : 0x5d;
     if (c === close) {
       i++;
       emit(stack.pop()!.container as JsonValue);
@@ -196,7 +198,7 @@ export function parseStrictJson(text: string, options: StrictJsonOptions = {}): 
     }
     if (c !== 0x2c /* , */) fail(i >= n ? "unexpected end of input" : `expected ',' or '${String.fromCharCode(close)}'`);
     i++;
-    if (top.keys !== null) readKey();
+    if (top.isObject) readKey();
     else top.expectValue = true;
   }
   skipWs();
