@@ -193,7 +193,7 @@ test("CLI rejects bad arguments with one line and exit code 2", async () => {
     [["train", "--model", "mlp", "--text", "README.md"], /--text is for character models/],
     [["train", "--resume", "/nonexistent/run"], /--resume \/nonexistent\/run: no such directory/],
     [["train", "--out", "README.md"], /--out README\.md is a file, not a folder/],
-    [["train", "--out", "/dev/null/run"], /--out \/dev\/null\/run: cannot create the run folder \(ENOTDIR\)/],
+    [["train", "--out", "/dev/null/run"], /--out \/dev\/null\/run: cannot create the run folder '\/dev\/null\/run': '\/dev\/null' is a file, not a folder/],
     [["fly"], /unknown command 'fly'/],
     [["eval"], /--checkpoint FILE is required/],
     [["eval", "--checkpoint", "/nonexistent.safetensors"], /no such file or directory/],

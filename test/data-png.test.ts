@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { deflateSync, crc32 } from "node:zlib";
-import { decodePng, encodePng, toGrayscale, type Image } from "../src/data/png.js";
+import { decodePng, encodePng, toGrayscale, pngDimensions, MAX_PNG_PIXELS, type Image } from "../src/data/png.js";
 
 /** A minimal PNG writer independent of pngjs: filter type 0 on every row, no interlace. */
 function buildPng(opts: { width: number; height: number; bitDepth: number; colorType: number; rows: number[][]; plte?: number[]; trns?: number[] }): Uint8Array {
@@ -80,8 +80,24 @@ test("toGrayscale uses BT.601 luma weights", () => {
 });
 
 test("bad input gives clear errors", async () => {
-  await assert.rejects(decodePng(Uint8Array.from([1, 2, 3, 4])), /^Error: png: cannot decode/);
+  await assert.rejects(decodePng(Uint8Array.from([1, 2, 3, 4])), /^Error: png: not a PNG file \(no PNG signature\)/);
   await assert.rejects(encodePng({ width: 2, height: 2, channels: 3, data: new Uint8Array(5) }), /png: data must be a Uint8Array of 2\*2\*3 = 12 bytes/);
   await assert.rejects(encodePng({ width: 0, height: 2, channels: 1, data: new Uint8Array(0) }), /png: width and height/);
   await assert.rejects(encodePng({ width: 1, height: 1, channels: 2 as 1, data: new Uint8Array(2) }), /png: channels/);
+});
+
+test("image dimensions are read from the header and checked against a limit before decoding", async () => {
+  const small = buildPng({ width: 4, height: 4, bitDepth: 8, colorType: 0, rows: Array.from({ length: 4 }, () => [1, 2, 3, 4]) });
+  assert.deepEqual(pngDimensions(small), { width: 4, height: 4 });
+  assert.equal((await decodePng(small, { maxPixels: 16 })).width, 4);
+  await assert.rejects(decodePng(small, { maxPixels: 15 }), /png: the image is 4x4 \(16 pixels\), more than the 15-pixel limit/);
+  // 25000 x 25000 declared over a tiny IDAT: refused from the header, before pngjs would allocate 2.5 GB.
+  const bomb = buildPng({ width: 25000, height: 25000, bitDepth: 8, colorType: 0, rows: [[0]] });
+  assert.ok(bomb.length < 200);
+  assert.equal(MAX_PNG_PIXELS, 4096 * 4096);
+  const t0 = performance.now();
+  await assert.rejects(decodePng(bomb), /png: the image is 25000x25000 \(625000000 pixels\), more than the 16777216-pixel limit/);
+  assert.ok(performance.now() - t0 < 500);
+  const noIhdr = Uint8Array.from([...small.subarray(0, 12), 0x49, 0x44, 0x41, 0x54, ...small.subarray(16)]);
+  assert.throws(() => pngDimensions(noIhdr), /the first chunk is not a 13-byte IHDR header/);
 });

@@ -11,6 +11,7 @@ import { convertCommand } from "./commands/convert.js";
 import { UsageError } from "./args.js";
 import { trainOrDdpm, generateOrSample, evalSamples } from "../diffusion/cli/index.js";
 import { disposeBackends } from "../backend/registry.js";
+import { guardStdio } from "./stdio.js";
 
 const HELP = `neurite — PyTorch for TypeScript
 
@@ -65,7 +66,8 @@ async function main(argv: string[]): Promise<number> {
     console.log("neurite 0.1.0");
     return 0;
   }
-  const run = COMMANDS[command];
+  // Own properties only: "constructor" or "toString" are not commands.
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!run) throw new UsageError(`neurite: unknown command '${command}' (commands: ${Object.keys(COMMANDS).join(", ")})`);
   return run(rest);
 }
@@ -76,6 +78,8 @@ function isOutOfMemory(e: unknown): boolean {
   return /Invalid typed array length|Array buffer allocation failed|out of memory/i.test(msg);
 }
 
+// Before anything is printed: a reader closing the pipe must not crash a command.
+guardStdio();
 const argv = process.argv.slice(2);
 main(argv)
   .then(async (code) => {
@@ -89,7 +93,7 @@ main(argv)
     // One line for users; the stack trace with NEURITE_DEBUG=1.
     let line = (err?.message ?? String(e)).split("\n")[0]!;
     if (isOutOfMemory(err) && !/out of memory/i.test(line)) line = `out of memory: ${line}; try a smaller --batch-size`;
-    if (!line.startsWith("neurite")) line = `neurite${argv[0] && argv[0] in COMMANDS ? ` ${argv[0]}` : ""}: ${line}`;
+    if (!line.startsWith("neurite")) line = `neurite${argv[0] && Object.hasOwn(COMMANDS, argv[0]) ? ` ${argv[0]}` : ""}: ${line}`;
     console.error(process.env.NEURITE_DEBUG === "1" && code === 1 ? (err.stack ?? String(e)) : line);
     if (argv.includes("--json")) console.log(JSON.stringify({ error: line, exitCode: code }));
     process.exitCode = code;

@@ -112,3 +112,11 @@ export function registerZooModel(entry: ZooEntry): void {
 }
 
 export const modelNames = (): string[] => Object.keys(MODEL_ZOO);
+
+/**
+ * The zoo entry called `name`, or undefined. Own properties only: `MODEL_ZOO["constructor"]`
+ * would otherwise find Object's constructor.
+ */
+export function findModel(name: string): ZooEntry | undefined {
+  return Object.hasOwn(MODEL_ZOO, name) ? MODEL_ZOO[name] : undefined;
+}

@@ -2,12 +2,25 @@
 import type { Tensor } from "../tensor/tensor.js";
 import { tensor } from "../ops/creation.js";
 import { TensorDataset } from "../data/dataset.js";
+import { DataLoader } from "../data/dataloader.js";
+import { getBackend } from "../backend/registry.js";
 import { findFashionMnistDir, loadFashionMnist, CLASS_NAMES } from "../data/fashion-mnist.js";
 import { fashionMnistDataset } from "../data/fashion-mnist-tensors.js";
 import { readTextFile } from "../data/text.js";
 import { crossEntropy } from "../nn/functional/loss.js";
 import type { ModelContext, ZooEntry } from "./model-zoo.js";
 import { UsageError } from "./args.js";
+
+/**
+ * Where task data sets live: host memory. Uploading Fashion-MNIST whole to a GPU would need one
+ * 188 MB buffer, above WebGPU's usual 128 MiB binding limit; batches go to the device per step.
+ */
+export const HOST_DEVICE = "cpu";
+
+/** A loader over a host data set that hands out batches on the current backend. */
+export function hostLoader(dataset: TensorDataset, options: { batchSize: number; shuffle?: boolean; seed?: number }): DataLoader<Tensor[]> {
+  return new DataLoader(dataset, { ...options, device: getBackend() });
+}
 
 export interface TaskData {
   train: TensorDataset;
@@ -83,8 +96,9 @@ export async function loadTaskData(entry: ZooEntry, o: DataOptions): Promise<Tas
     const fm = await loadFashionMnist(dir);
     const testN = Math.min(fm.test.n, o.testLimit ?? fm.test.n);
     return {
-      train: fashionMnistDataset(fm.train, o.limit ? { limit: o.limit } : {}),
-      test: fashionMnistDataset(fm.test, { limit: testN }),
+      // On the host: the loaders move one batch at a time to the training device (see hostLoader).
+      train: fashionMnistDataset(fm.train, { ...(o.limit ? { limit: o.limit } : {}), device: HOST_DEVICE }),
+      test: fashionMnistDataset(fm.test, { limit: testN, device: HOST_DEVICE }),
       source: fm.source,
       dataConfig: { data: dir, limit: o.limit ?? null, testLimit: o.testLimit ?? null },
       ctx: { numClasses: CLASS_NAMES.length },
@@ -120,7 +134,7 @@ export async function loadTaskData(entry: ZooEntry, o: DataOptions): Promise<Tas
       x.set(ids.subarray(from + i * T, from + i * T + T), i * T);
       y.set(ids.subarray(from + i * T + 1, from + i * T + T + 1), i * T);
     }
-    return new TensorDataset(tensor(x, { shape: [n, T], dtype: "int32" }), tensor(y, { shape: [n, T], dtype: "int32" }));
+    return new TensorDataset(tensor(x, { shape: [n, T], dtype: "int32", device: HOST_DEVICE }), tensor(y, { shape: [n, T], dtype: "int32", device: HOST_DEVICE }));
   };
   return {
     train: windows(0, split, o.limit),

@@ -13,6 +13,12 @@ export interface DataLoaderOptions<S extends Sample> {
   generator?: Generator;
   /** Combines samples into a batch (default: stack each tuple position). */
   collate?: (samples: S[]) => S;
+  /**
+   * Moves every batch to this device (e.g. "webgpu") as it is made. With the dataset on the
+   * host ("cpu"), only one batch at a time is on the device: a whole data set need not fit in
+   * one GPU buffer. The host device must be readable synchronously (cpu, wasm).
+   */
+  device?: string;
 }
 
 /** Resumable position: the generator state at the start of the epoch and the next batch. */
@@ -41,6 +47,7 @@ export class DataLoader<S extends Sample = Sample> implements Iterable<S>, Async
   readonly dropLast: boolean;
   private readonly generator: Generator;
   private readonly collate: (samples: S[]) => S;
+  private readonly device: string | undefined;
   private epoch = 0;
   private batchIndex = 0;
   private epochState: number[] | null = null;
@@ -57,6 +64,7 @@ export class DataLoader<S extends Sample = Sample> implements Iterable<S>, Async
     this.dropLast = dropLast;
     this.generator = options.generator ?? (options.seed !== undefined ? new Generator(options.seed) : defaultGenerator);
     this.collate = options.collate ?? defaultCollate;
+    this.device = options.device;
   }
 
   /** Number of batches per epoch. */
@@ -82,8 +90,18 @@ export class DataLoader<S extends Sample = Sample> implements Iterable<S>, Async
 
   private batchAt(b: number): S {
     const idx = this.order!.slice(b * this.batchSize, Math.min((b + 1) * this.batchSize, this.order!.length));
-    if (this.dataset.getBatch) return this.dataset.getBatch(idx);
-    return this.collate(idx.map((i) => this.dataset.get(i)));
+    const batch = this.dataset.getBatch ? this.dataset.getBatch(idx) : this.collate(idx.map((i) => this.dataset.get(i)));
+    return this.device === undefined ? batch : this.toDevice(batch, this.device);
+  }
+
+  private toDevice(batch: S, device: string): S {
+    const move = (t: Tensor): Tensor => {
+      if (t.device === device) return t;
+      const moved = t.to(device);
+      t.dispose();
+      return moved;
+    };
+    return (Array.isArray(batch) ? batch.map(move) : move(batch as Tensor)) as S;
   }
 
   *[Symbol.iterator](): Iterator<S> {

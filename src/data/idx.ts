@@ -1,9 +1,7 @@
-import { nodeBuiltin, NodeOnlyError } from "../platform/node-builtins.js";
+import { NodeOnlyError } from "../platform/node-builtins.js";
 import { gunzip, gunzipSync } from "../platform/gunzip.js";
 export { gunzipWeb } from "../platform/gunzip.js";
 
-/** What needs Node here, and what to do instead in a browser (for NodeOnlyError). */
-const NODE_ONLY = ["reading IDX files", "in a browser fetch the file and call nt.data.parseIdxAsync(bytes)"] as const;
 // Reader for the IDX format used by MNIST and Fashion-MNIST (http://yann.lecun.com/exdb/mnist/):
 //   bytes 0-1  zero
 //   byte  2    element type: 0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32, 0x0E f64
@@ -112,7 +110,7 @@ export async function parseIdxAsync(bytes: Uint8Array, source = "<buffer>"): Pro
 
 /** Read and parse an IDX file (`.gz` or raw, detected from the content). Node only. */
 export async function readIdxFile(path: string): Promise<IdxArray> {
-  const { readFile } = nodeBuiltin("fs/promises", ...NODE_ONLY);
-  const bytes = await readFile(path);
-  return parseIdxAsync(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  // A regular file only (not a device or FIFO), read to its size.
+  const { readRegularFile } = await import("../io/node-file.js");
+  return parseIdxAsync(await readRegularFile(path, { what: "IDX file" }), path);
 }

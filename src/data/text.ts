@@ -1,4 +1,3 @@
-import { nodeBuiltin } from "../platform/node-builtins.js";
 // Plain-text file reading (Node only; node:fs is imported lazily for browser bundles).
 
 /**
@@ -7,7 +6,8 @@ import { nodeBuiltin } from "../platform/node-builtins.js";
  * CSV header name or the first token of a corpus).
  */
 export async function readTextFile(path: string): Promise<string> {
-  const { readFile } = nodeBuiltin("fs/promises", "reading text files", "in a browser use (await fetch(url)).text()");
-  const text = await readFile(path, "utf8");
+  // A regular file only: a device or FIFO given as --text is refused instead of read forever.
+  const { readRegularFile } = await import("../io/node-file.js");
+  const text = new TextDecoder().decode(await readRegularFile(path, { what: "text file" }));
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }

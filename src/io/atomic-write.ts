@@ -20,7 +20,9 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   const { randomBytes } = nodeBuiltin("crypto", ...NODE_ONLY);
 
   const dir = dirname(path);
-  await fs.mkdir(dir, { recursive: true });
+  // Not fs.mkdir({ recursive }): it hangs under /proc and blames the wrong path for a file in the way.
+  const { makeDirectories } = await import("./node-file.js");
+  await makeDirectories(dir);
   // A random suffix keeps concurrent writers to the same target from sharing a temp file.
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   let handle: Awaited<ReturnType<typeof fs.open>> | null = null;

@@ -11,6 +11,7 @@
 // Every error starts with "safetensors: " and names the source (and tensor).
 
 import { bfloat16ArrayToFloat32, halfArrayToFloat32 } from "./float-bits.js";
+import { parseStrictJson, StrictJsonError } from "./strict-json.js";
 
 export type SafetensorsDType = "F32" | "F16" | "BF16" | "F64" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
 
@@ -21,6 +22,8 @@ export interface RawTensorEntry {
   dtype: RawDType;
   shape: number[];
   data: Float32Array | Int32Array | Uint8Array | Float64Array;
+  /** The dtype stored in the file (decoding widens F16/BF16 to float32, I64/I16/I8/U8 to int32). */
+  storedDtype?: SafetensorsDType;
 }
 
 export interface DecodedSafetensors {
@@ -42,8 +45,20 @@ const ITEM_SIZE: Record<SafetensorsDType, number> = {
   BOOL: 1,
 };
 
-/** Same cap as the reference implementation: refuses absurd headers before allocating. */
-const MAX_HEADER_SIZE = 100_000_000;
+/**
+ * The largest JSON header accepted, in bytes: 100 MB, the reference implementation's cap.
+ * Checked from the 8-byte prefix, before the header is read or allocated.
+ */
+export const SAFETENSORS_MAX_HEADER_BYTES = 100_000_000;
+
+/**
+ * The most tensors one file may hold: 262,144 (2^18). Real models have a few thousand; the
+ * limit bounds the time and memory a header can cost (it is checked while the header is parsed).
+ */
+export const SAFETENSORS_MAX_TENSORS = 262_144;
+
+/** Nesting of a valid header: the object, a tensor entry, its shape/data_offsets array. */
+const MAX_HEADER_DEPTH = 3;
 
 const METADATA_KEY = "__metadata__";
 
@@ -95,30 +110,81 @@ function copyLittleEndian(bytes: Uint8Array, start: number, length: number, item
   return copy.buffer;
 }
 
-function parseHeader(bytes: Uint8Array, source: string): { entries: HeaderEntry[]; metadata: Record<string, string>; dataStart: number } {
-  const fail = (msg: string): never => {
-    throw new Error(`safetensors: ${source}: ${msg}`);
-  };
-  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, shorter than the 8-byte header-size prefix`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerSize64 = view.getBigUint64(0, true);
-  if (headerSize64 > BigInt(bytes.length - 8)) {
-    fail(`header size ${headerSize64} is larger than the ${bytes.length - 8} bytes after the size prefix (truncated or not a safetensors file)`);
+const DATA_OFFSETS_KEY = new TextEncoder().encode('"data_offsets"');
+
+/**
+ * How many times the bytes `"data_offsets"` occur: every tensor entry spells that key (an entry
+ * that escapes it is still counted by the parser's key limit), so this bounds the tensor count
+ * from the raw bytes, in one pass, before anything is allocated for them.
+ */
+function countDataOffsets(bytes: Uint8Array): number {
+  const key = DATA_OFFSETS_KEY;
+  const last = bytes.length - key.length;
+  let count = 0;
+  for (let i = bytes.indexOf(0x22); i >= 0 && i <= last; i = bytes.indexOf(0x22, i + 1)) {
+    let k = 1;
+    while (k < key.length && bytes[i + k] === key[k]) k++;
+    if (k === key.length) {
+      count++;
+      i += key.length - 1;
+    }
   }
-  const headerSize = Number(headerSize64);
-  if (headerSize > MAX_HEADER_SIZE) fail(`header size ${headerSize} exceeds the ${MAX_HEADER_SIZE}-byte limit`);
+  return count;
+}
+
+const failWith = (source: string) => (msg: string): never => {
+  throw new Error(`safetensors: ${source}: ${msg}`);
+};
+
+/**
+ * The header size announced by the 8-byte prefix, checked against the cap and against the
+ * `totalBytes` the file has. Lets a file reader refuse a file before reading all of it.
+ */
+export function headerSizeFromPrefix(prefix: Uint8Array, totalBytes: number, source = "<buffer>"): number {
+  const fail = failWith(source);
+  if (totalBytes < 8 || prefix.length < 8) fail(`file is ${totalBytes} bytes, shorter than the 8-byte header-size prefix`);
+  const headerSize64 = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if (headerSize64 > BigInt(SAFETENSORS_MAX_HEADER_BYTES)) {
+    fail(`header size ${headerSize64} exceeds the ${SAFETENSORS_MAX_HEADER_BYTES}-byte limit (not a safetensors file, or a hostile one)`);
+  }
+  if (headerSize64 > BigInt(totalBytes - 8)) {
+    fail(`header size ${headerSize64} is larger than the ${totalBytes - 8} bytes after the size prefix (truncated or not a safetensors file)`);
+  }
+  if (headerSize64 < 2n) fail(`header size ${headerSize64} is too small for a JSON object`);
+  return Number(headerSize64);
+}
+
+function parseHeader(bytes: Uint8Array, source: string): { entries: HeaderEntry[]; metadata: Record<string, string>; dataStart: number } {
+  const fail = failWith(source);
+  const headerSize = headerSizeFromPrefix(bytes, bytes.length, source);
+
+  // Cheap checks on the raw bytes first, so that a huge hostile header is refused before it is
+  // decoded into a string and parsed into objects.
+  const headerBytes = bytes.subarray(8, 8 + headerSize);
+  let first = 0;
+  while (first < headerBytes.length && (headerBytes[first] === 0x20 || headerBytes[first] === 0x0a || headerBytes[first] === 0x0d || headerBytes[first] === 0x09)) first++;
+  if (first === headerBytes.length) fail("header is not valid JSON (unexpected end of input: it is all whitespace)");
+  if (countDataOffsets(headerBytes) > SAFETENSORS_MAX_TENSORS) fail(`header lists more than ${SAFETENSORS_MAX_TENSORS} tensors (neurite's limit per file)`);
 
   let headerText: string;
   try {
-    headerText = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerSize));
+    headerText = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     return fail("header is not valid UTF-8");
   }
   let header: unknown;
   try {
-    header = JSON.parse(headerText);
+    // Not JSON.parse: it would silently keep the last of two tensors with the same name.
+    // +1: the __metadata__ entry is a key too.
+    header = parseStrictJson(headerText, { maxDepth: MAX_HEADER_DEPTH, maxKeys: SAFETENSORS_MAX_TENSORS + 1 });
   } catch (e) {
-    return fail(`header is not valid JSON (${(e as Error).message})`);
+    if (e instanceof StrictJsonError) {
+      const m = /^duplicate key (.*) at position (\d+)$/.exec(e.message);
+      if (m) return fail(`header names ${m[1]} twice (at byte ${8 + Number(m[2])}); refusing an ambiguous file`);
+      if (/^more than \d+ keys/.test(e.message)) return fail(`header lists more than ${SAFETENSORS_MAX_TENSORS} tensors (neurite's limit per file)`);
+      return fail(`header is not valid JSON (${e.message})`);
+    }
+    throw e;
   }
   if (!isPlainObject(header)) return fail("header JSON is not an object");
 
@@ -183,7 +249,7 @@ function decodeEntry(bytes: Uint8Array, dataStart: number, e: HeaderEntry, sourc
   const start = dataStart + e.begin;
   const nbytes = e.end - e.begin;
   const buf = copyLittleEndian(bytes, start, nbytes, ITEM_SIZE[e.dtype]);
-  const base = { name: e.name, shape: e.shape };
+  const base = { name: e.name, shape: e.shape, storedDtype: e.dtype };
   switch (e.dtype) {
     case "F32":
       return { ...base, dtype: "float32", data: new Float32Array(buf) };

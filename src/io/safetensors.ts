@@ -73,12 +73,14 @@ async function readSource(source: SafetensorsSource): Promise<{ bytes: Uint8Arra
   }
   if (FETCHED.test(text) || !isNode()) return responseBytes(await fetchOrThrow(text), text);
   const path = text.startsWith("file:") ? nodeBuiltin("url", "io.load(path)").fileURLToPath(text) : text;
-  const { readFile } = nodeBuiltin("fs/promises", "io.load(path)");
+  // The file reader refuses devices, FIFOs and folders by type and checks the header size
+  // before reading the rest.
+  const { readSafetensorsFile, FileReadError } = await import("./node-file.js");
   try {
-    const buf = await readFile(path);
-    return { bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), name: path };
+    return { bytes: await readSafetensorsFile(path), name: path };
   } catch (e) {
-    throw new Error(`io.load: cannot read '${path}': ${(e as Error).message}`);
+    if (e instanceof FileReadError) throw new Error(`io.load: cannot read ${e.message}`);
+    throw e;
   }
 }
 

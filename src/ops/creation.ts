@@ -71,10 +71,12 @@ export function tensor(data: NestedArray | ArrayLike<number>, options: CreateOpt
   if (ArrayBuffer.isView(data)) {
     const arr = data as unknown as AnyTypedArray;
     const shape = options.shape ?? [arr.length];
+    if (options.shape !== undefined) checkShape(options.shape, "tensor");
     const dtype = options.dtype ?? (arr instanceof Int32Array ? "int32" : arr instanceof Float64Array ? "float32" : arr instanceof Uint8Array ? "int32" : "float32");
     return fromTypedArray(toTypedArray(dtype, arr), shape, dtype, options);
   }
   const { shape, flat } = inferNested(data as NestedArray, "tensor");
+  if (options.shape !== undefined) checkShape(options.shape, "tensor");
   const allBool = flat.length > 0 && flat.every((v) => typeof v === "boolean");
   const allInt = flat.every((v) => typeof v === "number" && Number.isInteger(v));
   const dtype = options.dtype ?? (allBool ? "bool" : allInt && flat.length > 0 ? "int32" : "float32");
@@ -83,10 +85,41 @@ export function tensor(data: NestedArray | ArrayLike<number>, options: CreateOpt
   return fromTypedArray(values, finalShape, dtype, options);
 }
 
+/**
+ * The most elements a creation op accepts: 2^32, the longest typed array V8 can make. A larger
+ * request is refused by name and size here; a smaller one that does not fit in memory fails in
+ * the allocation with an out-of-memory error that names the op (see memory/out-of-memory.ts).
+ */
+export const MAX_TENSOR_ELEMENTS = 2 ** 32;
+
 function checkShape(shape: readonly number[], op: string): void {
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new RangeError(`${op}: invalid shape ${JSON.stringify(shape)} (expected non-negative integers)`);
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new RangeError(`${op}: invalid shape ${Array.isArray(shape) ? `[${shape.map(String).join(", ")}]` : String(shape)} (expected non-negative integers)`);
   }
+  checkElementCount(numel(shape), op, `shape ${shapeToString(shape)}`);
+}
+
+function checkElementCount(n: number, op: string, what: string): void {
+  if (n > MAX_TENSOR_ELEMENTS) {
+    throw new RangeError(`${op}: ${what} has ${n} elements, more than the ${MAX_TENSOR_ELEMENTS} a tensor can hold`);
+  }
+}
+
+/** A size argument: a finite integer >= 0 (and within the element limit). */
+function checkSize(value: number, op: string, name: string): void {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${op}: ${name} must be a non-negative integer, got ${String(value)}`);
+  }
+  checkElementCount(value, op, `${name} = ${value}`);
+}
+
+/** The host array for a creation op; an allocation failure names the op and the size. */
+function allocHost(op: string, dtype: DType, n: number, shape: readonly number[]): AnyTypedArray {
+  return withOomContext(op, "host", () => describeTensor(shape, dtype, itemSize(dtype)), () => allocArray(dtype, n));
+}
+
+function checkFinite(value: number, op: string, name: string): void {
+  if (typeof value !== "number" || !Number.isFinite(value)) throw new RangeError(`${op}: ${name} must be a finite number, got ${String(value)}`);
 }
 
 export function full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
@@ -113,24 +146,34 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
     end = start;
     start = 0;
   }
+  checkFinite(start, "arange", "start");
+  checkFinite(end, "arange", "end");
+  checkFinite(step, "arange", "step");
   if (step === 0) throw new RangeError("arange: step must be nonzero");
   const n = Math.max(0, Math.ceil((end - start) / step));
+  checkElementCount(n, "arange", `arange(${start}, ${end}, ${step})`);
   const dtype = options.dtype ?? ([start, end, step].every(Number.isInteger) ? "int32" : "float32");
-  const data = allocArray(dtype, n);
+  const data = allocHost("arange", dtype, n, [n]);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return fromTypedArray(data, [n], dtype, options);
 }
 
 export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
+  checkFinite(start, "linspace", "start");
+  checkFinite(end, "linspace", "end");
+  checkSize(steps, "linspace", "steps");
   const dtype = options.dtype ?? "float32";
-  const data = allocArray(dtype, steps);
+  const data = allocHost("linspace", dtype, steps, [steps]);
   for (let i = 0; i < steps; i++) data[i] = steps === 1 ? start : start + ((end - start) * i) / (steps - 1);
   return fromTypedArray(data, [steps], dtype, options);
 }
 
 export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
+  checkSize(n, "eye", "n");
+  checkSize(m, "eye", "m");
+  checkElementCount(n * m, "eye", `shape [${n}, ${m}]`);
   const dtype = options.dtype ?? "float32";
-  const data = allocArray(dtype, n * m);
+  const data = allocHost("eye", dtype, n * m, [n, m]);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   return fromTypedArray(data, [n, m], dtype, options);
 }
@@ -141,7 +184,7 @@ function randomTensor(shape: readonly number[], options: RandomOptions, draw: (g
   if (!isFloat(dtype)) throw new TypeError(`${op}: dtype must be floating point, got ${dtype}`);
   const g = options.generator ?? defaultGenerator;
   const n = numel(shape);
-  const data = allocArray(dtype, n);
+  const data = allocHost(op, dtype, n, shape);
   for (let i = 0; i < n; i++) data[i] = draw(g);
   return fromTypedArray(data, shape, dtype, options);
 }
@@ -156,16 +199,23 @@ export const randnLike = (t: Tensor, options: RandomOptions = {}): Tensor => ran
 /** Integers uniform in [low, high). */
 export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
   checkShape(shape, "randint");
+  // Values are drawn as doubles and stored as int32: both bounds must be integers in int32 range.
+  for (const [name, v] of [["low", low], ["high", high]] as const) {
+    if (!Number.isSafeInteger(v) || v < -(2 ** 31) || v > 2 ** 31) {
+      throw new RangeError(`randint: ${name} must be an integer from -2^31 to 2^31 (int32 values), got ${String(v)}`);
+    }
+  }
   if (high <= low) throw new RangeError(`randint: high (${high}) must be greater than low (${low})`);
   const g = options.generator ?? defaultGenerator;
   const dtype = options.dtype ?? "int32";
-  const data = allocArray(dtype, numel(shape));
+  const data = allocHost("randint", dtype, numel(shape), shape);
   for (let i = 0; i < data.length; i++) data[i] = g.int(low, high);
   return fromTypedArray(data, shape, dtype, options);
 }
 
 /** A random permutation of 0..n-1 (int32). */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
+  checkSize(n, "randperm", "n");
   const g = options.generator ?? defaultGenerator;
   const data = new Int32Array(n);
   for (let i = 0; i < n; i++) data[i] = i;

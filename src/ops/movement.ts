@@ -149,9 +149,12 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
   const size = x.shape[d]!;
   const sizes: number[] = [];
   if (typeof splitSize === "number") {
-    if (splitSize <= 0) throw new RangeError(`split: splitSize must be positive, got ${splitSize}`);
+    if (!Number.isSafeInteger(splitSize) || splitSize <= 0) throw new RangeError(`split: splitSize must be a positive integer, got ${splitSize}`);
     for (let s = 0; s < size; s += splitSize) sizes.push(Math.min(splitSize, size - s));
+    if (size === 0) sizes.push(0); // PyTorch: one empty piece
   } else {
+    const bad = splitSize.find((n) => !Number.isSafeInteger(n) || n < 0);
+    if (bad !== undefined) throw new RangeError(`split: sizes must be non-negative integers, got ${bad} in [${splitSize.join(", ")}]`);
     if (splitSize.reduce((a, b) => a + b, 0) !== size) {
       throw new RangeError(`split: sizes [${splitSize.join(", ")}] do not add up to ${size} (dim ${d} of ${shapeToString(x.shape)})`);
     }
@@ -166,7 +169,10 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
 }
 
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  if (!Number.isSafeInteger(chunks) || chunks < 1) throw new RangeError(`chunk: chunks must be a positive integer, got ${chunks}`);
   const d = normalizeDim(dim, x.ndim, "chunk");
+  // An empty dim gives `chunks` empty chunks, as in PyTorch.
+  if (x.shape[d] === 0) return Array.from({ length: chunks }, () => narrow(x, d, 0, 0));
   return split(x, Math.ceil(x.shape[d]! / chunks), d);
 }
 

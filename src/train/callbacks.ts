@@ -173,7 +173,8 @@ export class JsonLinesLogger implements Callback {
   private async append(obj: unknown): Promise<void> {
     const fs = nodeBuiltin("fs/promises", ...NODE_ONLY);
     const { dirname } = nodeBuiltin("path", ...NODE_ONLY);
-    await fs.mkdir(dirname(this.path), { recursive: true });
+    const { makeDirectories } = await import("../io/node-file.js");
+    await makeDirectories(dirname(this.path));
     await fs.appendFile(this.path, JSON.stringify(obj) + "\n");
   }
 

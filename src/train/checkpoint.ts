@@ -8,14 +8,16 @@
  *     optimizer.safetensors   the optimizer's state tensors, keyed "state.<param>.<name>"
  *     optimizer.json          the rest of the optimizer's state dict (param groups, step counts)
  *     state.json              epoch, step, data-loader position, generator states, scheduler
- *                             state, config, metric history, and the size and SHA-256 of every
- *                             file above; written last
+ *                             state, config, metric history
+ *     manifest.json           the size and SHA-256 of every file above, state.json included,
+ *                             and its own SHA-256; written last (see manifest.ts)
  *
  * Saving writes a complete new folder next to the old one (`.checkpoint.new`, every file
  * fsynced, state.json last), then swaps the two with renames. A crash, a kill or a full disk at
  * any point leaves a complete checkpoint that `loadCheckpoint` finds: the old one, or the new one
- * when the crash fell between the two renames. Loading checks every file's size and hash, so a
- * truncated or corrupted checkpoint is refused with a message naming the file instead of
+ * when the crash fell between the two renames. Loading verifies the manifest and every file's
+ * size and hash before reading anything from them, then checks state.json's fields, so a
+ * truncated, corrupted or edited checkpoint is refused with a message naming the file instead of
  * resuming from garbage. Node only (node:fs is imported lazily).
  */
 import type { Module } from "../nn/module.js";
@@ -23,13 +25,15 @@ import type { Optimizer, OptimizerStateDict, StateValue } from "../optim/optimiz
 import type { Tensor } from "../tensor/tensor.js";
 import { toBytes, fromBytes, type StateDict } from "../io/safetensors.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
+import { encodeManifest, readVerifiedFolder, ManifestError, MANIFEST_NAME } from "./manifest.js";
 import { nodeBuiltin } from "../platform/node-builtins.js";
 
 /** What needs Node here, and what to do instead in a browser (for NodeOnlyError). */
 const NODE_ONLY = ["checkpoints (fit's checkpointDir)", "in a browser train without checkpointDir and keep weights with nt.io.save(stateDict) (returns bytes)"] as const;
 
 export const CHECKPOINT_FORMAT = "neurite-checkpoint";
-export const CHECKPOINT_VERSION = 1;
+/** 2: integrity moved from state.json's "files" to manifest.json, which covers state.json too. */
+export const CHECKPOINT_VERSION = 2;
 export const CHECKPOINT_DIRNAME = "checkpoint";
 
 /** A checkpoint that cannot be used: missing, truncated, corrupted or from another program. */
@@ -37,18 +41,11 @@ export class CheckpointError extends Error {
   override name = "CheckpointError";
 }
 
-export interface FileRecord {
-  bytes: number;
-  sha256: string;
-}
-
 /** The JSON part of a checkpoint. `train` is owned by the fit loop; anything else by the caller. */
 export interface CheckpointState {
   format: typeof CHECKPOINT_FORMAT;
   version: number;
   savedAt: string;
-  /** Files of this checkpoint with their sizes and hashes. */
-  files: Record<string, FileRecord>;
   [key: string]: unknown;
 }
 
@@ -76,11 +73,6 @@ export interface LoadedCheckpoint {
 export function disposeCheckpoint(c: LoadedCheckpoint): void {
   for (const t of c.model.values()) t.dispose();
   if (c.optimizer) for (const s of Object.values(c.optimizer.state)) for (const v of Object.values(s)) (v as Tensor | null)?.dispose?.();
-}
-
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const { createHash } = nodeBuiltin("crypto", ...NODE_ONLY);
-  return createHash("sha256").update(bytes).digest("hex");
 }
 
 const testDelayMs = () => Number(process.env.NEURITE_TEST_CHECKPOINT_DELAY_MS ?? 0);
@@ -177,17 +169,18 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
       for (const s of Object.values(sd.state)) for (const v of Object.values(s)) if (v !== null && typeof v === "object") v.dispose();
     }
   }
-  const records: Record<string, FileRecord> = {};
-  for (const [name, bytes] of files) records[name] = { bytes: bytes.byteLength, sha256: await sha256(bytes) };
   const state: CheckpointState = {
+    ...options.state,
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     savedAt: new Date().toISOString(),
-    ...options.state,
-    files: records,
   };
+  files.push(["state.json", new TextEncoder().encode(stringifyState(state) + "\n")]);
+  const manifest = await encodeManifest(files);
 
-  await fs.mkdir(dirname(dir), { recursive: true });
+  // Not fs.mkdir({ recursive }): it never returns under /proc (see makeDirectories).
+  const { makeDirectories } = await import("../io/node-file.js");
+  await makeDirectories(dirname(dir), "checkpoint folder");
   // A folder left by an earlier crash is incomplete or superseded: start clean.
   await fs.rm(newDir, { recursive: true, force: true });
   try {
@@ -196,13 +189,14 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
       await testHook(`write ${name}`);
       await write(join(newDir, name), bytes);
     }
-    await testHook("write state.json");
-    await write(join(newDir, "state.json"), new TextEncoder().encode(stringifyState(state) + "\n"));
+    // Last: a folder with a manifest is complete (findCheckpointDir relies on it).
+    await testHook(`write ${MANIFEST_NAME}`);
+    await write(join(newDir, MANIFEST_NAME), manifest);
   } catch (e) {
     await fs.rm(newDir, { recursive: true, force: true }).catch(() => undefined);
     const err = e as NodeJS.ErrnoException;
     const why = err.code === "ENOSPC" ? "the disk is full (ENOSPC)" : err.message;
-    const prev = (await exists(join(finalDir, "state.json"))) ? "the previous checkpoint there is intact" : "no earlier checkpoint exists";
+    const prev = (await exists(join(finalDir, MANIFEST_NAME))) ? "the previous checkpoint there is intact" : "no earlier checkpoint exists";
     throw new CheckpointError(`could not save a checkpoint in ${finalDir}: ${why}; ${prev}`, { cause: e });
   }
   // Swap: a crash between these renames leaves the new folder complete (findCheckpointDir uses it).
@@ -255,15 +249,18 @@ export async function findCheckpointDir(path: string): Promise<string> {
     st = null;
   }
   if (st && !st.isDirectory()) throw new CheckpointError(`no checkpoint at '${path}': it is a file, not a folder (pass the run folder, e.g. runs/mlp)`);
+  // A folder is a checkpoint when it has a state.json (a run folder has a manifest too, but no
+  // state.json; an older neurite's checkpoint has no manifest and is refused by name when read).
+  const isCheckpoint = (dir: string) => exists(join(dir, "state.json"));
   for (const dir of candidates) {
-    if (await exists(join(dir, "state.json"))) return dir;
+    if (await isCheckpoint(dir)) return dir;
     if (await exists(dir)) {
       if (dir === path && (await exists(join(path, CHECKPOINT_DIRNAME)))) continue;
       // An interrupted swap leaves no state.json here; else the folder is not a checkpoint.
     }
     const { newDir, oldDir } = await siblings(dir);
     for (const alt of [newDir, oldDir]) {
-      if (!(await exists(join(alt, "state.json")))) continue;
+      if (!(await exists(join(alt, MANIFEST_NAME)))) continue;
       try {
         await readCheckpointState(alt);
         return alt;
@@ -273,7 +270,7 @@ export async function findCheckpointDir(path: string): Promise<string> {
     }
   }
   if (!st) throw new CheckpointError(`no checkpoint at '${path}': no such file or directory`);
-  throw new CheckpointError(`no checkpoint in '${path}' (expected ${join(path, CHECKPOINT_DIRNAME, "state.json")})`);
+  throw new CheckpointError(`no checkpoint in '${path}' (expected ${join(path, CHECKPOINT_DIRNAME, MANIFEST_NAME)})`);
 }
 
 /** Reads and checks state.json and every file's size and hash; returns the state. */
@@ -282,49 +279,30 @@ export async function readCheckpointState(dir: string): Promise<CheckpointState>
 }
 
 async function readVerified(dir: string): Promise<{ state: CheckpointState; files: Map<string, Uint8Array> }> {
-  const fs = nodeBuiltin("fs/promises", ...NODE_ONLY);
   const { join } = nodeBuiltin("path", ...NODE_ONLY);
-  const statePath = join(dir, "state.json");
-  let text: string;
-  try {
-    text = await fs.readFile(statePath, "utf8");
-  } catch (e) {
-    throw new CheckpointError(`cannot read ${statePath}: ${(e as Error).message}`);
+  if (!(await exists(join(dir, MANIFEST_NAME))) && (await exists(join(dir, "state.json")))) {
+    throw new CheckpointError(`checkpoint ${dir} was written by an older neurite (no ${MANIFEST_NAME}, whose hashes cover every file); start the run over with --overwrite`);
   }
+  let files: Map<string, Uint8Array>;
+  try {
+    // Every file's size and hash, state.json's included, before any of them is parsed.
+    files = await readVerifiedFolder(dir, { required: ["model.safetensors", "state.json"], what: "checkpoint" });
+  } catch (e) {
+    if (e instanceof ManifestError) throw new CheckpointError(e.message);
+    throw e;
+  }
+  const statePath = join(dir, "state.json");
   let state: CheckpointState;
   try {
-    state = parseState(text) as CheckpointState;
+    state = parseState(new TextDecoder().decode(files.get("state.json")!)) as CheckpointState;
   } catch (e) {
     throw new CheckpointError(`checkpoint ${dir} is corrupt: state.json is not valid JSON (${(e as Error).message}); refusing to use it`);
   }
-  if (!state || typeof state !== "object" || state.format !== CHECKPOINT_FORMAT) {
+  if (!state || typeof state !== "object" || Array.isArray(state) || state.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(`${statePath} is not a neurite checkpoint (no "format": "${CHECKPOINT_FORMAT}")`);
   }
-  if (typeof state.version !== "number" || state.version > CHECKPOINT_VERSION) {
-    throw new CheckpointError(`${statePath} has checkpoint version ${String(state.version)}; this neurite reads version ${CHECKPOINT_VERSION}`);
-  }
-  if (!state.files || typeof state.files !== "object" || !state.files["model.safetensors"]) {
-    throw new CheckpointError(`checkpoint ${dir} is corrupt: state.json lists no model.safetensors`);
-  }
-  const files = new Map<string, Uint8Array>();
-  for (const [name, rec] of Object.entries(state.files)) {
-    const path = join(dir, name);
-    let buf: Buffer;
-    try {
-      buf = await fs.readFile(path);
-    } catch (e) {
-      throw new CheckpointError(`checkpoint ${dir} is incomplete: cannot read ${name} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); refusing to use it`);
-    }
-    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    if (bytes.byteLength !== rec.bytes) {
-      throw new CheckpointError(
-        `checkpoint ${dir} is corrupt: ${name} has ${bytes.byteLength} bytes, ${rec.bytes} were written (truncated or changed); refusing to use it`,
-      );
-    }
-    if ((await sha256(bytes)) !== rec.sha256) {
-      throw new CheckpointError(`checkpoint ${dir} is corrupt: ${name} does not match the SHA-256 recorded when it was written; refusing to use it`);
-    }
-    files.set(name, bytes);
+  if (state.version !== CHECKPOINT_VERSION) {
+    throw new CheckpointError(`${statePath} has checkpoint version ${JSON.stringify(state.version)}; this neurite reads version ${CHECKPOINT_VERSION}`);
   }
   return { state, files };
 }

@@ -10,6 +10,7 @@ import { evaluate, modelOutput, type LossFn, type EvalResult } from "./evaluate.
 import { accuracy as accuracyMetric, addSums, metricValues, type Metric, type MetricSums } from "./metrics.js";
 import { yieldToEventLoop } from "../platform/yield.js";
 import { loadCheckpoint, saveCheckpoint, disposeCheckpoint, CheckpointError, type LoadedCheckpoint } from "./checkpoint.js";
+import { checkSavedPosition } from "./progress-schema.js";
 
 /** What callbacks see after each batch. */
 export interface StepInfo {
@@ -268,10 +269,12 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
   if (resume) {
     const loaded = typeof resume === "string" ? await loadCheckpoint(resume) : resume;
     try {
-      const s = loaded.state.train as (Progress & { dataLoader: DataLoaderState; loaderRng: number[]; rng: number[]; scheduler?: unknown; callbacks?: Record<string, unknown> }) | undefined;
-      if (!s || typeof s.globalStep !== "number") throw new CheckpointError(`checkpoint ${loaded.dir} has no training position (state.json "train")`);
+      // Every field is checked before anything is restored: a bad one changes nothing.
+      checkSavedPosition(loaded.state.train, train.length, `checkpoint ${loaded.dir}`);
+      const s = loaded.state.train as unknown as Progress & { dataLoader: DataLoaderState; loaderRng: number[]; rng: number[]; scheduler?: unknown; callbacks?: Record<string, unknown> };
+      if (!loaded.optimizer) throw new CheckpointError(`checkpoint ${loaded.dir} has no optimizer state (optimizer.json); refusing to resume with a fresh optimizer`);
       model.loadStateDict(loaded.model);
-      if (loaded.optimizer) optimizer.loadStateDict(loaded.optimizer);
+      optimizer.loadStateDict(loaded.optimizer);
       if (scheduler?.loadStateDict && s.scheduler !== undefined) scheduler.loadStateDict(s.scheduler as never);
       train.loadStateDict(s.dataLoader);
       train.rng.setState(s.loaderRng);

@@ -6,7 +6,7 @@ import { noGrad } from "../../autograd/grad-mode.js";
 import { tidy } from "../../memory/tidy.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { Adam } from "../../optim/adam.js";
-import { MODEL_ZOO, modelNames } from "../model-zoo.js";
+import { findModel, modelNames } from "../model-zoo.js";
 import { taskLoss } from "../tasks.js";
 import { UsageError, intOption, parseCommandArgs } from "../args.js";
 import { ProgressLine } from "../../train/progress.js";
@@ -53,7 +53,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     console.log(BENCH_HELP);
     return 0;
   }
-  const entry = MODEL_ZOO[args.str("model")!];
+  const entry = findModel(args.str("model") ?? "");
   if (!entry) throw new UsageError(`neurite bench: unknown model '${args.str("model")}' (choose one of: ${modelNames().join(", ")})`);
   const batch = intOption("bench", "batch-size", args.str("batch-size"), entry.defaults.batchSize);
   const steps = intOption("bench", "steps", args.str("steps"), 20);
@@ -105,7 +105,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     } catch (e) {
       progress.done();
       const msg = (e as Error).message.split("\n")[0]!;
-      rows.push({ backend, error: /Invalid typed array length|allocation failed|out of memory/i.test(msg) ? `out of memory at batch size ${batch} (${msg}); try a smaller --batch-size` : msg });
+      rows.push({ backend, error: /Invalid typed array length|allocation failed|out of memory|a tensor can hold/i.test(msg) ? `out of memory at batch size ${batch} (${msg}); try a smaller --batch-size` : msg });
     }
   }
   const ok = rows.some((r) => !r.error);

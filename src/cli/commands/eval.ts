@@ -1,9 +1,8 @@
 import { BACKEND_OPTION_SPEC, backendFromArgs } from "../backend-options.js";
 import * as registry from "../../backend/registry.js";
-import { DataLoader } from "../../data/dataloader.js";
 import { evaluate } from "../../train/evaluate.js";
 import { modelNames } from "../model-zoo.js";
-import { evalBatchSize, loadTaskData, taskLoss } from "../tasks.js";
+import { evalBatchSize, hostLoader, loadTaskData, taskLoss } from "../tasks.js";
 import { UsageError, intOption, parseCommandArgs } from "../args.js";
 import { loadModelFile } from "./weights.js";
 
@@ -46,17 +45,16 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const limit = args.str("limit") === undefined ? null : intOption("eval", "limit", args.str("limit"), 0);
   const backendName = backendFromArgs("eval", args);
   await registry.setBackend(backendName);
-  const { model, entry, metadata, path } = await loadModelFile("eval", checkpoint, args.str("model"));
-  const vocab = metadata.vocab ? (JSON.parse(metadata.vocab) as string) : undefined;
+  const { model, entry, path, vocab, blockSize } = await loadModelFile("eval", checkpoint, args.str("model"));
   const data = await loadTaskData(entry, {
     command: "eval",
     data: args.str("data") ?? null,
     text: args.str("text") ?? null,
     testLimit: limit,
-    ...(metadata.block_size ? { blockSize: Number(metadata.block_size) } : {}),
+    ...(blockSize !== undefined ? { blockSize } : {}),
     ...(vocab !== undefined ? { vocab } : {}),
   });
-  const test = await evaluate(model, new DataLoader(data.test, { batchSize: evalBatchSize(entry) }), taskLoss);
+  const test = await evaluate(model, hostLoader(data.test, { batchSize: evalBatchSize(entry) }), taskLoss);
   const result = {
     model: entry.name,
     checkpoint: path,

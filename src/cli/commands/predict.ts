@@ -1,5 +1,6 @@
 import { BACKEND_OPTION_SPEC, backendFromArgs } from "../backend-options.js";
-import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
+import { readdirSync, statSync, existsSync } from "node:fs";
+import { readRegularFile, FileReadError } from "../../io/node-file.js";
 import { join, extname, basename } from "node:path";
 import * as registry from "../../backend/registry.js";
 import { tensor } from "../../ops/creation.js";
@@ -12,6 +13,9 @@ import { MODEL_ZOO, modelNames } from "../model-zoo.js";
 import { UsageError, choiceOption, intOption, parseCommandArgs } from "../args.js";
 import { loadModelFile } from "./weights.js";
 import { modelOutput } from "../../train/evaluate.js";
+
+/** PNG files larger than this are refused before reading (the pixel limit is checked next, from the header). */
+const MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024;
 
 export const PREDICT_HELP = `neurite predict --checkpoint FILE IMAGE.png|FOLDER... [options]
 
@@ -47,7 +51,7 @@ function collectImages(inputs: string[]): string[] {
         .sort()
         .map((f) => join(p, f));
       if (pngs.length === 0) throw new UsageError(`neurite predict: ${p}: the folder has no .png files`);
-      files.push(...pngs);
+      for (const f of pngs) files.push(f);
     } else {
       files.push(p);
     }
@@ -93,11 +97,13 @@ export async function predictCommand(argv: string[]): Promise<number> {
   for (const file of files) {
     let img: Image;
     try {
-      img = await decodePng(new Uint8Array(readFileSync(file)));
+      // A regular file of bounded size (a FIFO or /dev/zero among the inputs is refused, not read).
+      img = await decodePng(await readRegularFile(file, { what: "image", maxBytes: MAX_IMAGE_FILE_BYTES }));
     } catch (e) {
       const ext = extname(file).toLowerCase();
       const hint = ext !== ".png" ? ` (only PNG images are read; convert ${ext || "the file"} to PNG first)` : "";
-      results.push({ file, error: `not a readable PNG image: ${(e as Error).message.replace(/^png: /, "")}${hint}` });
+      const why = e instanceof FileReadError ? e.message : `not a readable PNG image: ${(e as Error).message.replace(/^png: /, "")}${hint}`;
+      results.push({ file, error: why });
       continue;
     }
     const x = preprocess(img, invert);
@@ -114,7 +120,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   if (args.flag("json")) {
     console.log(JSON.stringify({ model: entry.name, checkpoint: path, topK: k, predictions: results }));
   } else {
-    const width = Math.min(40, Math.max(...results.map((r) => basename(r.file).length)));
+    const width = Math.min(40, results.reduce((w, r) => Math.max(w, basename(r.file).length), 0));
     for (const r of results) {
       if (r.error) console.error(`neurite predict: ${r.file}: ${r.error}`);
       else console.log(`${basename(r.file).padEnd(width)}  ${r.top!.map((t) => `${t.class} ${(t.probability * 100).toFixed(1)}%`).join(", ")}`);

@@ -116,14 +116,13 @@ export async function sampleCommand(argv: string[], name = "sample"): Promise<nu
   const seed = intOption(name, "seed", args.str("seed"), 0, 0);
   const backendName = backendFromArgs(name, args);
   await registry.setBackend(backendName);
-  const { model, entry, metadata, path } = await loadModelFile(name, checkpoint);
+  const { model, entry, path, vocab, blockSize: savedBlockSize } = await loadModelFile(name, checkpoint);
   if (entry.task !== "char-lm") {
     const lms = modelNames().filter((n) => MODEL_ZOO[n]!.task === "char-lm");
     throw new UsageError(`neurite ${name}: ${path} holds a '${entry.name}' model, which does not generate text (character models: ${lms.join(", ")}); use neurite predict for image models`);
   }
-  const vocab = JSON.parse(metadata.vocab ?? "null") as string | null;
-  if (typeof vocab !== "string") throw new UsageError(`neurite ${name}: ${path} has no vocabulary in its metadata; it was not written by neurite train`);
-  const blockSize = Number(metadata.block_size ?? entry.defaults.blockSize ?? 64);
+  if (vocab === undefined) throw new UsageError(`neurite ${name}: ${path} has no vocabulary in its metadata; it was not written by neurite train`);
+  const blockSize = savedBlockSize ?? entry.defaults.blockSize ?? 64;
   const prompt = args.str("prompt") ?? "";
   const text = await generateText(model, vocab, { prompt, length, temperature, ...(topK !== undefined ? { topK } : {}), seed, blockSize });
   if (args.flag("json")) console.log(JSON.stringify({ model: entry.name, checkpoint: path, prompt, temperature, topK: topK ?? null, seed, text }));

@@ -1,5 +1,5 @@
 import { join, resolve, relative } from "node:path";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import * as registry from "../../backend/registry.js";
 import { BACKEND_OPTION_SPEC, backendFromArgs } from "../backend-options.js";
 import { manualSeed } from "../../tensor/random.js";
@@ -12,7 +12,6 @@ import { CosineAnnealingLR } from "../../optim/lr-scheduler/cosine-annealing-lr.
 import { StepLR } from "../../optim/lr-scheduler/step-lr.js";
 import { OneCycleLR } from "../../optim/lr-scheduler/one-cycle-lr.js";
 import { ReduceLROnPlateau } from "../../optim/lr-scheduler/reduce-lr-on-plateau.js";
-import { DataLoader } from "../../data/dataloader.js";
 import { setDetectAnomaly } from "../../autograd/anomaly.js";
 import { fit, NonFiniteLossError, TrainingError, type Callback, type SchedulerLike } from "../../train/fit.js";
 import { evaluate } from "../../train/evaluate.js";
@@ -22,9 +21,13 @@ import { loadCheckpoint, findCheckpointDir, readCheckpointState, disposeCheckpoi
 import { writeReport, confusionMatrix, sparkline, type MisclassifiedImage } from "../../train/report.js";
 import { save } from "../../io/safetensors.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
-import { MODEL_ZOO, modelNames, type ZooEntry } from "../model-zoo.js";
-import { evalBatchSize, loadTaskData, taskLoss } from "../tasks.js";
+import { findModel, modelNames, type ZooEntry } from "../model-zoo.js";
+import { evalBatchSize, hostLoader, loadTaskData, taskLoss } from "../tasks.js";
 import { generateText } from "./sample.js";
+import { checkSavedRunConfig } from "../run-config-schema.js";
+import { RunLock, RunLockedError } from "../run-lock.js";
+import { makeDirectories } from "../../io/node-file.js";
+import { MANIFEST_NAME, encodeManifest } from "../../train/manifest.js";
 import { UsageError, choiceOption, floatOption, intOption, parseCommandArgs, type ParsedArgs } from "../args.js";
 
 const SCHEDULERS = ["none", "cosine", "step", "onecycle", "plateau"] as const;
@@ -136,7 +139,7 @@ const finite = (x: number) => (Number.isFinite(x) ? x : null);
 
 function configFromArgs(args: ParsedArgs): { entry: ZooEntry; config: RunConfig } {
   const name = args.str("model") ?? "mlp";
-  const entry = MODEL_ZOO[name];
+  const entry = findModel(name);
   if (!entry) throw new UsageError(`neurite train: unknown model '${name}' (choose one of: ${modelNames().join(", ")})`);
   const d = entry.defaults;
   const optional = (flag: string, parse: (v: string) => number) => (args.str(flag) === undefined ? null : parse(args.str(flag)!));
@@ -189,7 +192,69 @@ function makeScheduler(config: RunConfig, optimizer: Optimizer, stepsPerEpoch: n
   }
 }
 
+/** The files a run writes in its folder (besides the report's), removed before a fresh start. */
+const RUN_FILES = ["metrics.jsonl", "model.safetensors", "result.json", MANIFEST_NAME];
+
+/** Locks the run folder for this process; another run there is a usage error (exit 2). */
+function lockRunFolder(runDir: string): RunLock {
+  try {
+    return RunLock.acquire(runDir, relative(process.cwd(), runDir) || ".");
+  } catch (e) {
+    if (e instanceof RunLockedError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/**
+ * Refuses to start over in a folder that holds a run, unless `overwrite`: an unfinished one
+ * (resume it instead), a finished one (train it longer with --resume --epochs), or one whose
+ * checkpoint cannot be read.
+ */
+async function refuseEarlierRun(runDir: string, overwrite: boolean): Promise<void> {
+  if (overwrite) return;
+  const rel = relative(process.cwd(), runDir) || ".";
+  let dir: string | null = null;
+  try {
+    dir = await findCheckpointDir(join(runDir, CHECKPOINT_DIRNAME));
+  } catch {
+    // no checkpoint
+  }
+  if (dir !== null) {
+    let st: { stopReason?: unknown; epoch?: unknown; stepInEpoch?: unknown } | undefined;
+    try {
+      st = (await readCheckpointState(dir)).train as typeof st;
+    } catch (e) {
+      throw new UsageError(`neurite train: ${rel} holds a checkpoint that cannot be used (${(e as Error).message}); start over with --overwrite`);
+    }
+    if (st && st.stopReason !== "completed" && st.stopReason !== "early-stop") {
+      throw new UsageError(
+        `neurite train: ${rel} holds an unfinished run (epoch ${String(st.epoch)}, step ${String(st.stepInEpoch)}); continue it with 'neurite train --resume ${rel}' or start over with --overwrite`,
+      );
+    }
+    throw new UsageError(
+      `neurite train: ${rel} holds a finished run (${String(st?.epoch)} epoch(s)); train it longer with 'neurite train --resume ${rel} --epochs N', or start over with --overwrite`,
+    );
+  }
+  const earlier = RUN_FILES.filter((f) => existsSync(join(runDir, f)));
+  if (earlier.length) throw new UsageError(`neurite train: ${rel} holds files of an earlier run (${earlier.join(", ")}); choose another --out, or start over with --overwrite`);
+}
+
+async function clearRunFiles(runDir: string): Promise<void> {
+  const { rm } = await import("node:fs/promises");
+  for (const f of RUN_FILES) await rm(join(runDir, f), { force: true });
+  for (const d of [CHECKPOINT_DIRNAME, `.${CHECKPOINT_DIRNAME}.new`, `.${CHECKPOINT_DIRNAME}.old`]) await rm(join(runDir, d), { recursive: true, force: true });
+}
+
 export async function trainCommand(argv: string[]): Promise<number> {
+  const held: { lock: RunLock | null } = { lock: null };
+  try {
+    return await trainInRunFolder(argv, held);
+  } finally {
+    held.lock?.release();
+  }
+}
+
+async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }): Promise<number> {
   const args = parseCommandArgs("train", argv, {
     model: { type: "string" },
     epochs: { type: "string" },
@@ -241,18 +306,26 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (given.length) throw new UsageError(`neurite train: --${given[0]} cannot be changed when resuming (the run's own settings are used; only --epochs can extend it)`);
     if (args.str("out") !== undefined) throw new UsageError("neurite train: --out cannot be used with --resume (the run continues in its own folder)");
     if (!existsSync(resumeArg)) throw new UsageError(`neurite train: --resume ${resumeArg}: no such directory`);
+    const found = await findCheckpointDir(resumeArg);
+    runDir = resolve(found, "..");
+    // Locked before anything is read for use: a run still going on there is not resumed twice.
+    held.lock = lockRunFolder(runDir);
     // The run continues on its own backend (results are bit-identical only there) unless --backend says otherwise.
-    const savedBackend = ((await readCheckpointState(await findCheckpointDir(resumeArg))).config as { backend?: string } | undefined)?.backend;
-    if (args.str("backend") === undefined && savedBackend && registry.backends().includes(savedBackend)) backendName = savedBackend;
+    const savedBackend = ((await readCheckpointState(found)).config as { backend?: string } | undefined)?.backend;
+    if (args.str("backend") === undefined && typeof savedBackend === "string" && registry.backends().includes(savedBackend)) backendName = savedBackend;
     await registry.setBackend(backendName);
-    resume = await loadCheckpoint(resumeArg); // CheckpointError: refused, nothing is written
-    const saved = resume.state.config as RunConfig | undefined;
-    if (!saved || !saved.model) throw new CheckpointError(`checkpoint ${resume.dir} has no run configuration; it was not written by neurite train`);
-    const e = MODEL_ZOO[saved.model];
-    if (!e) throw new CheckpointError(`checkpoint ${resume.dir} is for model '${saved.model}', which this neurite does not have`);
+    resume = await loadCheckpoint(found); // CheckpointError: refused, nothing is written
+    checkSavedRunConfig(resume.state.config, `checkpoint ${resume.dir}`, { optimizers: OPTIMIZERS, schedulers: SCHEDULERS });
+    const saved = resume.state.config as RunConfig;
+    const e = findModel(saved.model);
+    if (!e) throw new CheckpointError(`checkpoint ${resume.dir} is for model '${saved.model.slice(0, 60)}', which this neurite does not have`);
     entry = e;
     config = { ...saved, augment: saved.augment ?? false, epochs: intOption("train", "epochs", args.str("epochs"), saved.epochs), backend: backendName };
-    runDir = resolve(resume.dir, "..");
+    const position = resume.state.train as { epochDone?: unknown; epoch?: unknown } | undefined;
+    if (position?.epochDone === true && typeof position.epoch === "number" && position.epoch >= config.epochs) {
+      const rel = relative(process.cwd(), runDir) || ".";
+      throw new UsageError(`neurite train: ${rel} has already finished its ${position.epoch} epoch(s); pass --epochs N with N > ${position.epoch} to train it longer, or start over with --out ${rel} --overwrite`);
+    }
   } else {
     ({ entry, config } = configFromArgs(args));
     config.backend = backendName;
@@ -260,33 +333,14 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const outName = args.str("out") ?? join("runs", entry.name);
     if (existsSync(runDir) && !statSync(runDir).isDirectory()) throw new UsageError(`neurite train: --out ${outName} is a file, not a folder`);
     try {
-      mkdirSync(runDir, { recursive: true });
+      await makeDirectories(runDir, "run folder");
     } catch (e) {
-      throw new UsageError(`neurite train: --out ${outName}: cannot create the run folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new UsageError(`neurite train: --out ${outName}: ${(e as Error).message}`);
     }
-    // Never clobber an unfinished run by accident.
-    if (!args.flag("overwrite")) {
-      const rel = relative(process.cwd(), runDir) || ".";
-      let dir: string | null = null;
-      try {
-        dir = await findCheckpointDir(join(runDir, CHECKPOINT_DIRNAME));
-      } catch {
-        // no checkpoint: nothing to protect
-      }
-      if (dir !== null) {
-        let st: { stopReason?: string | null; epoch: number; stepInEpoch: number } | undefined;
-        try {
-          st = (await readCheckpointState(dir)).train as typeof st;
-        } catch (e) {
-          throw new UsageError(`neurite train: ${rel} holds a checkpoint that cannot be used (${(e as Error).message}); start over with --overwrite`);
-        }
-        if (st && st.stopReason !== "completed" && st.stopReason !== "early-stop") {
-          throw new UsageError(
-            `neurite train: ${rel} holds an unfinished run (epoch ${st.epoch}, step ${st.stepInEpoch}); continue it with 'neurite train --resume ${rel}' or start over with --overwrite`,
-          );
-        }
-      }
-    }
+    held.lock = lockRunFolder(runDir);
+    await refuseEarlierRun(runDir, args.flag("overwrite"));
+    // A fresh start: nothing of an earlier run may mix into this one (metrics.jsonl is appended to).
+    await clearRunFiles(runDir);
     await registry.setBackend(backendName);
   }
   const checkpointDir = join(runDir, CHECKPOINT_DIRNAME);
@@ -310,8 +364,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (data.vocab !== undefined) config.vocab = data.vocab;
   const model = entry.create(data.ctx);
   const optimizer = makeOptimizer(config, model.parameters());
-  const trainLoader = new DataLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
-  const testLoader = new DataLoader(data.test, { batchSize: evalBatchSize(entry) });
+  const trainLoader = hostLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
+  const testLoader = hostLoader(data.test, { batchSize: evalBatchSize(entry) });
   const { scheduler, interval } = makeScheduler(config, optimizer, trainLoader.length);
   if (args.flag("detect-anomaly")) setDetectAnomaly(true);
 
@@ -404,7 +458,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   // ---- final evaluation, weights, result, report ----
   const test = await evaluate(model, testLoader, taskLoss, { keepPredictions: entry.task === "fashion-mnist" });
   const weights = join(runDir, "model.safetensors");
-  await save(model.stateDict(), weights, { format: "pt", ...modelMetadata, epochs: String(result.history.length) });
+  // The folder's manifest is rewritten once both final files are in place; until then there is
+  // none, rather than one that no longer matches.
+  const { rm } = await import("node:fs/promises");
+  await rm(join(runDir, MANIFEST_NAME), { force: true });
+  const weightBytes = await save(model.stateDict(), weights, { format: "pt", ...modelMetadata, epochs: String(result.history.length) });
   const last = result.history[result.history.length - 1];
   const totalSamples = result.history.reduce((s, h) => s + h.samples, 0);
   const trainResult: TrainResult = {
@@ -493,7 +551,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
       console.error(`neurite train: the report could not be written (${(e as Error).message.split("\n")[0]}); the run itself is saved`);
     }
   }
-  await writeFileAtomic(join(runDir, "result.json"), new TextEncoder().encode(JSON.stringify(trainResult, null, 2) + "\n"));
+  const resultBytes = new TextEncoder().encode(JSON.stringify(trainResult, null, 2) + "\n");
+  await writeFileAtomic(join(runDir, "result.json"), resultBytes);
+  // eval and predict verify model.safetensors against this, as --resume verifies the checkpoint.
+  await writeFileAtomic(join(runDir, MANIFEST_NAME), await encodeManifest([["model.safetensors", weightBytes], ["result.json", resultBytes]]));
 
   if (json) {
     console.log(JSON.stringify(trainResult));
