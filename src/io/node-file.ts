@@ -39,8 +39,8 @@ function describeType(st: import("node:fs").Stats): string {
  * hanging the open; the type check is on the descriptor itself.
  */
 async function openRegular(path: string, what: string): Promise<{ handle: FileHandle; size: number }> {
-  const fs = nodeBuiltin("fs/promises", ...NODE_ONLY);
-  const { constants } = nodeBuiltin("fs", ...NODE_ONLY);
+  const fs = nodeBuiltin("fs/promises", `reading ${what} '${path}'`, NODE_ONLY[1]);
+  const { constants } = nodeBuiltin("fs", `reading ${what} '${path}'`, NODE_ONLY[1]);
   let handle: FileHandle;
   try {
     handle = await fs.open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
