@@ -37,13 +37,9 @@ export interface View {
   readonly dtype: DType;
 }
 
-export type UnaryOp =
-  | "neg" | "exp" | "log" | "sqrt" | "rsqrt" | "abs" | "sin" | "cos" | "tanh" | "sigmoid"
-  | "erf" | "relu" | "sign" | "floor" | "ceil" | "round" | "reciprocal" | "logicalNot";
-
-export type BinaryOp =
-  | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum"
-  | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "logicalAnd" | "logicalOr";
+/** Elementwise op names come from the one op table (scalar-ops/table.ts). */
+import type { BinaryOp, UnaryOp } from "./scalar-ops/table.js";
+export type { BinaryOp, UnaryOp };
 
 export type ReduceOp = "sum" | "max" | "min" | "prod";
 
@@ -82,7 +78,7 @@ export interface Backend {
   readSync(buf: BackendBuffer): AnyTypedArray;
 
   // ---- elementwise ----
-  /** out = op(x); float ops keep x's dtype; `sign`/`abs`/`neg` also on int32; logicalNot -> bool. */
+  /** out = op(x) per the op table: x's dtype, or bool for predicates (logicalNot). */
   unary(op: UnaryOp, x: View): BackendBuffer;
   /** a and b have the output shape already (stride-0 broadcast). Comparisons give bool. */
   binary(op: BinaryOp, a: View, b: View, outDtype: DType): BackendBuffer;

@@ -91,6 +91,8 @@ export const gradRules: { [P in Prim]: GradRule<P> } = {
     },
   },
   relu: { save: "output", vjp: (g, n) => [o.mul(g, o.cast(o.gt(n.output(), 0), g.dtype))] },
+  log1p: { save: "inputs", vjp: (g, n) => [o.div(g, o.add(n.input(0), 1))] },
+  expm1: { save: "output", vjp: (g, n) => [o.mul(g, o.add(n.output(), 1))] },
   reciprocal: { save: "output", vjp: (g, n) => [o.neg(o.mul(g, o.mul(n.output(), n.output())))] },
   add: { save: "none", vjp: (g) => [g, g] },
   sub: { save: "none", vjp: (g, n) => [g, need(n, 1) ? o.neg(g) : null] },
@@ -114,6 +116,16 @@ export const gradRules: { [P in Prim]: GradRule<P> } = {
         need(n, 0) ? o.mul(g, o.mul(b, o.pow(a, o.sub(b, 1)))) : null,
         need(n, 1) ? o.mul(g, o.mul(n.output(), o.log(a))) : null,
       ];
+    },
+  },
+  atan2: {
+    save: "inputs",
+    vjp: (g, n) => {
+      // d/da atan2(a, b) = b / (a² + b²), d/db = -a / (a² + b²)
+      const a = n.input(0);
+      const b = n.input(1);
+      const r2 = o.add(o.mul(a, a), o.mul(b, b));
+      return [need(n, 0) ? o.div(o.mul(g, b), r2) : null, need(n, 1) ? o.neg(o.div(o.mul(g, a), r2)) : null];
     },
   },
   maximum: {

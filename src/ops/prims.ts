@@ -1,14 +1,22 @@
 import type { DType, View, WindowGeometry } from "../backend/backend.js";
 import { Storage } from "../memory/storage.js";
 import { Tensor } from "../tensor/tensor.js";
-import { contiguousStrides, numel, shapeToString, viewStrides } from "../tensor/shape.js";
+import { contiguousStrides, numel, shapeToString, viewStrides, windowOutputSize } from "../tensor/shape.js";
+import { BINARY_PRIMS, type BinaryPrim, UNARY_PRIMS, type UnaryPrim } from "../backend/scalar-ops/table.js";
 
 /**
  * The primitive set. Movement prims (reshape, permute, expand, slice) only make new views;
  * the others run a backend kernel. Every composite op in neurite is built from these, so each
  * has exactly one forward implementation here and one gradient rule in `grad-rules.ts`.
  */
-export interface PrimParams {
+/**
+ * Parameters of every primitive. The differentiable elementwise ops of the op table
+ * (backend/scalar-ops/table.ts) are primitives without parameters, added by the mapped type; their
+ * inputs are already broadcast to the output shape.
+ */
+export type PrimParams = RoutinePrimParams & { [K in UnaryPrim | BinaryPrim]: Record<string, never> };
+
+interface RoutinePrimParams {
   // movement (views, no kernel)
   reshape: { shape: readonly number[] };
   permute: { dims: readonly number[] };
@@ -17,28 +25,6 @@ export interface PrimParams {
   // copies
   contiguous: Record<string, never>;
   cast: { dtype: DType };
-  // unary
-  neg: Record<string, never>;
-  exp: Record<string, never>;
-  log: Record<string, never>;
-  sqrt: Record<string, never>;
-  rsqrt: Record<string, never>;
-  abs: Record<string, never>;
-  sin: Record<string, never>;
-  cos: Record<string, never>;
-  tanh: Record<string, never>;
-  sigmoid: Record<string, never>;
-  erf: Record<string, never>;
-  relu: Record<string, never>;
-  reciprocal: Record<string, never>;
-  // binary (inputs already broadcast to the output shape)
-  add: Record<string, never>;
-  sub: Record<string, never>;
-  mul: Record<string, never>;
-  div: Record<string, never>;
-  pow: Record<string, never>;
-  maximum: Record<string, never>;
-  minimum: Record<string, never>;
   // ternary
   where: Record<string, never>;
   // reductions (output drops `axes`)
@@ -58,11 +44,7 @@ export interface PrimParams {
 }
 
 export type Prim = keyof PrimParams;
-
-export const UNARY_PRIMS = ["neg", "exp", "log", "sqrt", "rsqrt", "abs", "sin", "cos", "tanh", "sigmoid", "erf", "relu", "reciprocal"] as const;
-export const BINARY_PRIMS = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"] as const;
-export type UnaryPrim = (typeof UNARY_PRIMS)[number];
-export type BinaryPrim = (typeof BINARY_PRIMS)[number];
+export type { BinaryPrim, UnaryPrim };
 
 /** A new handle on `t`'s storage with different view metadata. */
 export function makeView(t: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
@@ -92,7 +74,13 @@ const reduce =
   ([x], { axes }) =>
     fromBuffer(x!, x!.backend.reduce(op, x!, axes), x!.shape.filter((_, i) => !axes.includes(i)));
 
+const elementwiseImpls = Object.fromEntries([
+  ...UNARY_PRIMS.map((op) => [op, unary(op)]),
+  ...BINARY_PRIMS.map((op) => [op, binary(op)]),
+]) as { [P in UnaryPrim | BinaryPrim]: Forward<P> };
+
 export const forwardImpls: { [P in Prim]: Forward<P> } = {
+  ...elementwiseImpls,
   reshape: ([x], { shape }) => {
     const strides = x!.ndim === 0 ? contiguousStrides(shape) : viewStrides(x!.shape, x!.strides, shape);
     if (strides) return makeView(x!, shape, strides, x!.offset);
@@ -124,26 +112,6 @@ export const forwardImpls: { [P in Prim]: Forward<P> } = {
     ),
   contiguous: ([x]) => fromBuffer(x!, x!.backend.contiguous(x!), x!.shape),
   cast: ([x], { dtype }) => fromBuffer(x!, x!.backend.cast(x!, dtype), x!.shape),
-  neg: unary("neg"),
-  exp: unary("exp"),
-  log: unary("log"),
-  sqrt: unary("sqrt"),
-  rsqrt: unary("rsqrt"),
-  abs: unary("abs"),
-  sin: unary("sin"),
-  cos: unary("cos"),
-  tanh: unary("tanh"),
-  sigmoid: unary("sigmoid"),
-  erf: unary("erf"),
-  relu: unary("relu"),
-  reciprocal: unary("reciprocal"),
-  add: binary("add"),
-  sub: binary("sub"),
-  mul: binary("mul"),
-  div: binary("div"),
-  pow: binary("pow"),
-  maximum: binary("maximum"),
-  minimum: binary("minimum"),
   where: ([c, a, b]) => fromBuffer(a!, a!.backend.where(c!, a!, b!), a!.shape),
   sum: reduce("sum"),
   max: reduce("max"),
@@ -175,9 +143,3 @@ export const forwardImpls: { [P in Prim]: Forward<P> } = {
   },
   col2im: ([cols], { geometry, shape }) => fromBuffer(cols!, cols!.backend.col2im(cols!, geometry, shape), shape),
 };
-
-export function windowOutputSize(h: number, w: number, g: WindowGeometry): { oh: number; ow: number } {
-  const oh = Math.floor((h + 2 * g.padding[0] - g.dilation[0] * (g.kernel[0] - 1) - 1) / g.stride[0]) + 1;
-  const ow = Math.floor((w + 2 * g.padding[1] - g.dilation[1] * (g.kernel[1] - 1) - 1) / g.stride[1]) + 1;
-  return { oh, ow };
-}
