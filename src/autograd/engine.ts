@@ -3,7 +3,7 @@ import { shapeToString, shapesEqual } from "../tensor/shape.js";
 import type { GradNode } from "./node.js";
 import { noGrad } from "./grad-mode.js";
 import { gradRules, type GradRule } from "../ops/grad-rules.js";
-import type { Prim } from "../ops/prims.js";
+import type { DifferentiablePrim } from "../ops/prims.js";
 import { tidy } from "../memory/tidy.js";
 import { add } from "../ops/elementwise.js";
 import { GradAccumulator, type Contribution } from "./grad-accumulator.js";
@@ -72,10 +72,12 @@ export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions =
           if (!options.retainGraph) node.release();
           continue;
         }
-        const rule = gradRules[node.prim as Prim] as GradRule<Prim>;
+        const rule = gradRules[node.prim as DifferentiablePrim] as GradRule<DifferentiablePrim>;
+        // Only differentiable prims get a GradNode (dispatch.ts), so the narrowing holds.
+        const dnode = node as GradNode<DifferentiablePrim>;
         const contributions: (Contribution | null)[] = rule.contributions
-          ? rule.contributions(g, node)
-          : rule.vjp(g, node).map((pg) => (pg ? { kind: "dense", g: pg } : null));
+          ? rule.contributions(g, dnode)
+          : rule.vjp(g, dnode).map((pg) => (pg ? { kind: "dense", g: pg } : null));
         if (!options.retainGraph) node.release();
         node.parents.forEach((parent, i) => {
           const c = contributions[i];

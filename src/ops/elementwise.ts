@@ -5,7 +5,7 @@ import { broadcastShapes, shapeToString, shapesEqual } from "../tensor/shape.js"
 import { applyPrim } from "./dispatch.js";
 import type { BinaryPrim, UnaryPrim } from "./prims.js";
 import { asTensor, scalarTensor } from "./convert.js";
-import { fromBuffer, makeView } from "./prims.js";
+import { makeView } from "./prims.js";
 
 /** Broadcasts `t` to `shape` through recorded reshape/expand prims (their gradients reduce). */
 export function broadcastTo(t: Tensor, shape: readonly number[]): Tensor {
@@ -87,8 +87,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 // ---------- ops without gradients ----------
 
 function noGradUnary(op: UnaryOp, x: Tensor): Tensor {
-  x.assertAlive(op);
-  return fromBuffer(x, x.backend.unary(op, x), x.shape);
+  return applyPrim(op, [x], {});
 }
 
 export const sign = (x: Tensor): Tensor => noGradUnary("sign", x);
@@ -98,16 +97,17 @@ export const round = (x: Tensor): Tensor => (isFloat(x.dtype) ? noGradUnary("rou
 export const logicalNot = (x: Tensor): Tensor => noGradUnary("logicalNot", x);
 
 function compare(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
-  let [ta, tb] = operands(a, b, op);
+  const [ta, tb] = operands(a, b, op);
   ta.assertAlive(op);
   tb.assertAlive(op);
   const dtype = op === "logicalAnd" || op === "logicalOr" ? "bool" : promoteTypes(ta.dtype, tb.dtype);
-  const ca = ta.dtype === dtype ? ta : fromBuffer(ta, ta.backend.cast(ta, dtype), ta.shape);
-  const cb = tb.dtype === dtype ? tb : fromBuffer(tb, tb.backend.cast(tb, dtype), tb.shape);
+  // The result is bool, so nothing here is recorded for autograd.
+  const ca = ta.dtype === dtype ? ta : applyPrim("cast", [ta], { dtype }, { record: false });
+  const cb = tb.dtype === dtype ? tb : applyPrim("cast", [tb], { dtype }, { record: false });
   const shape = broadcastShapes(ca.shape, cb.shape, op);
   const va = broadcastView(ca, shape);
   const vb = broadcastView(cb, shape);
-  const out = fromBuffer(ca, ca.backend.binary(op, va, vb, "bool"), shape);
+  const out = applyPrim(op, [va, vb], {});
   va.dispose();
   vb.dispose();
   if (ca !== ta) ca.dispose();

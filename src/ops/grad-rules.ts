@@ -1,6 +1,6 @@
 import type { GradNode } from "../autograd/node.js";
 import type { Tensor } from "../tensor/tensor.js";
-import type { Prim } from "./prims.js";
+import type { DifferentiablePrim, Prim } from "./prims.js";
 import type { Contribution } from "../autograd/grad-accumulator.js";
 import * as o from "./index.js";
 
@@ -39,7 +39,7 @@ function extremeGrad(g: Tensor, node: GradNode<"max" | "min">): Tensor[] {
   return [o.div(o.mul(unreduce(g, x.shape, axes), mask), count)];
 }
 
-export const gradRules: { [P in Prim]: GradRule<P> } = {
+export const gradRules: { [P in DifferentiablePrim]: GradRule<P> } = {
   reshape: { save: "none", vjp: (g, n) => [o.reshape(g, n.inputMeta[0]!.shape)] },
   permute: {
     save: "none",

@@ -1,7 +1,6 @@
 import type { Tensor } from "../tensor/tensor.js";
 import { inferShape, normalizeDim, shapeToString, shapesEqual, viewStrides } from "../tensor/shape.js";
 import { applyPrim } from "./dispatch.js";
-import { fromBuffer } from "./prims.js";
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape(x.size, shape, "reshape", x.shape);
@@ -83,7 +82,7 @@ export function contiguous(x: Tensor): Tensor {
 
 /** A contiguous copy outside autograd (for reading values back). */
 export function contiguousCopy(x: Tensor): Tensor {
-  return fromBuffer(x, x.backend.contiguous(x), x.shape);
+  return applyPrim("contiguous", [x], {}, { record: false });
 }
 
 /** Differentiable copy. */

@@ -2,19 +2,27 @@ import type { DType, View, WindowGeometry } from "../backend/backend.js";
 import { Storage } from "../memory/storage.js";
 import { Tensor } from "../tensor/tensor.js";
 import { contiguousStrides, numel, shapeToString, viewStrides, windowOutputSize } from "../tensor/shape.js";
-import { BINARY_PRIMS, type BinaryPrim, UNARY_PRIMS, type UnaryPrim } from "../backend/scalar-ops/table.js";
+import {
+  BINARY_NAMES,
+  BINARY_OPS,
+  type BinaryOp,
+  type BinaryPrim,
+  UNARY_NAMES,
+  UNARY_OPS,
+  type UnaryOp,
+  type UnaryPrim,
+} from "../backend/scalar-ops/table.js";
 
 /**
- * The primitive set. Movement prims (reshape, permute, expand, slice) only make new views;
- * the others run a backend kernel. Every composite op in neurite is built from these, so each
- * has exactly one forward implementation here and one gradient rule in `grad-rules.ts`.
+ * The primitive set: every op reaches a backend through one of these, via the one dispatch point
+ * (dispatch.ts). Movement prims (reshape, permute, expand, slice) only make new views; the
+ * others run a backend kernel. Each has exactly one forward implementation here and, unless it is
+ * non-differentiable (NON_DIFFERENTIABLE), one gradient rule in `grad-rules.ts`.
+ *
+ * The elementwise ops of the op table (backend/scalar-ops/table.ts) are primitives without
+ * parameters, added by the mapped type; their inputs are already broadcast to the output shape.
  */
-/**
- * Parameters of every primitive. The differentiable elementwise ops of the op table
- * (backend/scalar-ops/table.ts) are primitives without parameters, added by the mapped type; their
- * inputs are already broadcast to the output shape.
- */
-export type PrimParams = RoutinePrimParams & { [K in UnaryPrim | BinaryPrim]: Record<string, never> };
+export type PrimParams = RoutinePrimParams & { [K in UnaryOp | BinaryOp]: Record<string, never> };
 
 interface RoutinePrimParams {
   // movement (views, no kernel)
@@ -31,6 +39,10 @@ interface RoutinePrimParams {
   sum: { axes: readonly number[] };
   max: { axes: readonly number[] };
   min: { axes: readonly number[] };
+  prod: { axes: readonly number[] };
+  // index of the extreme along `axis` (int32; the output drops the axis)
+  argmax: { axis: number };
+  argmin: { axis: number };
   // routines
   matmul: Record<string, never>;
   gather: { dim: number };
@@ -46,6 +58,17 @@ interface RoutinePrimParams {
 export type Prim = keyof PrimParams;
 export type { BinaryPrim, UnaryPrim };
 
+/** Primitives without a gradient: predicates, rounding, sign, integer-valued results, prod. */
+export type NonDifferentiablePrim = Exclude<UnaryOp, UnaryPrim> | Exclude<BinaryOp, BinaryPrim> | "prod" | "argmax" | "argmin";
+export type DifferentiablePrim = Exclude<Prim, NonDifferentiablePrim>;
+export const NON_DIFFERENTIABLE: ReadonlySet<Prim> = new Set<Prim>([
+  ...UNARY_NAMES.filter((op) => !UNARY_OPS[op].differentiable),
+  ...BINARY_NAMES.filter((op) => !BINARY_OPS[op].differentiable),
+  "prod",
+  "argmax",
+  "argmin",
+]);
+
 /** A new handle on `t`'s storage with different view metadata. */
 export function makeView(t: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
   return new Tensor(t.storage.retain(), shape, strides, offset, t.dtype);
@@ -60,24 +83,29 @@ export function fromBuffer(like: Tensor, buf: ReturnType<Tensor["backend"]["allo
 type Forward<P extends Prim> = (inputs: readonly Tensor[], params: PrimParams[P]) => Tensor;
 
 const unary =
-  (op: UnaryPrim): Forward<UnaryPrim> =>
+  (op: UnaryOp): Forward<UnaryOp> =>
   ([x]) =>
     fromBuffer(x!, x!.backend.unary(op, x!), x!.shape);
 
 const binary =
-  (op: BinaryPrim): Forward<BinaryPrim> =>
+  (op: BinaryOp): Forward<BinaryOp> =>
   ([a, b]) =>
-    fromBuffer(a!, a!.backend.binary(op, a!, b!, a!.dtype), a!.shape);
+    fromBuffer(a!, a!.backend.binary(op, a!, b!, BINARY_OPS[op].result === "bool" ? "bool" : a!.dtype), a!.shape);
 
 const reduce =
-  (op: "sum" | "max" | "min"): Forward<"sum" | "max" | "min"> =>
+  (op: "sum" | "max" | "min" | "prod"): Forward<"sum" | "max" | "min" | "prod"> =>
   ([x], { axes }) =>
     fromBuffer(x!, x!.backend.reduce(op, x!, axes), x!.shape.filter((_, i) => !axes.includes(i)));
 
+const argReduce =
+  (op: "argmax" | "argmin"): Forward<"argmax" | "argmin"> =>
+  ([x], { axis }) =>
+    fromBuffer(x!, x!.backend.argReduce(op, x!, axis), x!.shape.filter((_, i) => i !== axis));
+
 const elementwiseImpls = Object.fromEntries([
-  ...UNARY_PRIMS.map((op) => [op, unary(op)]),
-  ...BINARY_PRIMS.map((op) => [op, binary(op)]),
-]) as { [P in UnaryPrim | BinaryPrim]: Forward<P> };
+  ...UNARY_NAMES.map((op) => [op, unary(op)]),
+  ...BINARY_NAMES.map((op) => [op, binary(op)]),
+]) as { [P in UnaryOp | BinaryOp]: Forward<P> };
 
 export const forwardImpls: { [P in Prim]: Forward<P> } = {
   ...elementwiseImpls,
@@ -116,6 +144,9 @@ export const forwardImpls: { [P in Prim]: Forward<P> } = {
   sum: reduce("sum"),
   max: reduce("max"),
   min: reduce("min"),
+  prod: reduce("prod"),
+  argmax: argReduce("argmax"),
+  argmin: argReduce("argmin"),
   matmul: ([a, b]) => fromBuffer(a!, a!.backend.matmul(a!, b!), [a!.shape[0]!, a!.shape[1]!, b!.shape[2]!]),
   gather: ([x, index], { dim }) => fromBuffer(x!, x!.backend.gather(x!, dim, index!), index!.shape),
   scatterAdd: ([index, src], { dim, shape }) => fromBuffer(src!, src!.backend.scatterAdd(shape, dim, index!, src!), shape),
