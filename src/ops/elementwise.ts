@@ -77,6 +77,12 @@ export const tanh = (x: Tensor): Tensor => floatUnary("tanh", x);
 export const sigmoid = (x: Tensor): Tensor => floatUnary("sigmoid", x);
 export const erf = (x: Tensor): Tensor => floatUnary("erf", x);
 export const reciprocal = (x: Tensor): Tensor => floatUnary("reciprocal", x);
+/** log(1 + x), accurate for small x. */
+export const log1p = (x: Tensor): Tensor => floatUnary("log1p", x);
+/** exp(x) - 1, accurate for small x. */
+export const expm1 = (x: Tensor): Tensor => floatUnary("expm1", x);
+/** Angle of the point (b, a) (PyTorch's atan2(input, other)), in (-pi, pi]. */
+export const atan2 = (a: TensorLike, b: TensorLike): Tensor => binaryPrim("atan2", a, b, true);
 
 /** Differentiable dtype conversion (gradient flows back between float dtypes). */
 export function cast(x: Tensor, dtype: DType): Tensor {

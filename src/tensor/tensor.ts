@@ -352,6 +352,18 @@ export class Tensor implements View {
   reciprocal(): Tensor {
     return ops.reciprocal(this);
   }
+  log1p(): Tensor {
+    return ops.log1p(this);
+  }
+  expm1(): Tensor {
+    return ops.expm1(this);
+  }
+  atan2(other: TensorLike): Tensor {
+    return ops.atan2(this, other);
+  }
+  logit(eps?: number | null): Tensor {
+    return ops.logit(this, eps);
+  }
   sign(): Tensor {
     return ops.sign(this);
   }

@@ -181,14 +181,19 @@ INLINE v4 vpow(v4 a, v4 b) {
   v4 r = vexp(wasm_f32x4_mul(b, vlog(aa)));
   v4 bint = wasm_f32x4_eq(wasm_f32x4_floor(b), b);
   v4 neg = wasm_f32x4_lt(a, F4(0.0f));
+  v4 signbit = wasm_i32x4_lt(a, I4(0)); /* includes -0 and -inf */
   /* odd integer b: |b| < 2^24 and b/2 not integer */
   v4 hb = wasm_f32x4_mul(b, F4(0.5f));
   v4 odd = wasm_v128_andnot(bint, wasm_f32x4_eq(wasm_f32x4_floor(hb), hb));
   odd = wasm_v128_and(odd, wasm_f32x4_lt(wasm_f32x4_abs(b), F4(16777216.0f)));
-  r = vsel(wasm_v128_and(neg, odd), wasm_f32x4_neg(r), r);
-  r = vsel(wasm_v128_andnot(neg, bint), F4(__builtin_nanf("")), r);
+  r = vsel(wasm_v128_and(signbit, odd), wasm_f32x4_neg(r), r);
+  /* a negative finite base with a non-integer exponent has no real power; (-inf)^b keeps |r| */
+  v4 finite_neg = wasm_v128_and(neg, wasm_f32x4_ne(a, F4(-__builtin_inff())));
+  r = vsel(wasm_v128_andnot(finite_neg, bint), F4(__builtin_nanf("")), r);
   r = vsel(wasm_f32x4_eq(b, F4(0.0f)), F4(1.0f), r);
   r = vsel(wasm_f32x4_eq(a, F4(1.0f)), F4(1.0f), r);
+  /* (-1)^(+-inf) = 1, as C's pow */
+  r = vsel(wasm_v128_and(wasm_f32x4_eq(a, F4(-1.0f)), wasm_f32x4_eq(wasm_f32x4_abs(b), F4(__builtin_inff()))), F4(1.0f), r);
   return r;
 }
 

@@ -135,14 +135,15 @@ export class CpuBackend implements Backend {
     const av = contiguousValues(a);
     const bv = contiguousValues(b);
     const out = allocArray(a.dtype, c.length);
-    for (let i = 0; i < c.length; i++) out[i] = c[i] ? av[i]! : bv[i]!;
+    // NaN is nonzero, so it selects `a` (a float condition, as PyTorch's bool(NaN) = true)
+    for (let i = 0; i < c.length; i++) out[i] = c[i] !== 0 ? av[i]! : bv[i]!;
     return new CpuBuffer(a.dtype, out);
   }
 
   cast(x: View, dtype: DType): CpuBuffer {
     const src = contiguousValues(x);
     const out = allocArray(dtype, src.length);
-    if (dtype === "bool") for (let i = 0; i < src.length; i++) out[i] = src[i] ? 1 : 0;
+    if (dtype === "bool") for (let i = 0; i < src.length; i++) out[i] = src[i] !== 0 ? 1 : 0; // NaN -> true
     else if (dtype === "int32") for (let i = 0; i < src.length; i++) out[i] = Math.trunc(src[i]!);
     else out.set(src);
     return new CpuBuffer(dtype, out);

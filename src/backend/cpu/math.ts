@@ -17,9 +17,9 @@ export function rint(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** Math.pow with PyTorch's pow(1, y) = 1 for every y, NaN included. */
+/** Math.pow with C's (and PyTorch's) pow(1, y) = 1 for every y, NaN included, and pow(-1, ±inf) = 1. */
 export function pow(a: number, b: number): number {
-  return a === 1 ? 1 : Math.pow(a, b);
+  return a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b);
 }
 
 /** Truncating int32 division; x / 0 gives 0 (JavaScript's ToInt32 of ±Infinity). */

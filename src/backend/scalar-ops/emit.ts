@@ -139,7 +139,8 @@ export function wgsl(type: "f32" | "i32"): Lang {
             ? `(${v < 0 ? "-" : ""}inf_f())`
             : `(${Number.isInteger(v) ? v.toFixed(1) : String(v)})`,
     call: (f, a) => fns[f]?.(a),
-    cmp: (op, a, b) => `(${a} ${{ eq: "==", ne: "!=", lt: "<", le: "<=", gt: ">", ge: ">=" }[op]} ${b})`,
+    // `!=` may compile to an ordered comparison (false for NaN); not-equal is written !(==)
+    cmp: (op, a, b) => (op === "ne" ? `!(${a} == ${b})` : `(${a} ${{ eq: "==", lt: "<", le: "<=", gt: ">", ge: ">=" }[op]} ${b})`),
     isnan: (a) => (type === "f32" ? `is_nan(${a})` : "false"),
     and: (a, b) => `(${a} && ${b})`,
     or: (a, b) => `(${a} || ${b})`,

@@ -315,7 +315,7 @@ export class WebGPUBackend implements Backend {
     const tc = storageType(cond.dtype, "where");
     const ta = storageType(a.dtype, "where");
     const tb = storageType(b.dtype, "where");
-    const test = (c: string) => (tc === "f32" ? `(${c} != 0.0 && !is_nan(${c}))` : `${c} != 0${tc === "u32" ? "u" : ""}`);
+    const test = (c: string) => `!(${c} == ${tc === "f32" ? "0.0" : tc === "u32" ? "0u" : "0"})`; // NaN selects a
     return this.elementwise("where", [cond, a, b], a.shape, a.dtype, ([c, va, vb]) => `select(${convert(vb!, tb, ta)}, ${va}, ${test(c!)})`);
   }
 

@@ -18,7 +18,9 @@ export function storageType(dtype: DType, op: string): Scalar {
 
 /** Converts a WGSL expression of scalar type `from` to `to` (bool targets mean "nonzero"). */
 export function convert(expr: string, from: Scalar, to: Scalar, toBool = false): string {
-  if (toBool) return from === "f32" ? `select(0u, 1u, (${expr}) != 0.0 && !is_nan(${expr}))` : `select(0u, 1u, (${expr}) != 0${from === "u32" ? "u" : ""})`;
+  // NaN is nonzero: bool(NaN) is true, as in PyTorch
+  // (`!=` may compile to an ordered comparison, false for NaN, hence !(==))
+  if (toBool) return `select(0u, 1u, !((${expr}) == ${from === "f32" ? "0.0" : from === "u32" ? "0u" : "0"}))`;
   if (from === to) return expr;
   if (from === "f32" && to === "i32") return `f2i(${expr})`;
   return `${to}(${expr})`;
@@ -81,17 +83,21 @@ fn erf_f(x: f32) -> f32 {
   return sign(x) * (1.0 - erfc);
 }
 fn pow_f(a: f32, b: f32) -> f32 {
-  if (b == 0.0 || a == 1.0) { return 1.0; }
+  if (b == 0.0 || a == 1.0 || (a == -1.0 && abs(b) == inf_f())) { return 1.0; }
   if (is_nan(a) || is_nan(b)) { return nan_f(); }
   if (b == 1.0) { return a; }
   if (b == 2.0) { return a * a; }
-  if (b == 0.5 && a >= 0.0) { return sqrt(a); }
-  if (a == 0.0) { if (b > 0.0) { return 0.0; } return inf_f(); }
-  let m = pow(abs(a), b);
-  if (a > 0.0) { return m; }
-  if (floor(b) != b) { return nan_f(); }
-  let odd = abs(b) < 16777216.0 && (b - 2.0 * floor(b * 0.5)) != 0.0;
-  return select(m, -m, odd);
+  let bint = floor(b) == b;
+  let odd = bint && abs(b) < 16777216.0 && (b - 2.0 * floor(b * 0.5)) != 0.0;
+  // C's pow: a negative finite base needs an integer exponent; the sign bit (-0, -inf) and an odd exponent give a negative result
+  if (a < 0.0 && a != -inf_f() && !bint) { return nan_f(); }
+  var m: f32;
+  if (a == 0.0) { m = select(inf_f(), 0.0, b > 0.0); }
+  else if (abs(a) == inf_f()) { m = select(0.0, inf_f(), b > 0.0); }
+  else if (b == 0.5) { m = sqrt(abs(a)); }
+  else { m = pow(abs(a), b); }
+  let negative = (bitcast<u32>(a) & 0x80000000u) != 0u;
+  return select(m, -m, negative && odd);
 }
 // log(1 + x) and exp(x) - 1 accurate near 0 (the rounding of 1 + x, resp. exp(x), is corrected).
 fn log1p_f(x: f32) -> f32 {
