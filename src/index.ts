@@ -109,6 +109,7 @@ export { memory, dispose } from "./memory/memory.js";
 export { setBackend, getBackend, backends, initBackend, registerBackend, disposeBackends } from "./backend/registry.js";
 export { setNumThreads, getNumThreads } from "./backend/register-all.js";
 export type { Backend, View, BackendBuffer } from "./backend/backend.js";
+export * as autograd from "./autograd/index.js";
 export * as nn from "./nn/index.js";
 export * as F from "./nn/functional/index.js";
 export * as io from "./io/index.js";

@@ -39,9 +39,12 @@ export function applyPrim<P extends Prim>(prim: P, inputs: readonly Tensor[], pa
     const meta: InputMeta[] = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype, requiresGrad: t.requiresGrad }));
     const saveInputs = rule.save === "inputs" || rule.save === "both";
     const saveOutput = rule.save === "output" || rule.save === "both";
-    const saved = saveInputs ? inputs.map((t) => t.shareView().keep()) : null;
-    const savedOut = saveOutput ? out.shareView().keep() : null;
-    out.setGradFn(new GradNode(prim, params, inputs, meta, saved, savedOut, out.shape));
+    const saved = saveInputs ? inputs.map((t) => t.savedHandle().keep()) : null;
+    const savedOut = saveOutput ? out.savedHandle().keep() : null;
+    const node = new GradNode(prim, params, inputs, meta, saved, savedOut, out.shape);
+    out.setGradFn(node);
+    // The saved output stands for `out` in the graph (for gradients of gradients).
+    savedOut?.setGradFn(node);
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { track, untrack } from "../memory/scope.js";
 import { contiguousStrides, isContiguous, numel, shapeToString } from "./shape.js";
 import { formatTensor } from "./format.js";
 import type { GradNode } from "../autograd/node.js";
+import type { BackwardOptions } from "../autograd/engine.js";
 import * as ops from "../ops/index.js";
 
 export type Scalar = number | boolean;
@@ -173,6 +174,24 @@ export class Tensor implements View {
     return this;
   }
 
+  /**
+   * Internal: for a handle autograd saved for a gradient rule, the tensor it stands for (so that
+   * higher-order gradients through the handle reach that tensor).
+   */
+  savedFrom: Tensor | null = null;
+
+  /**
+   * Internal: the handle a GradNode saves: shares the view and keeps this tensor's place in the
+   * graph (gradFn, requiresGrad), so gradient rules run with createGraph are differentiable in turn.
+   */
+  savedHandle(): Tensor {
+    const h = this.shareView();
+    h.gradFn = this.gradFn;
+    h._requiresGrad = this._requiresGrad;
+    h.savedFrom = this.savedFrom ?? this;
+    return h;
+  }
+
   /** A new handle on the same view (one more reference to the storage). */
   shareView(): Tensor {
     this.assertAlive("shareView");
@@ -275,8 +294,13 @@ export class Tensor implements View {
   }
 
   // ---------- autograd ----------
-  backward(grad?: Tensor): void {
-    ops.backward(this, grad);
+  /**
+   * Accumulates gradients into the leaves' `.grad`: `backward()`, `backward(grad)`,
+   * `backward({ createGraph, retainGraph, gradient })` or `backward(grad, { createGraph, retainGraph })`.
+   */
+  backward(gradOrOptions?: Tensor | (BackwardOptions & { gradient?: Tensor }), options: BackwardOptions = {}): void {
+    if (gradOrOptions instanceof Tensor || gradOrOptions === undefined) ops.backward(this, gradOrOptions, options);
+    else ops.backward(this, gradOrOptions.gradient, gradOrOptions);
   }
   detach(): Tensor {
     return this.shareView();
