@@ -38,6 +38,25 @@ describe("double backward (float64 finite differences) for every op case", () =>
   }
 });
 
+describe("double backward of the window primitives", () => {
+  before(async () => nt.setBackend("cpu"));
+  test("im2col, col2im, max over windows, conv2d, scatterAdd", () => {
+    nt.manualSeed(5);
+    nt.tidy(() => {
+      const x = nt.randn([1, 2, 4, 5], { dtype: "float64" });
+      const g = { kernel: [3, 2] as [number, number], stride: [2, 1] as [number, number], padding: [1, 0] as [number, number], dilation: [1, 2] as [number, number] };
+      // squared so the second derivative is not zero
+      gradgradcheck((v) => nt.im2col(v, g, 0).pow(2), [x], "im2col");
+      gradgradcheck((c) => nt.col2im(c, g, [1, 2, 4, 5]).pow(2), [nt.im2col(x, g, 0)], "col2im");
+      gradgradcheck((v) => nt.im2col(v, g, -Infinity).reshape(1, 2, 6, -1).max(2).pow(2), [x], "max-pool");
+      const w = nt.randn([3, 2, 2, 2], { dtype: "float64" });
+      gradgradcheck((v, k) => nt.F.conv2d(v, k, null, { padding: 1 }).tanh(), [x, w], "conv2d");
+      const index = nt.tensor([[0, 2, 1], [1, 1, 0]], { dtype: "int32" });
+      gradgradcheck((src) => nt.scatterAdd([2, 3], 1, index, src).pow(2), [nt.randn([2, 3], { dtype: "float64" })], "scatterAdd");
+    });
+  });
+});
+
 const t = (f: Fx, dtype: nt.DType, requiresGrad = false) => nt.tensor(f.values, { shape: f.shape, dtype, requiresGrad });
 
 for (const backend of await backendsUnderTest()) {
