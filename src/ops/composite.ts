@@ -41,9 +41,6 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   return mul(x, add(pos, mul(rsub(1, pos), negativeSlope)));
 }
 
-/** x * relu6(x + 3) / 6; the gradient at ±3 matches PyTorch's (clamp passes it at its bounds). */
-export const hardswish = (x: Tensor): Tensor => div(mul(x, clamp(add(x, 3), 0, 6)), 6);
-
 /** log(x / (1 - x)); with `eps`, x is first clamped to [eps, 1 - eps] (no gradient outside). */
 export function logit(x: Tensor, eps?: number | null): Tensor {
   const z = eps === undefined || eps === null ? x : clamp(x, eps, 1 - eps);

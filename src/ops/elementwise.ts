@@ -81,6 +81,8 @@ export const reciprocal = (x: Tensor): Tensor => floatUnary("reciprocal", x);
 export const log1p = (x: Tensor): Tensor => floatUnary("log1p", x);
 /** exp(x) - 1, accurate for small x. */
 export const expm1 = (x: Tensor): Tensor => floatUnary("expm1", x);
+/** x * relu6(x + 3) / 6 (MobileNetV3's activation). */
+export const hardswish = (x: Tensor): Tensor => floatUnary("hardswish", x);
 /** Angle of the point (b, a) (PyTorch's atan2(input, other)), in (-pi, pi]. */
 export const atan2 = (a: TensorLike, b: TensorLike): Tensor => binaryPrim("atan2", a, b, true);
 

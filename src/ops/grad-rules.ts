@@ -93,6 +93,14 @@ export const gradRules: { [P in DifferentiablePrim]: GradRule<P> } = {
   relu: { save: "output", vjp: (g, n) => [o.mul(g, o.cast(o.gt(n.output(), 0), g.dtype))] },
   log1p: { save: "inputs", vjp: (g, n) => [o.div(g, o.add(n.input(0), 1))] },
   expm1: { save: "output", vjp: (g, n) => [o.mul(g, o.add(n.output(), 1))] },
+  hardswish: {
+    save: "inputs",
+    // PyTorch's hardswish_backward: 0 below -3, x/3 + 1/2 up to 3 (inclusive), 1 above
+    vjp: (g, n) => {
+      const x = n.input(0);
+      return [o.mul(g, o.where(o.lt(x, -3), 0, o.where(o.le(x, 3), o.add(o.div(x, 3), 0.5), 1)))];
+    },
+  },
   reciprocal: { save: "output", vjp: (g, n) => [o.neg(o.mul(g, o.mul(n.output(), n.output())))] },
   add: { save: "none", vjp: (g) => [g, g] },
   sub: { save: "none", vjp: (g, n) => [g, need(n, 1) ? o.neg(g) : null] },

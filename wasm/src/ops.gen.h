@@ -2,7 +2,7 @@
 /* Op codes are positions in the op table; the JS side derives the same numbers from it. */
 #pragma once
 
-enum { U_NEG, U_EXP, U_LOG, U_SQRT, U_RSQRT, U_ABS, U_SIN, U_COS, U_TANH, U_SIGMOID, U_ERF, U_RELU, U_SIGN, U_FLOOR, U_CEIL, U_ROUND, U_RECIPROCAL, U_LOGICAL_NOT, U_LOG1P, U_EXPM1, U_COUNT };
+enum { U_NEG, U_EXP, U_LOG, U_SQRT, U_RSQRT, U_ABS, U_SIN, U_COS, U_TANH, U_SIGMOID, U_ERF, U_RELU, U_SIGN, U_FLOOR, U_CEIL, U_ROUND, U_RECIPROCAL, U_LOGICAL_NOT, U_LOG1P, U_EXPM1, U_HARDSWISH, U_COUNT };
 enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_LOGICAL_AND, B_LOGICAL_OR, B_ATAN2, B_COUNT };
 
 #define UNARY_IS_PREDICATE(op) ((op) == U_LOGICAL_NOT)
@@ -33,7 +33,8 @@ enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT
   case U_RECIPROCAL: MAP1(wasm_f32x4_div(F4(1.0f), x)) \
   case U_LOGICAL_NOT: { uint8_t *o = ob; MAPCMP1(wasm_f32x4_eq(x, F4(0.0f))) } \
   case U_LOG1P: MAP1(vlog1p(x)) \
-  case U_EXPM1: MAP1(vexpm1(x))
+  case U_EXPM1: MAP1(vexpm1(x)) \
+  case U_HARDSWISH: MAP1(wasm_f32x4_div(wasm_f32x4_mul(x, vsel(wasm_f32x4_le(wasm_f32x4_add(x, F4(3.0f)), F4(0.0f)), F4(0.0f), vsel(wasm_f32x4_ge(wasm_f32x4_add(x, F4(3.0f)), F4(6.0f)), F4(6.0f), wasm_f32x4_add(x, F4(3.0f))))), F4(6.0f)))
 
 #define UNARY_I32_CASES \
   case U_NEG: MAP1(wasm_i32x4_neg(x)) \

@@ -24,6 +24,7 @@ export const UNARY_FLOAT: Record<UnaryOp, (x: number) => number> = {
   logicalNot: (x) => ((x === 0) ? 1 : 0),
   log1p: (x) => Math.log1p(x),
   expm1: (x) => Math.expm1(x),
+  hardswish: (x) => ((x * (((x + 3) <= 0) ? 0 : (((x + 3) >= 6) ? 6 : (x + 3)))) / 6),
 };
 
 /** Unary formulas over int32 values, where integers have their own. */

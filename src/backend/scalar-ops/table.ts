@@ -64,6 +64,8 @@ export const UNARY_OPS = {
   logicalNot: predicate(1, mask(cmp("eq", x, 0))),
   log1p: unary(value(fn("log1p", x)), { heavy: true }),
   expm1: unary(value(fn("expm1", x)), { heavy: true }),
+  // x * relu6(x + 3) / 6 as PyTorch computes it (so hardswish(-inf) = -inf * 0 = NaN); NaN passes both comparisons
+  hardswish: unary(value(fn("div", fn("mul", x, sel(cmp("le", fn("add", x, 3), 0), 0, sel(cmp("ge", fn("add", x, 3), 6), 6, fn("add", x, 3)))), 6))),
 };
 
 export const BINARY_OPS = {
