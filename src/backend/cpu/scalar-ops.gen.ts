@@ -77,6 +77,3 @@ export const BINARY_INT: Partial<Record<BinaryOp, (x: number, y: number) => numb
   logicalAnd: (x, y) => (((x !== 0) && (y !== 0)) ? 1 : 0),
   logicalOr: (x, y) => (((x !== 0) || (y !== 0)) ? 1 : 0),
 };
-
-// Keeps every helper import used whichever formulas the table holds.
-export const HELPERS = [erf, idiv, ipow, pow, rint, sigmoid] as const;

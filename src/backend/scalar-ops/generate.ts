@@ -51,9 +51,6 @@ ${jsTable("float", 2, BINARY_NAMES, BINARY_OPS)}
 export const BINARY_INT: Partial<Record<BinaryOp, ${sig2}>> = {
 ${jsTable("int", 2, BINARY_NAMES, BINARY_OPS)}
 };
-
-// Keeps every helper import used whichever formulas the table holds.
-export const HELPERS = [erf, idiv, ipow, pow, rint, sigmoid] as const;
 `;
 }
 
