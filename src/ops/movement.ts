@@ -1,5 +1,5 @@
 import type { Tensor } from "../tensor/tensor.js";
-import { inferShape, normalizeDim, shapeToString, shapesEqual, viewStrides } from "../tensor/shape.js";
+import { inferShape, normalizeDim, numel, shapeToString, shapesEqual, viewStrides } from "../tensor/shape.js";
 import { applyPrim } from "./dispatch.js";
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
@@ -21,7 +21,7 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   const s = normalizeDim(startDim, x.ndim, "flatten");
   const e = normalizeDim(endDim, x.ndim, "flatten");
   if (s > e) throw new RangeError(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
-  const merged = x.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
+  const merged = numel(x.shape.slice(s, e + 1));
   return reshape(x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
 }
 

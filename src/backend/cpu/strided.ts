@@ -1,5 +1,5 @@
 import type { View } from "../backend.js";
-import { isContiguous, stridedOffsets } from "../../tensor/shape.js";
+import { isContiguous, numel, stridedOffsets } from "../../tensor/shape.js";
 
 /**
  * Element offsets of a strided view in row-major order, or null when the view is a plain
@@ -29,7 +29,7 @@ export function forEachRow(
   }
   const inner = shape[rank - 1]!;
   const innerStrides = strides.map((s) => s[rank - 1]!);
-  const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const rows = numel(shape.slice(0, -1));
   const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
   const starts = [...offsets];
   for (let r = 0; r < rows; r++) {

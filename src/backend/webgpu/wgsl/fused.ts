@@ -1,5 +1,5 @@
 import { ENTRY_ARGS, MATH_HELPERS, type Scalar, coordsCode, linearIndexCode, paramsDecl } from "./common.js";
-import { collapseDims, contiguousStrides } from "../../../tensor/shape.js";
+import { collapseDims, contiguousStrides, numel } from "../../../tensor/shape.js";
 
 /**
  * The elementwise expression graph. Every unary/binary/where/cast/fill op builds one node; a
@@ -115,7 +115,7 @@ export function lowerGraph<B>(root: ExprNode<B>, shape: readonly number[], outTy
     return name;
   };
   const rootName = visit(root);
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = numel(shape);
   const { shape: cs, strides } = collapseDims(shape, leaves.map((l) => l.strides));
   const rank = cs.length;
   const contig = contiguousStrides(cs);
