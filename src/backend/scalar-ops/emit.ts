@@ -59,7 +59,7 @@ const call = (name: string) => (a: readonly string[]) => `${name}(${a.join(", ")
 /** JavaScript over doubles (the cpu reference); helpers come from cpu/math.ts. */
 export const JS: Lang = {
   name: "js",
-  num: (v) => (Number.isNaN(v) ? "NaN" : v === Infinity ? "Infinity" : v === -Infinity ? "-Infinity" : v < 0 || Object.is(v, -0) ? `(${v})` : String(v)),
+  num: (v) => (Number.isNaN(v) ? "NaN" : v === Infinity ? "Infinity" : v === -Infinity ? "-Infinity" : Object.is(v, -0) ? "(-0)" : v < 0 ? `(${v})` : String(v)),
   call: (f, a) =>
     ((
       {
