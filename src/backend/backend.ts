@@ -38,10 +38,9 @@ export interface View {
 }
 
 /** Elementwise op names come from the one op table (scalar-ops/table.ts). */
-import type { BinaryOp, UnaryOp } from "./scalar-ops/table.js";
-export type { BinaryOp, UnaryOp };
+import type { ArgReduceOp, BinaryOp, ReduceOp, UnaryOp } from "./scalar-ops/table.js";
+export type { ArgReduceOp, BinaryOp, ReduceOp, UnaryOp };
 
-export type ReduceOp = "sum" | "max" | "min" | "prod";
 
 /** im2col / col2im geometry for 2-D windows (convolution, pooling). */
 export interface WindowGeometry {
@@ -95,7 +94,7 @@ export interface Backend {
   /** Reduces over `axes` (sorted, non-empty); the output drops those axes. */
   reduce(op: ReduceOp, x: View, axes: readonly number[]): BackendBuffer;
   /** Index (int32) of the max/min along `axis` (first occurrence); the output drops the axis. */
-  argReduce(op: "argmax" | "argmin", x: View, axis: number): BackendBuffer;
+  argReduce(op: ArgReduceOp, x: View, axis: number): BackendBuffer;
 
   // ---- routines ----
   /** Batched matmul: a [B,M,K] x b [B,K,N] -> [B,M,N]; a and b may be any strided views. */

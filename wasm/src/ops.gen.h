@@ -4,6 +4,8 @@
 
 enum { U_NEG, U_EXP, U_LOG, U_SQRT, U_RSQRT, U_ABS, U_SIN, U_COS, U_TANH, U_SIGMOID, U_ERF, U_RELU, U_SIGN, U_FLOOR, U_CEIL, U_ROUND, U_RECIPROCAL, U_LOGICAL_NOT, U_LOG1P, U_EXPM1, U_HARDSWISH, U_COUNT };
 enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_LOGICAL_AND, B_LOGICAL_OR, B_ATAN2, B_COUNT };
+enum { R_SUM, R_MAX, R_MIN, R_PROD, R_COUNT };
+enum { A_ARGMAX, A_ARGMIN, A_COUNT };
 
 #define UNARY_IS_PREDICATE(op) ((op) == U_LOGICAL_NOT)
 #define UNARY_HAS_I32(op) ((op) == U_NEG || (op) == U_ABS || (op) == U_RELU || (op) == U_SIGN || (op) == U_FLOOR || (op) == U_CEIL || (op) == U_ROUND || (op) == U_LOGICAL_NOT)

@@ -5,7 +5,7 @@
  * committed copies are current.
  */
 import { JS, cSimd, emitFormula } from "./emit.js";
-import { BINARY_NAMES, BINARY_OPS, type ScalarOpDef, UNARY_NAMES, UNARY_OPS } from "./table.js";
+import { ARG_REDUCE_NAMES, BINARY_NAMES, BINARY_OPS, REDUCE_NAMES, type ScalarOpDef, UNARY_NAMES, UNARY_OPS } from "./table.js";
 
 export const GENERATED_JS_PATH = "src/backend/cpu/scalar-ops.gen.ts";
 export const GENERATED_C_PATH = "wasm/src/ops.gen.h";
@@ -82,6 +82,8 @@ export function generateCHeader(): string {
 
 enum { ${UNARY_NAMES.map((n) => cName("U", n)).join(", ")}, U_COUNT };
 enum { ${BINARY_NAMES.map((n) => cName("B", n)).join(", ")}, B_COUNT };
+enum { ${REDUCE_NAMES.map((n) => cName("R", n)).join(", ")}, R_COUNT };
+enum { ${ARG_REDUCE_NAMES.map((n) => cName("A", n)).join(", ")}, A_COUNT };
 
 ${cPredicate("UNARY_IS_PREDICATE", "U", UNARY_NAMES, (d) => d.result === "bool", UNARY_OPS)}
 ${cPredicate("UNARY_HAS_I32", "U", UNARY_NAMES, (d) => d.int !== undefined, UNARY_OPS)}

@@ -104,6 +104,14 @@ export const BINARY_NAMES = Object.keys(BINARY_OPS) as BinaryOp[];
 export const UNARY_PRIMS = UNARY_NAMES.filter((k) => UNARY_OPS[k].differentiable) as UnaryPrim[];
 export const BINARY_PRIMS = BINARY_NAMES.filter((k) => BINARY_OPS[k].differentiable) as BinaryPrim[];
 
+/** Reductions and index reductions; their wasm codes come from these lists too (ops.gen.h). */
+export const REDUCE_NAMES = ["sum", "max", "min", "prod"] as const;
+export const ARG_REDUCE_NAMES = ["argmax", "argmin"] as const;
+export type ReduceOp = (typeof REDUCE_NAMES)[number];
+export type ArgReduceOp = (typeof ARG_REDUCE_NAMES)[number];
+export const REDUCE_CODE = Object.fromEntries(REDUCE_NAMES.map((n, i) => [n, i])) as Record<ReduceOp, number>;
+export const ARG_REDUCE_CODE = Object.fromEntries(ARG_REDUCE_NAMES.map((n, i) => [n, i])) as Record<ArgReduceOp, number>;
+
 /** The wasm kernels' op codes: each op's position in its table (the C enum is generated in the same order). */
 export const UNARY_CODE = Object.fromEntries(UNARY_NAMES.map((n, i) => [n, i])) as Record<UnaryOp, number>;
 export const BINARY_CODE = Object.fromEntries(BINARY_NAMES.map((n, i) => [n, i])) as Record<BinaryOp, number>;

@@ -17,14 +17,13 @@ import type {
 import { HeapAllocator } from "./allocator.js";
 import type { KernelExports } from "./loader.js";
 import { CpuBackend, CpuBuffer } from "../cpu/cpu-backend.js";
-import { BINARY_CODE, BINARY_OPS, UNARY_CODE, UNARY_OPS } from "../scalar-ops/table.js";
+// Op codes are table positions, as in the generated C enums (wasm/src/ops.gen.h).
+import { ARG_REDUCE_CODE, BINARY_CODE, BINARY_OPS, REDUCE_CODE, UNARY_CODE, UNARY_OPS } from "../scalar-ops/table.js";
 import { collapseDims as coalesce, contiguousStrides, numel, shapesEqual as sameShape, stridedOffsets, windowOutputSize } from "../../tensor/shape.js";
 
 const ELSIZE: Record<DType, number> = { float32: 4, int32: 4, bool: 1, float64: 8 };
 const DT: Record<DType, number> = { float32: 0, int32: 1, bool: 2, float64: 3 };
 
-/* Must match the enum in wasm/src/reduce.c (elementwise op codes come from the op table). */
-const REDUCE_CODE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, prod: 3 };
 const MAXD = 16;
 /** Bytes reserved on the heap for kernel descriptors (index.ts allocates them). */
 export const DESC_BYTES = 4096;
@@ -390,7 +389,7 @@ export class WasmBackend implements Backend {
       const k = coalesce(kept.map((d) => x.shape[d]), [kept.map((d) => x.strides[d])]);
       if (k.shape.length <= MAXD) {
         const d = this.desc([k.shape.length, ...k.shape, ...k.strides[0], x.shape[axis], x.strides[axis]]);
-        if (this.ex.arg_reduce(op === "argmax" ? 0 : 1, DT[x.dtype], o.ptr, this.ptrOf(x), d)) return o;
+        if (this.ex.arg_reduce(ARG_REDUCE_CODE[op], DT[x.dtype], o.ptr, this.ptrOf(x), d)) return o;
       }
     }
     this.free(o);
