@@ -6,6 +6,13 @@
  *
  * NaN/Inf follow PyTorch: comparisons with NaN are false except `ne`; relu, maximum and minimum
  * propagate NaN; sign(NaN) = 0; logicalNot(NaN) = false (NaN is nonzero); pow(1, y) = pow(x, 0) = 1.
+ *
+ * Adding an elementwise op: an entry here (a formula over the functions of ir.ts), its gradient
+ * rule in ops/grad-rules.ts (when differentiable) and its frontend function in ops/elementwise.ts;
+ * then `npx tsx tools/gen-scalar-ops.ts` and `tools/build-wasm.sh`, and a case in
+ * tools/make_op_fixtures.py and test/helpers/op-cases.ts. A formula that needs a new function
+ * (a new transcendental) also needs its helper once per language: ir.ts and emit.ts name it,
+ * cpu/math.ts (or Math), wasm/src/vmath.h and webgpu/wgsl/common.ts implement it.
  */
 import { type Formula, and, cmp, fn, mask, or, sel, value, x, y } from "./ir.js";
 
