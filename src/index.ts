@@ -62,6 +62,11 @@ export {
   indexSelect,
   clamp,
   erf,
+  log1p,
+  expm1,
+  atan2,
+  logit,
+  hardswish,
   rsub,
   leakyRelu,
   gelu,
@@ -104,6 +109,7 @@ export { memory, dispose } from "./memory/memory.js";
 export { setBackend, getBackend, backends, initBackend, registerBackend, disposeBackends } from "./backend/registry.js";
 export { setNumThreads, getNumThreads } from "./backend/register-all.js";
 export type { Backend, View, BackendBuffer } from "./backend/backend.js";
+export * as autograd from "./autograd/index.js";
 export * as nn from "./nn/index.js";
 export * as F from "./nn/functional/index.js";
 export * as io from "./io/index.js";

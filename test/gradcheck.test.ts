@@ -8,12 +8,14 @@ import { gradcheck } from "./helpers/gradcheck.js";
 
 interface OpFixture {
   inputs: FixtureTensor[];
+  forwardOnly?: boolean;
 }
 
 const fixtures = loadFixture<Record<string, OpFixture>>("ops.json");
 
-// Finite differences in float64 on the reference backend, for every primitive and composite.
-for (const [name, fn] of Object.entries(OP_CASES)) {
+// Finite differences in float64 on the default backend, for every primitive and composite (the
+// NaN/Inf cases are forward-only).
+for (const [name, fn] of Object.entries(OP_CASES).filter(([name]) => !fixtures[name]?.forwardOnly)) {
   test(`gradcheck ${name}`, () => {
     const fx = fixtures[name];
     assert.ok(fx, `no fixture inputs for ${name}`);

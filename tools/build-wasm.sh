@@ -1,5 +1,5 @@
 #!/bin/sh
-# Rebuilds the wasm kernels: wasm/neurite-{relaxed,simd}.wasm and the embedded copy in
+# Rebuilds the wasm kernels: the four builds wasm/neurite-{relaxed,simd}-{mt,st}.wasm and the embedded copy in
 # src/backend/wasm/binary.ts and src/backend/wasm/binary/*.ts. Needs clang (16 or newer, wasm32 target) and wasm-ld:
 #   apt-get install -y clang-16 lld-16
 # Usage: tools/build-wasm.sh          build and write the artefacts
@@ -25,6 +25,7 @@ fi
 OUT=wasm
 if [ "${1:-}" = "--check" ]; then OUT=$(mktemp -d); fi
 node tools/gen-ukernel.mjs
+node --import tsx tools/gen-scalar-ops.ts
 # NEURITE_WASM_NOSTRIP=1 keeps function names (for profiles); the shipped build is stripped.
 STRIP="-Wl,--strip-all"
 if [ -n "${NEURITE_WASM_NOSTRIP:-}" ]; then STRIP=""; fi

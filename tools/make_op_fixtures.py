@@ -117,11 +117,68 @@ CASES = {
     "triu": (lambda x: torch.triu(x, 1), [randn(4, 4)]),
     "tril": (lambda x: torch.tril(x), [randn(3, 4)]),
     "split": (lambda x: torch.split(x, 2, 1)[1], [randn(3, 5)]),
+    # ops added with the op table (appended, so the draws above stay the same)
+    "log1p": (torch.log1p, [torch.rand(3, 4, dtype=torch.float64) * 3 - 0.9]),
+    "expm1": (torch.expm1, [randn(3, 4)]),
+    "atan2": (torch.atan2, [randn(3, 4), randn(3, 4)]),
+    "softplus": (F.softplus, [randn(3, 5) * 3]),
+    "softplus_beta": (lambda x: F.softplus(x, beta=2, threshold=3), [randn(3, 5) * 3]),
+    "logit": (torch.logit, [torch.rand(3, 4, dtype=torch.float64) * 0.9 + 0.05]),
+    "logit_eps": (lambda x: torch.logit(x, eps=0.1), [torch.rand(3, 4, dtype=torch.float64)]),
+    "hardswish": (F.hardswish, [randn(3, 5) * 3]),
+    "mish": (F.mish, [randn(3, 5) * 2]),
 }
+
+# PyTorch's NaN/Inf semantics: forward values only (no gradients), deterministic inputs. The
+# names start with "special_"; test/helpers/op-cases.ts has the neurite side.
+nan, inf = float("nan"), float("inf")
+SPECIAL = torch.tensor([nan, inf, -inf, 0.0, -0.0, 1.5, -2.5, 0.5, 1.0, -1.0, 3.0, -3.0], dtype=torch.float64)
+GRID_A = SPECIAL.repeat_interleave(len(SPECIAL))
+GRID_B = SPECIAL.repeat(len(SPECIAL))
+ROWS = torch.tensor(
+    [[nan, 1, 2], [inf, 1, 2], [-inf, 1, 2], [inf, -inf, 1], [-inf, -inf, -inf], [1, nan, inf], [2, 2, 1], [inf, inf, 1], [nan, nan, 1]],
+    dtype=torch.float64,
+)
+UNARY_SPECIAL = {
+    "neg": torch.neg, "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "rsqrt": torch.rsqrt, "abs": torch.abs,
+    "sin": torch.sin, "cos": torch.cos, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "erf": torch.erf,
+    "relu": torch.relu, "reciprocal": torch.reciprocal, "sign": torch.sign, "floor": torch.floor, "ceil": torch.ceil,
+    "round": torch.round, "logical_not": torch.logical_not, "log1p": torch.log1p, "expm1": torch.expm1,
+    "square": torch.square, "gelu": F.gelu, "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"), "silu": F.silu,
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.1), "clamp": lambda x: torch.clamp(x, -0.5, 0.7),
+    "clamp_min": lambda x: torch.clamp(x, min=0.25), "softplus": F.softplus, "mish": F.mish, "hardswish": F.hardswish,
+    "logit": torch.logit, "logit_eps": lambda x: torch.logit(x, eps=0.1), "elu": F.elu,
+}
+BINARY_SPECIAL = {
+    "add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div, "pow": torch.pow,
+    "maximum": torch.maximum, "minimum": torch.minimum, "atan2": torch.atan2, "eq": torch.eq, "ne": torch.ne,
+    "lt": torch.lt, "le": torch.le, "gt": torch.gt, "ge": torch.ge, "logical_and": torch.logical_and,
+    "logical_or": torch.logical_or,
+}
+ROW_SPECIAL = {
+    "sum": lambda x: x.sum(1), "mean": lambda x: x.mean(1), "amax": lambda x: x.amax(1), "amin": lambda x: x.amin(1),
+    "prod": lambda x: x.prod(1), "argmax": lambda x: x.argmax(1), "argmin": lambda x: x.argmin(1),
+    "softmax": lambda x: torch.softmax(x, 1), "log_softmax": lambda x: torch.log_softmax(x, 1),
+    "logsumexp": lambda x: torch.logsumexp(x, 1), "var": lambda x: x.var(1), "amax_all": lambda x: x.amax(),
+    "argmax_all": lambda x: x.argmax(), "max_d0": lambda x: x.amax(0), "sum_d0": lambda x: x.sum(0),
+}
+SPECIAL_CASES = {}
+for k, f in UNARY_SPECIAL.items():
+    SPECIAL_CASES[f"special_{k}"] = (f, [SPECIAL])
+for k, f in BINARY_SPECIAL.items():
+    SPECIAL_CASES[f"special_{k}"] = (f, [GRID_A, GRID_B])
+for k, f in ROW_SPECIAL.items():
+    SPECIAL_CASES[f"special_{k}"] = (f, [ROWS])
+SPECIAL_CASES["special_where"] = (lambda c, a, b: torch.where(c, a, b), [SPECIAL > 0, SPECIAL, SPECIAL.flip(0)])
+SPECIAL_CASES["special_where_nan_cond"] = (lambda x: torch.where(x > 1, x, torch.zeros_like(x)), [SPECIAL])
 
 
 def to_list(t):
-    return t.detach().reshape(-1).tolist()
+    t = t.detach().reshape(-1)
+    if t.dtype == torch.bool:
+        t = t.to(torch.int64)
+    # JSON has no NaN/Infinity: they are written as strings (test/helpers/fixtures.ts reads them back)
+    return [v if math.isfinite(v) else ("NaN" if v != v else "Infinity" if v > 0 else "-Infinity") for v in t.tolist()]
 
 
 def dtype_name(t):
@@ -145,9 +202,16 @@ def main():
             "upstream": to_list(upstream),
             "grads": [to_list(t.grad) if t.is_floating_point() else None for t in inputs],
         }
+    for name, (fn, inputs) in SPECIAL_CASES.items():
+        y = fn(*inputs)
+        out[name] = {
+            "inputs": [{"shape": list(t.shape), "dtype": dtype_name(t), "values": to_list(t)} for t in inputs],
+            "output": {"shape": list(y.shape), "values": to_list(y)},
+            "forwardOnly": True,
+        }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:
-        json.dump(out, f)
+        json.dump(out, f, allow_nan=False)
     print(f"wrote {len(out)} cases to {OUT}")
 
 

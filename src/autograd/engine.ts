@@ -1,9 +1,9 @@
 import type { Tensor } from "../tensor/tensor.js";
 import { shapeToString, shapesEqual } from "../tensor/shape.js";
 import type { GradNode } from "./node.js";
-import { noGrad } from "./grad-mode.js";
+import { enableGrad, noGrad } from "./grad-mode.js";
 import { gradRules, type GradRule } from "../ops/grad-rules.js";
-import type { Prim } from "../ops/prims.js";
+import type { DifferentiablePrim } from "../ops/prims.js";
 import { tidy } from "../memory/tidy.js";
 import { add } from "../ops/elementwise.js";
 import { GradAccumulator, type Contribution } from "./grad-accumulator.js";
@@ -11,17 +11,40 @@ import { onesLike } from "../ops/creation.js";
 import { isAnomalyEnabled } from "./anomaly.js";
 
 export interface BackwardOptions {
-  /** Keep the saved tensors so backward can run through the same graph again. */
+  /**
+   * Keep the saved tensors so backward can run through the same graph again (default: the value
+   * of createGraph, as in PyTorch).
+   */
   retainGraph?: boolean;
+  /**
+   * Record the backward pass itself, so the gradients it produces have a graph of their own and
+   * can be differentiated again (gradient penalties, Hessian-vector products, MAML).
+   */
+  createGraph?: boolean;
 }
 
-/** Nodes reachable from `root`, ordered so every node comes before the nodes it depends on. */
-function topoOrder(root: GradNode): GradNode[] {
+export interface GradOptions extends BackwardOptions {
+  /** d(outputs)/d(outputs) seeds, one per output (default: ones, only for single-element outputs). */
+  gradOutputs?: readonly (Tensor | null | undefined)[];
+  /** Return null for an input the outputs do not depend on, instead of throwing. */
+  allowUnused?: boolean;
+}
+
+/** Nodes reachable from `roots`, ordered so every node comes before the nodes it depends on. */
+function topoOrder(roots: readonly GradNode[]): GradNode[] {
   const order: GradNode[] = [];
   const seen = new Set<GradNode>();
   // Iterative DFS (deep graphs such as long RNN unrolls would overflow the call stack).
+  for (const root of roots) {
+    if (seen.has(root)) continue;
+    seen.add(root);
+    dfs(root, seen, order);
+  }
+  return order.reverse();
+}
+
+function dfs(root: GradNode, seen: Set<GradNode>, order: GradNode[]): void {
   const stack: [GradNode, number][] = [[root, 0]];
-  seen.add(root);
   while (stack.length) {
     const top = stack[stack.length - 1]!;
     const [node, i] = top;
@@ -37,46 +60,118 @@ function topoOrder(root: GradNode): GradNode[] {
       order.push(node);
     }
   }
-  return order.reverse();
 }
 
 /**
  * Reverse-mode differentiation from `root`: accumulates into `.grad` of every leaf that
- * requires gradients, then releases the graph's saved tensors.
+ * requires gradients, then (unless retainGraph) releases the graph's saved tensors.
  */
 export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions = {}): void {
-  root.assertAlive("backward");
+  const seed = checkedSeed(root, grad, "backward", 0);
+  run([root], [seed], options, null);
+}
+
+/**
+ * The gradients of `outputs` (seeded by `gradOutputs`) with respect to `inputs`, returned rather
+ * than accumulated into `.grad` (PyTorch's torch.autograd.grad). With createGraph they can be
+ * differentiated again.
+ */
+export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], options: GradOptions = {}): (Tensor | null)[] {
+  const outs = outputs instanceof Array ? outputs : [outputs as Tensor];
+  const ins = inputs instanceof Array ? inputs : [inputs as Tensor];
+  if (outs.length === 0 || ins.length === 0) throw new RangeError(`autograd.grad: expected at least one output and one input (got ${outs.length} and ${ins.length})`);
+  const gradOutputs = options.gradOutputs ?? [];
+  if (gradOutputs.length > 0 && gradOutputs.length !== outs.length) {
+    throw new RangeError(`autograd.grad: ${gradOutputs.length} gradOutputs for ${outs.length} outputs`);
+  }
+  ins.forEach((t, i) => {
+    t.assertAlive("autograd.grad");
+    if (!t.requiresGrad) throw new Error(`autograd.grad: input ${i} (shape ${shapeToString(t.shape)}) does not require grad`);
+  });
+  const seeds = outs.map((o, i) => checkedSeed(o, gradOutputs[i] ?? undefined, "autograd.grad", i));
+  const result = run(outs, seeds, options, ins)!;
+  result.forEach((g, i) => {
+    if (!g && !options.allowUnused) {
+      throw new Error(`autograd.grad: input ${i} (shape ${shapeToString(ins[i]!.shape)}) is not reachable from the outputs; pass allowUnused: true to get null`);
+    }
+  });
+  return result;
+}
+
+function checkedSeed(root: Tensor, grad: Tensor | undefined, op: string, i: number): Tensor | undefined {
+  root.assertAlive(op);
+  const what = op === "backward" ? "the tensor" : `output ${i}`;
   if (!root.requiresGrad) {
-    throw new Error(`backward: tensor of shape ${shapeToString(root.shape)} does not require grad and has no grad_fn`);
+    throw new Error(`${op}: ${op === "backward" ? "tensor" : `output ${i} (tensor)`} of shape ${shapeToString(root.shape)} does not require grad and has no grad_fn`);
   }
   if (grad === undefined && root.size !== 1) {
-    throw new RangeError(`backward: grad can be implicitly created only for scalar outputs, but the tensor has shape ${shapeToString(root.shape)}; pass a gradient of that shape`);
+    throw new RangeError(`${op}: grad can be implicitly created only for scalar outputs, but ${what} has shape ${shapeToString(root.shape)}; pass a gradient of that shape`);
   }
   if (grad !== undefined && !shapesEqual(grad.shape, root.shape)) {
-    throw new RangeError(`backward: gradient of shape ${shapeToString(grad.shape)} does not match the tensor's shape ${shapeToString(root.shape)}`);
+    throw new RangeError(`${op}: gradient of shape ${shapeToString(grad.shape)} does not match ${op === "backward" ? "the tensor's" : `output ${i}'s`} shape ${shapeToString(root.shape)}`);
   }
-  noGrad(() =>
+  return grad;
+}
+
+/** The tensor a gradient accumulates into: saved handles stand for the tensor they were saved from. */
+const leafOf = (t: Tensor): Tensor => t.savedFrom ?? t;
+
+/**
+ * Nodes from which some input can be reached (only these need their gradient rule run when
+ * gradients of specific inputs are asked for).
+ */
+function nodesLeadingTo(order: readonly GradNode[], inputs: readonly Tensor[]): Set<GradNode> {
+  const inputNodes = new Set(inputs.map((t) => t.gradFn).filter((n): n is GradNode => n !== null));
+  const inputLeaves = new Set(inputs.filter((t) => !t.gradFn).map(leafOf));
+  const needed = new Set<GradNode>();
+  // `order` lists a node before the nodes it depends on, so walk it backwards.
+  for (let k = order.length - 1; k >= 0; k--) {
+    const node = order[k]!;
+    if (inputNodes.has(node) || node.parents.some((p) => (p.gradFn ? needed.has(p.gradFn) : inputLeaves.has(leafOf(p))))) needed.add(node);
+  }
+  return needed;
+}
+
+/**
+ * The backward pass shared by backward() and grad(): with `inputs` null, gradients accumulate
+ * into leaves' `.grad`; otherwise the gradient of each input is returned.
+ */
+function run(roots: readonly Tensor[], seeds: readonly (Tensor | undefined)[], options: BackwardOptions, inputs: readonly Tensor[] | null): (Tensor | null)[] | null {
+  const createGraph = options.createGraph ?? false;
+  const retainGraph = options.retainGraph ?? createGraph;
+  const mode = createGraph ? enableGrad : noGrad;
+  return mode(() =>
     tidy(() => {
-      const seed = grad ?? onesLike(root);
-      if (!root.gradFn) {
-        accumulateLeaf(root, seed);
-        return;
-      }
-      // Pending gradients keyed by the node that produced a tensor, or by the leaf tensor itself.
-      const acc = new GradAccumulator<GradNode | Tensor>(grad ?? null);
-      acc.push(root.gradFn, { kind: "dense", g: seed });
+      const given = new Set(seeds.filter((g): g is Tensor => g !== undefined));
+      const acc = new GradAccumulator<GradNode | Tensor>(given);
+      const captured = new Map<GradNode | Tensor, Tensor>();
+      const wanted = new Set<GradNode | Tensor>((inputs ?? []).map((t) => t.gradFn ?? leafOf(t)));
       const leaves: Tensor[] = [];
-      for (const node of topoOrder(root.gradFn)) {
+      const rootNodes: GradNode[] = [];
+      roots.forEach((root, i) => {
+        const seed = seeds[i] ?? onesLike(root);
+        const key = root.gradFn ?? leafOf(root);
+        if (!root.gradFn && !acc.has(key)) leaves.push(key as Tensor);
+        acc.push(key, { kind: "dense", g: seed });
+        if (root.gradFn) rootNodes.push(root.gradFn);
+      });
+      const order = topoOrder(rootNodes);
+      const needed = inputs ? nodesLeadingTo(order, inputs) : null;
+      for (const node of order) {
         const g = acc.take(node, node.outputShape);
-        if (!g) {
-          if (!options.retainGraph) node.release();
+        if (g && wanted.has(node)) captured.set(node, g);
+        if (!g || (needed && !needed.has(node))) {
+          if (g && !captured.has(node) && !acc.inUse(g)) acc.release(g);
+          if (!retainGraph) node.release();
           continue;
         }
-        const rule = gradRules[node.prim as Prim] as GradRule<Prim>;
+        const rule = gradRules[node.prim as DifferentiablePrim] as GradRule<DifferentiablePrim>;
+        // Only differentiable prims get a GradNode (dispatch.ts), so the narrowing holds.
+        const dnode = node as GradNode<DifferentiablePrim>;
         const contributions: (Contribution | null)[] = rule.contributions
-          ? rule.contributions(g, node)
-          : rule.vjp(g, node).map((pg) => (pg ? { kind: "dense", g: pg } : null));
-        if (!options.retainGraph) node.release();
+          ? rule.contributions(g, dnode)
+          : rule.vjp(g, dnode).map((pg) => (pg ? { kind: "dense", g: pg } : null));
+        if (!retainGraph) node.release();
         node.parents.forEach((parent, i) => {
           const c = contributions[i];
           if (!c || !node.inputMeta[i]!.requiresGrad) return;
@@ -84,17 +179,21 @@ export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions =
             throw new Error(`internal: gradient of '${node.prim}' input ${i} has shape ${shapeToString(c.g.shape)}, expected ${shapeToString(parent.shape)}`);
           }
           if (isAnomalyEnabled()) checkFinite(c.g, node.prim);
-          const key = parent.gradFn ?? parent;
-          if (!parent.gradFn && !acc.has(parent)) leaves.push(parent);
+          const key = parent.gradFn ?? leafOf(parent);
+          if (!parent.gradFn && !acc.has(key)) leaves.push(key as Tensor);
           acc.push(key, c);
         });
         // The incoming gradient is no longer needed unless a rule passed it through.
-        if (!acc.inUse(g)) acc.release(g);
+        if (!acc.inUse(g) && !captured.has(node)) acc.release(g);
       }
       for (const leaf of leaves) {
         const g = acc.take(leaf, leaf.shape);
-        if (g) accumulateLeaf(leaf, g);
+        if (!g) continue;
+        if (inputs) captured.set(leaf, g);
+        else accumulateLeaf(leaf, g);
       }
+      // Returned from tidy, the gradients outlive it (and join the caller's scope).
+      return inputs ? inputs.map((t) => captured.get(t.gradFn ?? leafOf(t)) ?? null) : null;
     }),
   );
 }
@@ -107,7 +206,7 @@ function checkFinite(g: Tensor, prim: string): void {
   }
 }
 
-/** grad += g for a leaf, keeping the result out of any tidy scope. */
+/** grad += g for a leaf, keeping the result out of any tidy scope (with its graph, under createGraph). */
 function accumulateLeaf(leaf: Tensor, g: Tensor): void {
   if (leaf.isDisposed) return;
   const contribution = g.dtype === leaf.dtype ? g : g.astype(leaf.dtype);

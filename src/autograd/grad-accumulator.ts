@@ -17,7 +17,8 @@ export class GradAccumulator<K> {
   private readonly pending = new Map<K, Contribution[]>();
   private readonly uses = new Map<Tensor, number>();
 
-  constructor(private readonly protect: Tensor | null) {}
+  /** `protect`: tensors the caller owns (gradient seeds), never disposed here. */
+  constructor(private readonly protect: ReadonlySet<Tensor>) {}
 
   push(key: K, c: Contribution): void {
     const list = this.pending.get(key);
@@ -48,7 +49,7 @@ export class GradAccumulator<K> {
       return;
     }
     this.uses.delete(t);
-    if (t !== except && t !== this.protect && !t.isDisposed) t.dispose();
+    if (t !== except && !this.protect.has(t) && !t.isDisposed) t.dispose();
   }
 
   /** Whether some pending contribution still references `t`. */

@@ -11,8 +11,10 @@ export interface InputMeta {
 /**
  * One recorded primitive application. `parents` are the input handles (to walk the graph);
  * `saved` are separate handles that keep the storages a gradient rule needs alive, so a user
- * (or `tidy`) disposing an intermediate does not break `backward()`. They are released as soon
- * as the node's gradient has been computed.
+ * (or `tidy`) disposing an intermediate does not break `backward()`. They keep the saved
+ * tensor's place in the graph (Tensor.savedHandle), so rules run with createGraph can be
+ * differentiated again. They are released as soon as the node's gradient has been computed
+ * (unless retainGraph).
  */
 export class GradNode<P extends Prim = Prim> {
   private savedInputs: (Tensor | null)[] | null;

@@ -37,15 +37,10 @@ export interface View {
   readonly dtype: DType;
 }
 
-export type UnaryOp =
-  | "neg" | "exp" | "log" | "sqrt" | "rsqrt" | "abs" | "sin" | "cos" | "tanh" | "sigmoid"
-  | "erf" | "relu" | "sign" | "floor" | "ceil" | "round" | "reciprocal" | "logicalNot";
+/** Elementwise op names come from the one op table (scalar-ops/table.ts). */
+import type { ArgReduceOp, BinaryOp, ReduceOp, UnaryOp } from "./scalar-ops/table.js";
+export type { ArgReduceOp, BinaryOp, ReduceOp, UnaryOp };
 
-export type BinaryOp =
-  | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum"
-  | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "logicalAnd" | "logicalOr";
-
-export type ReduceOp = "sum" | "max" | "min" | "prod";
 
 /** im2col / col2im geometry for 2-D windows (convolution, pooling). */
 export interface WindowGeometry {
@@ -82,7 +77,7 @@ export interface Backend {
   readSync(buf: BackendBuffer): AnyTypedArray;
 
   // ---- elementwise ----
-  /** out = op(x); float ops keep x's dtype; `sign`/`abs`/`neg` also on int32; logicalNot -> bool. */
+  /** out = op(x) per the op table: x's dtype, or bool for predicates (logicalNot). */
   unary(op: UnaryOp, x: View): BackendBuffer;
   /** a and b have the output shape already (stride-0 broadcast). Comparisons give bool. */
   binary(op: BinaryOp, a: View, b: View, outDtype: DType): BackendBuffer;
@@ -99,7 +94,7 @@ export interface Backend {
   /** Reduces over `axes` (sorted, non-empty); the output drops those axes. */
   reduce(op: ReduceOp, x: View, axes: readonly number[]): BackendBuffer;
   /** Index (int32) of the max/min along `axis` (first occurrence); the output drops the axis. */
-  argReduce(op: "argmax" | "argmin", x: View, axis: number): BackendBuffer;
+  argReduce(op: ArgReduceOp, x: View, axis: number): BackendBuffer;
 
   // ---- routines ----
   /** Batched matmul: a [B,M,K] x b [B,K,N] -> [B,M,N]; a and b may be any strided views. */

@@ -57,14 +57,14 @@ class Bigram extends Embedding {
 export const MODEL_ZOO: Record<string, ZooEntry> = {
   mlp: {
     name: "mlp",
-    description: "BENCH.md MLP: Flatten → Linear(784,256) → ReLU → Linear(256,256) → ReLU → Linear(256,10)",
+    description: "reference MLP (neurite bench mlp): Flatten → Linear(784,256) → ReLU → Linear(256,256) → ReLU → Linear(256,10)",
     task: "fashion-mnist",
     create: () => createMlp(),
     defaults: { epochs: 5, batchSize: 128, lr: 1e-3, optimizer: "adam" },
   },
   cnn: {
     name: "cnn",
-    description: "BENCH.md CNN: 2 x (Conv2d 3x3 → ReLU → MaxPool2d) → Linear(3136,128) → ReLU → Linear(128,10); Adam 1e-3, batch 128",
+    description: "reference CNN (neurite bench cnn): 2 x (Conv2d 3x3 → ReLU → MaxPool2d) → Linear(3136,128) → ReLU → Linear(128,10); Adam 1e-3, batch 128",
     task: "fashion-mnist",
     create: () => createCnn(),
     defaults: { epochs: 2, batchSize: 128, lr: 1e-3, optimizer: "adam" },
@@ -106,10 +106,6 @@ export const MODEL_ZOO: Record<string, ZooEntry> = {
     defaults: { epochs: 5, batchSize: 32, lr: 5e-2, optimizer: "adam", blockSize: 64 },
   },
 };
-
-export function registerZooModel(entry: ZooEntry): void {
-  MODEL_ZOO[entry.name] = entry;
-}
 
 export const modelNames = (): string[] => Object.keys(MODEL_ZOO);
 

@@ -1,5 +1,5 @@
 import { allCounters } from "./storage.js";
-import { shapeToString } from "../tensor/shape.js";
+import { numel, shapeToString } from "../tensor/shape.js";
 
 /** Thrown when a backend cannot allocate a tensor; says which op, what size and what is live. */
 export class OutOfMemoryError extends Error {
@@ -44,6 +44,6 @@ export function withOomContext<T>(op: string, backend: string, describe: () => s
 }
 
 export function describeTensor(shape: readonly number[], dtype: string, bytesPerItem: number): string {
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = numel(shape);
   return `${formatBytes(n * bytesPerItem)} for a ${dtype} tensor ${shapeToString(shape)}`;
 }

@@ -41,7 +41,8 @@ function finish<R>(scope: Scope, result: R): R {
   collectResult(result, keep);
   // Graph nodes that no surviving tensor can reach would otherwise hold their saved tensors
   // until garbage collection (e.g. a forward pass run without noGrad whose output is dropped).
-  const survivors = [...keep, ...[...scope.kept].filter((t): t is Tensor => t instanceof Tensor && !t.isDisposed)];
+  // Handles autograd saved for gradient rules do not count: they are alive because their node is.
+  const survivors = [...keep, ...[...scope.kept].filter((t): t is Tensor => t instanceof Tensor && !t.isDisposed && t.savedFrom === null)];
   const live = reachableNodes(survivors);
   for (const t of scope.tracked) {
     if (keep.has(t as Tensor)) {

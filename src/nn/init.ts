@@ -2,7 +2,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { noGrad } from "../autograd/grad-mode.js";
 import { full, rand, randn, tensor } from "../ops/creation.js";
 import { defaultGenerator, type Generator } from "../tensor/random.js";
-import { shapeToString } from "../tensor/shape.js";
+import { numel, shapeToString } from "../tensor/shape.js";
 
 /**
  * Parameter initialisations with PyTorch's formulas (torch.nn.init). All act in place,
@@ -37,7 +37,7 @@ export function calculateFanInAndFanOut(t: Tensor): { fanIn: number; fanOut: num
   if (t.ndim < 2) {
     throw new RangeError(`init: fan in and fan out cannot be computed for a tensor with fewer than 2 dims (shape ${shapeToString(t.shape)})`);
   }
-  const receptive = t.shape.slice(2).reduce((a, b) => a * b, 1);
+  const receptive = numel(t.shape.slice(2));
   return { fanIn: t.shape[1]! * receptive, fanOut: t.shape[0]! * receptive };
 }
 

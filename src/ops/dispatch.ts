@@ -1,17 +1,24 @@
 import { GradNode, type InputMeta } from "../autograd/node.js";
 import { isGradEnabled } from "../autograd/grad-mode.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { forwardImpls, type Prim, type PrimParams } from "./prims.js";
+import { type DifferentiablePrim, NON_DIFFERENTIABLE, forwardImpls, type Prim, type PrimParams } from "./prims.js";
 import { gradRules } from "./grad-rules.js";
 import { checkAnomaly } from "../autograd/anomaly.js";
 import { asOutOfMemory } from "../memory/out-of-memory.js";
 import { shapeToString } from "../tensor/shape.js";
 
+export interface DispatchOptions {
+  /** false: never record a gradient (copies for reading values back, in-place sources). */
+  record?: boolean;
+}
+
 /**
- * The one dispatch point: runs a primitive's forward and, when gradients are being recorded
- * and some input requires them, attaches a GradNode that saves what the gradient rule needs.
+ * The one dispatch point: checks the inputs (alive, same backend), runs a primitive's forward
+ * (translating out-of-memory errors, checking for anomalies) and, when gradients are being
+ * recorded and some input requires them, attaches a GradNode that saves what the gradient rule
+ * needs. Every op reaches a backend kernel through here.
  */
-export function applyPrim<P extends Prim>(prim: P, inputs: readonly Tensor[], params: PrimParams[P]): Tensor {
+export function applyPrim<P extends Prim>(prim: P, inputs: readonly Tensor[], params: PrimParams[P], options: DispatchOptions = {}): Tensor {
   const device = inputs[0]!.device;
   for (const t of inputs) {
     t.assertAlive(prim);
@@ -27,14 +34,17 @@ export function applyPrim<P extends Prim>(prim: P, inputs: readonly Tensor[], pa
     throw asOutOfMemory(e, prim, device, () => `the output of '${prim}' (inputs ${inputs.map((t) => `${t.dtype} ${shapeToString(t.shape)}`).join(", ")})`);
   }
   checkAnomaly(prim, out);
-  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
-    const rule = gradRules[prim];
+  if (options.record !== false && isGradEnabled() && !NON_DIFFERENTIABLE.has(prim) && inputs.some((t) => t.requiresGrad)) {
+    const rule = gradRules[prim as DifferentiablePrim];
     const meta: InputMeta[] = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype, requiresGrad: t.requiresGrad }));
     const saveInputs = rule.save === "inputs" || rule.save === "both";
     const saveOutput = rule.save === "output" || rule.save === "both";
-    const saved = saveInputs ? inputs.map((t) => t.shareView().keep()) : null;
-    const savedOut = saveOutput ? out.shareView().keep() : null;
-    out.setGradFn(new GradNode(prim, params, inputs, meta, saved, savedOut, out.shape));
+    const saved = saveInputs ? inputs.map((t) => t.savedHandle().keep()) : null;
+    const savedOut = saveOutput ? out.savedHandle().keep() : null;
+    const node = new GradNode(prim, params, inputs, meta, saved, savedOut, out.shape);
+    out.setGradFn(node);
+    // The saved output stands for `out` in the graph (for gradients of gradients).
+    savedOut?.setGradFn(node);
   }
   return out;
 }

@@ -5,7 +5,7 @@ import { broadcastShapes, shapeToString, shapesEqual } from "../tensor/shape.js"
 import { applyPrim } from "./dispatch.js";
 import type { BinaryPrim, UnaryPrim } from "./prims.js";
 import { asTensor, scalarTensor } from "./convert.js";
-import { fromBuffer, makeView } from "./prims.js";
+import { makeView } from "./prims.js";
 
 /** Broadcasts `t` to `shape` through recorded reshape/expand prims (their gradients reduce). */
 export function broadcastTo(t: Tensor, shape: readonly number[]): Tensor {
@@ -77,6 +77,14 @@ export const tanh = (x: Tensor): Tensor => floatUnary("tanh", x);
 export const sigmoid = (x: Tensor): Tensor => floatUnary("sigmoid", x);
 export const erf = (x: Tensor): Tensor => floatUnary("erf", x);
 export const reciprocal = (x: Tensor): Tensor => floatUnary("reciprocal", x);
+/** log(1 + x), accurate for small x. */
+export const log1p = (x: Tensor): Tensor => floatUnary("log1p", x);
+/** exp(x) - 1, accurate for small x. */
+export const expm1 = (x: Tensor): Tensor => floatUnary("expm1", x);
+/** x * relu6(x + 3) / 6 (MobileNetV3's activation). */
+export const hardswish = (x: Tensor): Tensor => floatUnary("hardswish", x);
+/** Angle of the point (b, a) (PyTorch's atan2(input, other)), in (-pi, pi]. */
+export const atan2 = (a: TensorLike, b: TensorLike): Tensor => binaryPrim("atan2", a, b, true);
 
 /** Differentiable dtype conversion (gradient flows back between float dtypes). */
 export function cast(x: Tensor, dtype: DType): Tensor {
@@ -87,8 +95,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 // ---------- ops without gradients ----------
 
 function noGradUnary(op: UnaryOp, x: Tensor): Tensor {
-  x.assertAlive(op);
-  return fromBuffer(x, x.backend.unary(op, x), x.shape);
+  return applyPrim(op, [x], {});
 }
 
 export const sign = (x: Tensor): Tensor => noGradUnary("sign", x);
@@ -98,16 +105,17 @@ export const round = (x: Tensor): Tensor => (isFloat(x.dtype) ? noGradUnary("rou
 export const logicalNot = (x: Tensor): Tensor => noGradUnary("logicalNot", x);
 
 function compare(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
-  let [ta, tb] = operands(a, b, op);
+  const [ta, tb] = operands(a, b, op);
   ta.assertAlive(op);
   tb.assertAlive(op);
   const dtype = op === "logicalAnd" || op === "logicalOr" ? "bool" : promoteTypes(ta.dtype, tb.dtype);
-  const ca = ta.dtype === dtype ? ta : fromBuffer(ta, ta.backend.cast(ta, dtype), ta.shape);
-  const cb = tb.dtype === dtype ? tb : fromBuffer(tb, tb.backend.cast(tb, dtype), tb.shape);
+  // The result is bool, so nothing here is recorded for autograd.
+  const ca = ta.dtype === dtype ? ta : applyPrim("cast", [ta], { dtype }, { record: false });
+  const cb = tb.dtype === dtype ? tb : applyPrim("cast", [tb], { dtype }, { record: false });
   const shape = broadcastShapes(ca.shape, cb.shape, op);
   const va = broadcastView(ca, shape);
   const vb = broadcastView(cb, shape);
-  const out = fromBuffer(ca, ca.backend.binary(op, va, vb, "bool"), shape);
+  const out = applyPrim(op, [va, vb], {});
   va.dispose();
   vb.dispose();
   if (ca !== ta) ca.dispose();

@@ -1,6 +1,6 @@
 import type { GradNode } from "../autograd/node.js";
 import type { Tensor } from "../tensor/tensor.js";
-import type { Prim } from "./prims.js";
+import type { DifferentiablePrim, Prim } from "./prims.js";
 import type { Contribution } from "../autograd/grad-accumulator.js";
 import * as o from "./index.js";
 
@@ -39,7 +39,7 @@ function extremeGrad(g: Tensor, node: GradNode<"max" | "min">): Tensor[] {
   return [o.div(o.mul(unreduce(g, x.shape, axes), mask), count)];
 }
 
-export const gradRules: { [P in Prim]: GradRule<P> } = {
+export const gradRules: { [P in DifferentiablePrim]: GradRule<P> } = {
   reshape: { save: "none", vjp: (g, n) => [o.reshape(g, n.inputMeta[0]!.shape)] },
   permute: {
     save: "none",
@@ -91,6 +91,16 @@ export const gradRules: { [P in Prim]: GradRule<P> } = {
     },
   },
   relu: { save: "output", vjp: (g, n) => [o.mul(g, o.cast(o.gt(n.output(), 0), g.dtype))] },
+  log1p: { save: "inputs", vjp: (g, n) => [o.div(g, o.add(n.input(0), 1))] },
+  expm1: { save: "output", vjp: (g, n) => [o.mul(g, o.add(n.output(), 1))] },
+  hardswish: {
+    save: "inputs",
+    // PyTorch's hardswish_backward: 0 below -3, x/3 + 1/2 up to 3 (inclusive), 1 above
+    vjp: (g, n) => {
+      const x = n.input(0);
+      return [o.mul(g, o.where(o.lt(x, -3), 0, o.where(o.le(x, 3), o.add(o.div(x, 3), 0.5), 1)))];
+    },
+  },
   reciprocal: { save: "output", vjp: (g, n) => [o.neg(o.mul(g, o.mul(n.output(), n.output())))] },
   add: { save: "none", vjp: (g) => [g, g] },
   sub: { save: "none", vjp: (g, n) => [g, need(n, 1) ? o.neg(g) : null] },
@@ -114,6 +124,16 @@ export const gradRules: { [P in Prim]: GradRule<P> } = {
         need(n, 0) ? o.mul(g, o.mul(b, o.pow(a, o.sub(b, 1)))) : null,
         need(n, 1) ? o.mul(g, o.mul(n.output(), o.log(a))) : null,
       ];
+    },
+  },
+  atan2: {
+    save: "inputs",
+    vjp: (g, n) => {
+      // d/da atan2(a, b) = b / (a² + b²), d/db = -a / (a² + b²)
+      const a = n.input(0);
+      const b = n.input(1);
+      const r2 = o.add(o.mul(a, a), o.mul(b, b));
+      return [need(n, 0) ? o.div(o.mul(g, b), r2) : null, need(n, 1) ? o.neg(o.div(o.mul(g, a), r2)) : null];
     },
   },
   maximum: {

@@ -8,4 +8,3 @@ export * from "./creation.js";
 export * from "./composite.js";
 export * from "./inplace.js";
 export { backward } from "../autograd/engine.js";
-export * from "./nn-ops.js";

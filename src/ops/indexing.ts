@@ -5,7 +5,7 @@ import { applyPrim } from "./dispatch.js";
 import { tensor } from "./creation.js";
 import { narrow, reshape, slice } from "./movement.js";
 import { where } from "./elementwise.js";
-import { windowOutputSize } from "./prims.js";
+import { windowOutputSize } from "../tensor/shape.js";
 
 /** Throws, naming the first offending value, when an index holds values outside [0, size). */
 function scanIndices(index: Tensor, size: number, op: string, dim: number, xShape: readonly number[]): void {

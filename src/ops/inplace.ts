@@ -1,6 +1,6 @@
 import type { Tensor } from "../tensor/tensor.js";
 import { isGradEnabled } from "../autograd/grad-mode.js";
-import { fromBuffer } from "./prims.js";
+import { applyPrim } from "./dispatch.js";
 import { shapeToString, shapesEqual } from "../tensor/shape.js";
 
 /** In-place updates are not recorded by autograd, so they are refused where they would corrupt it. */
@@ -17,6 +17,7 @@ export function noGradContiguousLike(source: Tensor, like: Tensor): Tensor {
     throw new RangeError(`copy_: source shape ${shapeToString(source.shape)} does not match destination ${shapeToString(like.shape)}`);
   }
   if (source.device !== like.device) throw new Error(`copy_: source is on '${source.device}', destination on '${like.device}'`);
-  const casted = source.dtype === like.dtype ? source.backend.contiguous(source) : source.backend.cast(source, like.dtype);
-  return fromBuffer(like, casted, like.shape);
+  return source.dtype === like.dtype
+    ? applyPrim("contiguous", [source], {}, { record: false })
+    : applyPrim("cast", [source], { dtype: like.dtype }, { record: false });
 }

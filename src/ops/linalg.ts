@@ -1,6 +1,6 @@
 import type { Tensor } from "../tensor/tensor.js";
 import { isFloat } from "../tensor/dtype.js";
-import { broadcastShapes, shapeToString } from "../tensor/shape.js";
+import { broadcastShapes, numel, shapeToString } from "../tensor/shape.js";
 import { applyPrim } from "./dispatch.js";
 import { castIfNeeded } from "./elementwise.js";
 import { expand, reshape, squeeze } from "./movement.js";
@@ -39,11 +39,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (bBatch.length === 0) {
     // Fold a's batch dims into M: one big GEMM instead of many small ones.
     batch = aBatch;
-    const rows = aBatch.reduce((s, d) => s * d, 1) * M;
+    const rows = numel(aBatch) * M;
     out = bmm(reshape(a2, [1, rows, K]), reshape(b2, [1, K, N]));
   } else {
     batch = broadcastShapes(aBatch, bBatch, "matmul");
-    const B = batch.reduce((s, d) => s * d, 1);
+    const B = numel(batch);
     const ae = reshape(expand(a2, [...batch, M, K]), [B, M, K]);
     const be = reshape(expand(b2, [...batch, K, N]), [B, K, N]);
     out = bmm(ae, be);

@@ -1,7 +1,6 @@
 import type { Tensor } from "../tensor/tensor.js";
-import { inferShape, normalizeDim, shapeToString, shapesEqual, viewStrides } from "../tensor/shape.js";
+import { inferShape, normalizeDim, numel, shapeToString, shapesEqual, viewStrides } from "../tensor/shape.js";
 import { applyPrim } from "./dispatch.js";
-import { fromBuffer } from "./prims.js";
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape(x.size, shape, "reshape", x.shape);
@@ -22,7 +21,7 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   const s = normalizeDim(startDim, x.ndim, "flatten");
   const e = normalizeDim(endDim, x.ndim, "flatten");
   if (s > e) throw new RangeError(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
-  const merged = x.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
+  const merged = numel(x.shape.slice(s, e + 1));
   return reshape(x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
 }
 
@@ -83,7 +82,7 @@ export function contiguous(x: Tensor): Tensor {
 
 /** A contiguous copy outside autograd (for reading values back). */
 export function contiguousCopy(x: Tensor): Tensor {
-  return fromBuffer(x, x.backend.contiguous(x), x.shape);
+  return applyPrim("contiguous", [x], {}, { record: false });
 }
 
 /** Differentiable copy. */
@@ -184,3 +183,27 @@ export function repeat(x: Tensor, reps: readonly number[]): Tensor {
   return reshape(y, shape.map((d, i) => d * reps[i]!));
 }
 
+/**
+ * The slices of `x` along `dim` (that dim removed), like torch.unbind.
+ *
+ * Taking n slices directly would make the backward cost O(n²): each slice's gradient is padded
+ * back to the full size and the n full-size pieces are summed. Splitting by recursive halving
+ * pads each piece only to its parent, so the backward costs O(n log n) — this is what keeps a
+ * recurrent layer's per-time-step reads of its precomputed input projection cheap.
+ */
+export function unbind(x: Tensor, dim = 0): Tensor[] {
+  const d = normalizeDim(dim, x.ndim, "unbind");
+  const out: Tensor[] = [];
+  const split = (t: Tensor): void => {
+    const n = t.shape[d]!;
+    if (n === 1) {
+      out.push(squeeze(t, d));
+      return;
+    }
+    const half = Math.ceil(n / 2);
+    split(narrow(t, d, 0, half));
+    split(narrow(t, d, half, n - half));
+  };
+  if (x.shape[d]! > 0) split(x);
+  return out;
+}

@@ -1,14 +1,30 @@
 import type { DType, View, WindowGeometry } from "../backend/backend.js";
 import { Storage } from "../memory/storage.js";
 import { Tensor } from "../tensor/tensor.js";
-import { contiguousStrides, numel, shapeToString, viewStrides } from "../tensor/shape.js";
+import { contiguousStrides, numel, shapeToString, viewStrides, windowOutputSize } from "../tensor/shape.js";
+import {
+  BINARY_NAMES,
+  BINARY_OPS,
+  type BinaryOp,
+  type BinaryPrim,
+  UNARY_NAMES,
+  UNARY_OPS,
+  type UnaryOp,
+  type UnaryPrim,
+} from "../backend/scalar-ops/table.js";
 
 /**
- * The primitive set. Movement prims (reshape, permute, expand, slice) only make new views;
- * the others run a backend kernel. Every composite op in neurite is built from these, so each
- * has exactly one forward implementation here and one gradient rule in `grad-rules.ts`.
+ * The primitive set: every op reaches a backend through one of these, via the one dispatch point
+ * (dispatch.ts). Movement prims (reshape, permute, expand, slice) only make new views; the
+ * others run a backend kernel. Each has exactly one forward implementation here and, unless it is
+ * non-differentiable (NON_DIFFERENTIABLE), one gradient rule in `grad-rules.ts`.
+ *
+ * The elementwise ops of the op table (backend/scalar-ops/table.ts) are primitives without
+ * parameters, added by the mapped type; their inputs are already broadcast to the output shape.
  */
-export interface PrimParams {
+export type PrimParams = RoutinePrimParams & { [K in UnaryOp | BinaryOp]: Record<string, never> };
+
+interface RoutinePrimParams {
   // movement (views, no kernel)
   reshape: { shape: readonly number[] };
   permute: { dims: readonly number[] };
@@ -17,34 +33,16 @@ export interface PrimParams {
   // copies
   contiguous: Record<string, never>;
   cast: { dtype: DType };
-  // unary
-  neg: Record<string, never>;
-  exp: Record<string, never>;
-  log: Record<string, never>;
-  sqrt: Record<string, never>;
-  rsqrt: Record<string, never>;
-  abs: Record<string, never>;
-  sin: Record<string, never>;
-  cos: Record<string, never>;
-  tanh: Record<string, never>;
-  sigmoid: Record<string, never>;
-  erf: Record<string, never>;
-  relu: Record<string, never>;
-  reciprocal: Record<string, never>;
-  // binary (inputs already broadcast to the output shape)
-  add: Record<string, never>;
-  sub: Record<string, never>;
-  mul: Record<string, never>;
-  div: Record<string, never>;
-  pow: Record<string, never>;
-  maximum: Record<string, never>;
-  minimum: Record<string, never>;
   // ternary
   where: Record<string, never>;
   // reductions (output drops `axes`)
   sum: { axes: readonly number[] };
   max: { axes: readonly number[] };
   min: { axes: readonly number[] };
+  prod: { axes: readonly number[] };
+  // index of the extreme along `axis` (int32; the output drops the axis)
+  argmax: { axis: number };
+  argmin: { axis: number };
   // routines
   matmul: Record<string, never>;
   gather: { dim: number };
@@ -58,11 +56,18 @@ export interface PrimParams {
 }
 
 export type Prim = keyof PrimParams;
+export type { BinaryPrim, UnaryPrim };
 
-export const UNARY_PRIMS = ["neg", "exp", "log", "sqrt", "rsqrt", "abs", "sin", "cos", "tanh", "sigmoid", "erf", "relu", "reciprocal"] as const;
-export const BINARY_PRIMS = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"] as const;
-export type UnaryPrim = (typeof UNARY_PRIMS)[number];
-export type BinaryPrim = (typeof BINARY_PRIMS)[number];
+/** Primitives without a gradient: predicates, rounding, sign, integer-valued results, prod. */
+export type NonDifferentiablePrim = Exclude<UnaryOp, UnaryPrim> | Exclude<BinaryOp, BinaryPrim> | "prod" | "argmax" | "argmin";
+export type DifferentiablePrim = Exclude<Prim, NonDifferentiablePrim>;
+export const NON_DIFFERENTIABLE: ReadonlySet<Prim> = new Set<Prim>([
+  ...UNARY_NAMES.filter((op) => !UNARY_OPS[op].differentiable),
+  ...BINARY_NAMES.filter((op) => !BINARY_OPS[op].differentiable),
+  "prod",
+  "argmax",
+  "argmin",
+]);
 
 /** A new handle on `t`'s storage with different view metadata. */
 export function makeView(t: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
@@ -78,21 +83,32 @@ export function fromBuffer(like: Tensor, buf: ReturnType<Tensor["backend"]["allo
 type Forward<P extends Prim> = (inputs: readonly Tensor[], params: PrimParams[P]) => Tensor;
 
 const unary =
-  (op: UnaryPrim): Forward<UnaryPrim> =>
+  (op: UnaryOp): Forward<UnaryOp> =>
   ([x]) =>
     fromBuffer(x!, x!.backend.unary(op, x!), x!.shape);
 
 const binary =
-  (op: BinaryPrim): Forward<BinaryPrim> =>
+  (op: BinaryOp): Forward<BinaryOp> =>
   ([a, b]) =>
-    fromBuffer(a!, a!.backend.binary(op, a!, b!, a!.dtype), a!.shape);
+    fromBuffer(a!, a!.backend.binary(op, a!, b!, BINARY_OPS[op].result === "bool" ? "bool" : a!.dtype), a!.shape);
 
 const reduce =
-  (op: "sum" | "max" | "min"): Forward<"sum" | "max" | "min"> =>
+  (op: "sum" | "max" | "min" | "prod"): Forward<"sum" | "max" | "min" | "prod"> =>
   ([x], { axes }) =>
     fromBuffer(x!, x!.backend.reduce(op, x!, axes), x!.shape.filter((_, i) => !axes.includes(i)));
 
+const argReduce =
+  (op: "argmax" | "argmin"): Forward<"argmax" | "argmin"> =>
+  ([x], { axis }) =>
+    fromBuffer(x!, x!.backend.argReduce(op, x!, axis), x!.shape.filter((_, i) => i !== axis));
+
+const elementwiseImpls = Object.fromEntries([
+  ...UNARY_NAMES.map((op) => [op, unary(op)]),
+  ...BINARY_NAMES.map((op) => [op, binary(op)]),
+]) as { [P in UnaryOp | BinaryOp]: Forward<P> };
+
 export const forwardImpls: { [P in Prim]: Forward<P> } = {
+  ...elementwiseImpls,
   reshape: ([x], { shape }) => {
     const strides = x!.ndim === 0 ? contiguousStrides(shape) : viewStrides(x!.shape, x!.strides, shape);
     if (strides) return makeView(x!, shape, strides, x!.offset);
@@ -124,30 +140,13 @@ export const forwardImpls: { [P in Prim]: Forward<P> } = {
     ),
   contiguous: ([x]) => fromBuffer(x!, x!.backend.contiguous(x!), x!.shape),
   cast: ([x], { dtype }) => fromBuffer(x!, x!.backend.cast(x!, dtype), x!.shape),
-  neg: unary("neg"),
-  exp: unary("exp"),
-  log: unary("log"),
-  sqrt: unary("sqrt"),
-  rsqrt: unary("rsqrt"),
-  abs: unary("abs"),
-  sin: unary("sin"),
-  cos: unary("cos"),
-  tanh: unary("tanh"),
-  sigmoid: unary("sigmoid"),
-  erf: unary("erf"),
-  relu: unary("relu"),
-  reciprocal: unary("reciprocal"),
-  add: binary("add"),
-  sub: binary("sub"),
-  mul: binary("mul"),
-  div: binary("div"),
-  pow: binary("pow"),
-  maximum: binary("maximum"),
-  minimum: binary("minimum"),
   where: ([c, a, b]) => fromBuffer(a!, a!.backend.where(c!, a!, b!), a!.shape),
   sum: reduce("sum"),
   max: reduce("max"),
   min: reduce("min"),
+  prod: reduce("prod"),
+  argmax: argReduce("argmax"),
+  argmin: argReduce("argmin"),
   matmul: ([a, b]) => fromBuffer(a!, a!.backend.matmul(a!, b!), [a!.shape[0]!, a!.shape[1]!, b!.shape[2]!]),
   gather: ([x, index], { dim }) => fromBuffer(x!, x!.backend.gather(x!, dim, index!), index!.shape),
   scatterAdd: ([index, src], { dim, shape }) => fromBuffer(src!, src!.backend.scatterAdd(shape, dim, index!, src!), shape),
@@ -175,9 +174,3 @@ export const forwardImpls: { [P in Prim]: Forward<P> } = {
   },
   col2im: ([cols], { geometry, shape }) => fromBuffer(cols!, cols!.backend.col2im(cols!, geometry, shape), shape),
 };
-
-export function windowOutputSize(h: number, w: number, g: WindowGeometry): { oh: number; ow: number } {
-  const oh = Math.floor((h + 2 * g.padding[0] - g.dilation[0] * (g.kernel[0] - 1) - 1) / g.stride[0]) + 1;
-  const ow = Math.floor((w + 2 * g.padding[1] - g.dilation[1] * (g.kernel[1] - 1) - 1) / g.stride[1]) + 1;
-  return { oh, ow };
-}

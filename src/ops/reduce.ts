@@ -2,7 +2,6 @@ import type { Tensor } from "../tensor/tensor.js";
 import { isFloat } from "../tensor/dtype.js";
 import { normalizeDim, numel, shapeToString } from "../tensor/shape.js";
 import { applyPrim } from "./dispatch.js";
-import { fromBuffer } from "./prims.js";
 import { cast, sub, div, mul, sqrt, log, exp, add, abs, pow, where, eq, lt, logicalAnd } from "./elementwise.js";
 import { reshape } from "./movement.js";
 import { isGradEnabled, noGrad } from "../autograd/grad-mode.js";
@@ -70,22 +69,21 @@ export function prod(x: Tensor, dim?: DimArg, keepdim = false): Tensor {
   }
   const axes = reductionAxes(x, dim, "prod");
   if (axes.length === 0) return reshape(x, x.shape);
-  const out = fromBuffer(x, x.backend.reduce("prod", x, axes), x.shape.filter((_, i) => !axes.includes(i)));
+  const out = applyPrim("prod", [x], { axes });
   return keepdim ? reshape(out, keepShape(x.shape, axes)) : out;
 }
 
 function argReduce(op: "argmax" | "argmin", x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
   x.assertAlive(op);
   if (dim === undefined) {
-    const flat = reshape(x, [x.size]);
     if (x.size === 0) throw new RangeError(`${op}: empty tensor`);
-    const out = fromBuffer(x, x.backend.argReduce(op, flat, 0), []);
+    const out = applyPrim(op, [reshape(x, [x.size])], { axis: 0 });
     return keepdim ? reshape(out, x.shape.map(() => 1)) : out;
   }
   const axis = normalizeDim(dim, x.ndim, op);
-  if (x.ndim === 0) return fromBuffer(x, x.backend.fill("int32", 1, 0), []);
+  if (x.ndim === 0) return applyPrim(op, [reshape(x, [1])], { axis: 0 });
   if (x.shape[axis] === 0) throw new RangeError(`${op}: cannot reduce over a zero-size dim ${axis} of shape ${shapeToString(x.shape)}`);
-  const out = fromBuffer(x, x.backend.argReduce(op, x, axis), x.shape.filter((_, i) => i !== axis));
+  const out = applyPrim(op, [x], { axis });
   return keepdim ? reshape(out, keepShape(x.shape, [axis])) : out;
 }
 

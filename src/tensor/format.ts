@@ -1,4 +1,5 @@
 import type { AnyTypedArray, DType } from "../backend/backend.js";
+import { numel } from "./shape.js";
 
 /** PyTorch-like printing: `tensor([[1.0000, 2.0000]], grad_fn=<mul>)`, eliding large tensors. */
 export function formatTensor(values: AnyTypedArray, shape: readonly number[], dtype: DType, gradFn: string | null): string {
@@ -15,7 +16,7 @@ export function formatTensor(values: AnyTypedArray, shape: readonly number[], dt
   const rec = (dim: number, offset: number, indent: string): string => {
     if (shape.length === 0) return fmt(values[0]!);
     const n = shape[dim]!;
-    const stride = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+    const stride = numel(shape.slice(dim + 1));
     const idx = elide && n > 2 * edge ? [...Array(edge).keys(), -1, ...Array.from({ length: edge }, (_, i) => n - edge + i)] : [...Array(n).keys()];
     if (dim === shape.length - 1) {
       return `[${idx.map((i) => (i < 0 ? "..." : fmt(values[offset + i]!))).join(", ")}]`;

@@ -1,3 +1,5 @@
+import type { WindowGeometry } from "../backend/backend.js";
+
 /** Shape and stride arithmetic shared by the frontend and the backends. */
 
 export function numel(shape: readonly number[]): number {
@@ -124,6 +126,81 @@ export function inferShape(total: number, shape: readonly number[], op: string, 
     out[infer] = total / known;
   } else if (known !== total) {
     throw new RangeError(`${op}: shape ${shapeToString(shape)} is invalid for input of shape ${shapeToString(from)} (${total} elements)`);
+  }
+  return out;
+}
+
+/**
+ * Drops size-1 dims and merges neighbours that every operand walks as one
+ * (strides[d] == strides[d+1] * shape[d+1] for all operands), so kernels see the fewest, longest
+ * rows. A view that merges down to a single element comes back with rank 0.
+ */
+export function collapseDims(shape: readonly number[], stridesList: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = stridesList.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const n = shape[d]!;
+    if (n === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && stridesList.every((s, k) => outStrides[k]![last] === s[d]! * n)) {
+      outShape[last]! *= n;
+      stridesList.forEach((s, k) => (outStrides[k]![last] = s[d]!));
+    } else {
+      outShape.push(n);
+      stridesList.forEach((s, k) => outStrides[k]!.push(s[d]!));
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+/**
+ * Positions of a window sliding along one dim of `size` (convolution, pooling): PyTorch's
+ * formula; with ceilMode a last partial window counts if it starts inside the input or left padding.
+ */
+export function windowOutputLength(size: number, kernel: number, pad: number, stride: number, dilation: number, ceilMode = false): number {
+  const span = size + 2 * pad - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0);
+  let out = Math.floor(span / stride) + 1;
+  if (ceilMode && (out - 1) * stride >= size + pad) out--;
+  return out;
+}
+
+/** Output height and width of a 2-D window (convolution, pooling, im2col) over an h x w input. */
+export function windowOutputSize(h: number, w: number, g: WindowGeometry): { oh: number; ow: number } {
+  return {
+    oh: windowOutputLength(h, g.kernel[0], g.padding[0], g.stride[0], g.dilation[0]),
+    ow: windowOutputLength(w, g.kernel[1], g.padding[1], g.stride[1], g.dilation[1]),
+  };
+}
+
+/** Element offsets of a strided view in row-major order of its shape. */
+export function stridedOffsets(shape: readonly number[], strides: readonly number[], offset: number): Int32Array {
+  const n = numel(shape);
+  const out = new Int32Array(n);
+  const rank = shape.length;
+  if (n === 0) return out;
+  if (rank === 0) {
+    out[0] = offset;
+    return out;
+  }
+  const last = rank - 1;
+  const lastSize = shape[last]!;
+  const lastStride = strides[last]!;
+  const idx = new Array<number>(rank).fill(0);
+  let base = offset;
+  let k = 0;
+  while (k < n) {
+    for (let j = 0; j < lastSize; j++) out[k++] = base + j * lastStride;
+    // Increment the multi-index over the leading dims.
+    let d = last - 1;
+    while (d >= 0) {
+      idx[d]!++;
+      base += strides[d]!;
+      if (idx[d]! < shape[d]!) break;
+      base -= strides[d]! * shape[d]!;
+      idx[d] = 0;
+      d--;
+    }
+    if (d < 0) break;
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { track, untrack } from "../memory/scope.js";
 import { contiguousStrides, isContiguous, numel, shapeToString } from "./shape.js";
 import { formatTensor } from "./format.js";
 import type { GradNode } from "../autograd/node.js";
+import type { BackwardOptions } from "../autograd/engine.js";
 import * as ops from "../ops/index.js";
 
 // `using t = ...` and `[Symbol.dispose]()` need Symbol.dispose in the types, which ES2022/DOM
@@ -182,6 +183,24 @@ export class Tensor implements View {
     return this;
   }
 
+  /**
+   * Internal: for a handle autograd saved for a gradient rule, the tensor it stands for (so that
+   * higher-order gradients through the handle reach that tensor).
+   */
+  savedFrom: Tensor | null = null;
+
+  /**
+   * Internal: the handle a GradNode saves: shares the view and keeps this tensor's place in the
+   * graph (gradFn, requiresGrad), so gradient rules run with createGraph are differentiable in turn.
+   */
+  savedHandle(): Tensor {
+    const h = this.shareView();
+    h.gradFn = this.gradFn;
+    h._requiresGrad = this._requiresGrad;
+    h.savedFrom = this.savedFrom ?? this;
+    return h;
+  }
+
   /** A new handle on the same view (one more reference to the storage). */
   shareView(): Tensor {
     this.assertAlive("shareView");
@@ -284,8 +303,13 @@ export class Tensor implements View {
   }
 
   // ---------- autograd ----------
-  backward(grad?: Tensor): void {
-    ops.backward(this, grad);
+  /**
+   * Accumulates gradients into the leaves' `.grad`: `backward()`, `backward(grad)`,
+   * `backward({ createGraph, retainGraph, gradient })` or `backward(grad, { createGraph, retainGraph })`.
+   */
+  backward(gradOrOptions?: Tensor | (BackwardOptions & { gradient?: Tensor }), options: BackwardOptions = {}): void {
+    if (gradOrOptions instanceof Tensor || gradOrOptions === undefined) ops.backward(this, gradOrOptions, options);
+    else ops.backward(this, gradOrOptions.gradient, gradOrOptions);
   }
   detach(): Tensor {
     return this.shareView();
@@ -360,6 +384,18 @@ export class Tensor implements View {
   }
   reciprocal(): Tensor {
     return ops.reciprocal(this);
+  }
+  log1p(): Tensor {
+    return ops.log1p(this);
+  }
+  expm1(): Tensor {
+    return ops.expm1(this);
+  }
+  atan2(other: TensorLike): Tensor {
+    return ops.atan2(this, other);
+  }
+  logit(eps?: number | null): Tensor {
+    return ops.logit(this, eps);
   }
   sign(): Tensor {
     return ops.sign(this);

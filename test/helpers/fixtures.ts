@@ -8,8 +8,12 @@ export interface FixtureTensor {
   values: number[];
 }
 
+/** JSON has no NaN or infinities; the fixture scripts write them as these strings. */
+const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity };
+
 export function loadFixture<T>(name: string): T {
-  return JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8")) as T;
+  const text = readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8");
+  return JSON.parse(text, (_key, value: unknown) => (typeof value === "string" && value in NON_FINITE ? NON_FINITE[value] : value)) as T;
 }
 
 /** Builds a tensor from fixture values; floats become `floatDtype`. */
@@ -28,6 +32,10 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     const e = expected[i]!;
     if (Number.isNaN(e) && Number.isNaN(a)) continue;
     if (e === a) continue;
+    if (Number.isNaN(e) || Number.isNaN(a) || !Number.isFinite(e)) {
+      // NaN against a number, or an infinity against anything else: never close
+      throw new Error(`${what}: mismatch at flat index ${i}: got ${a}, expected ${e}`);
+    }
     const err = Math.abs(a - e) / (atol + rtol * Math.abs(e));
     if (!(err <= worst)) {
       worst = err;

@@ -85,4 +85,46 @@ export const OP_CASES: Record<string, (...xs: Tensor[]) => Tensor> = {
   triu: (x) => x.triu(1),
   tril: (x) => x.tril(),
   split: (x) => x.split(2, 1)[1]!,
+  log1p: (x) => x.log1p(),
+  expm1: (x) => x.expm1(),
+  atan2: (a, b) => a.atan2(b),
+  softplus: (x) => nt.F.softplus(x),
+  softplus_beta: (x) => nt.F.softplus(x, 2, 3),
+  logit: (x) => x.logit(),
+  logit_eps: (x) => x.logit(0.1),
+  hardswish: (x) => nt.F.hardswish(x),
+  mish: (x) => nt.F.mish(x),
+  ...specialCases(),
 };
+
+/** PyTorch's NaN/Inf semantics (forward only): the `special_*` cases of tools/make_op_fixtures.py. */
+function specialCases(): Record<string, (...xs: Tensor[]) => Tensor> {
+  const unary: Record<string, (x: Tensor) => Tensor> = {
+    neg: (x) => x.neg(), exp: (x) => x.exp(), log: (x) => x.log(), sqrt: (x) => x.sqrt(), rsqrt: (x) => x.rsqrt(),
+    abs: (x) => x.abs(), sin: (x) => x.sin(), cos: (x) => x.cos(), tanh: (x) => x.tanh(), sigmoid: (x) => x.sigmoid(),
+    erf: (x) => nt.erf(x), relu: (x) => x.relu(), reciprocal: (x) => x.reciprocal(), sign: (x) => x.sign(),
+    floor: (x) => x.floor(), ceil: (x) => x.ceil(), round: (x) => x.round(), logical_not: (x) => x.logicalNot(),
+    log1p: (x) => x.log1p(), expm1: (x) => x.expm1(), square: (x) => x.square(), gelu: (x) => x.gelu(),
+    gelu_tanh: (x) => x.gelu("tanh"), silu: (x) => x.silu(), leaky_relu: (x) => nt.leakyRelu(x, 0.1),
+    clamp: (x) => x.clamp(-0.5, 0.7), clamp_min: (x) => x.clamp(0.25), softplus: (x) => nt.F.softplus(x),
+    mish: (x) => nt.F.mish(x), hardswish: (x) => nt.F.hardswish(x), logit: (x) => x.logit(), logit_eps: (x) => x.logit(0.1),
+    elu: (x) => nt.F.elu(x),
+  };
+  const binary: Record<string, (a: Tensor, b: Tensor) => Tensor> = {
+    add: (a, b) => a.add(b), sub: (a, b) => a.sub(b), mul: (a, b) => a.mul(b), div: (a, b) => a.div(b), pow: (a, b) => a.pow(b),
+    maximum: (a, b) => a.maximum(b), minimum: (a, b) => a.minimum(b), atan2: (a, b) => a.atan2(b), eq: (a, b) => a.eq(b),
+    ne: (a, b) => a.ne(b), lt: (a, b) => a.lt(b), le: (a, b) => a.le(b), gt: (a, b) => a.gt(b), ge: (a, b) => a.ge(b),
+    logical_and: (a, b) => a.logicalAnd(b), logical_or: (a, b) => a.logicalOr(b),
+  };
+  const rows: Record<string, (x: Tensor) => Tensor> = {
+    sum: (x) => x.sum(1), mean: (x) => x.mean(1), amax: (x) => x.max(1), amin: (x) => x.min(1), prod: (x) => nt.prod(x, 1),
+    argmax: (x) => x.argmax(1), argmin: (x) => x.argmin(1), softmax: (x) => x.softmax(1), log_softmax: (x) => x.logSoftmax(1),
+    logsumexp: (x) => x.logsumexp(1), var: (x) => x.var(1), amax_all: (x) => x.max(), argmax_all: (x) => x.argmax(),
+    max_d0: (x) => x.max(0), sum_d0: (x) => x.sum(0),
+  };
+  const out: Record<string, (...xs: Tensor[]) => Tensor> = {};
+  for (const [k, f] of [...Object.entries(unary), ...Object.entries(binary), ...Object.entries(rows)]) out[`special_${k}`] = f as (...xs: Tensor[]) => Tensor;
+  out["special_where"] = (c, a, b) => nt.where(c!, a!, b!);
+  out["special_where_nan_cond"] = (x) => nt.where(x!.gt(1), x!, nt.zerosLike(x!));
+  return out;
+}

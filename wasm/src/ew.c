@@ -8,17 +8,10 @@
  * buffer first (stride 0 becomes a splat), so every op needs only one contiguous SIMD loop.
  */
 #include "vmath.h"
+#include "ops.gen.h" /* op codes and per-op cases, generated from the op table */
 
 enum { DT_F32 = 0, DT_I32 = 1, DT_BOOL = 2 };
 
-enum {
-  U_NEG, U_EXP, U_LOG, U_SQRT, U_RSQRT, U_ABS, U_SIN, U_COS, U_TANH, U_SIGMOID,
-  U_ERF, U_RELU, U_SIGN, U_FLOOR, U_CEIL, U_ROUND, U_RECIPROCAL, U_LOGICAL_NOT
-};
-enum {
-  B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAX, B_MIN,
-  B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_AND, B_OR
-};
 
 #define MAXD 16
 #define TB 256 /* elements per gathered block */
@@ -187,7 +180,7 @@ INLINE void store_tail(void *p, v4 v, int n) {
   break;
 
 /* Writes 0/1 bytes from 4-lane masks (all ones = true). */
-#define MAPCMP(EXPR)                                                   \
+#define MAPCMP2(EXPR)                                                   \
   {                                                                    \
     int i = 0;                                                         \
     for (; i + 16 <= n; i += 16) {                                     \
@@ -210,69 +203,56 @@ INLINE void store_tail(void *p, v4 v, int n) {
   }                                                                    \
   break;
 
-INLINE v4 vsign_f32(v4 x) {
-  v4 pos = wasm_v128_and(wasm_f32x4_gt(x, F4(0.0f)), F4(1.0f));
-  v4 neg = wasm_v128_and(wasm_f32x4_lt(x, F4(0.0f)), F4(1.0f));
-  return wasm_f32x4_sub(pos, neg); /* sign(NaN) = 0, as PyTorch */
-}
+/* MAPCMP2 for one operand (unary predicates). */
+#define MAPCMP1(EXPR)                                                  \
+  {                                                                    \
+    int i = 0;                                                         \
+    for (; i + 16 <= n; i += 16) {                                     \
+      v4 x, m0, m1, m2, m3;                                            \
+      x = VLOAD(a + i), m0 = (EXPR);                                   \
+      x = VLOAD(a + i + 4), m1 = (EXPR);                               \
+      x = VLOAD(a + i + 8), m2 = (EXPR);                               \
+      x = VLOAD(a + i + 12), m3 = (EXPR);                              \
+      v4 h0 = wasm_i16x8_narrow_i32x4(m0, m1);                         \
+      v4 h1 = wasm_i16x8_narrow_i32x4(m2, m3);                         \
+      v4 bb = wasm_i8x16_narrow_i16x8(h0, h1);                         \
+      VSTORE(o + i, wasm_v128_and(bb, wasm_i8x16_splat(1)));           \
+    }                                                                  \
+    for (; i < n; i += 4) {                                            \
+      int m = imin(4, n - i);                                          \
+      v4 x = load_tail(a + i, m);                                      \
+      v4 r = (EXPR);                                                   \
+      for (int j = 0; j < m; j++) o[i + j] = (uint8_t)(wasm_i32x4_extract_lane(r, 0) & 1), r = wasm_i32x4_shuffle(r, r, 1, 2, 3, 0); \
+    }                                                                  \
+  }                                                                    \
+  break;
 
 static void blk_unary_f32(const void *job, char *out, const char *const *p, int n) {
   const ew_job *J = job;
   const float *a = (const float *)p[0];
   float *o = (float *)out;
-  switch (J->op) {
-    case U_NEG: MAP1(wasm_f32x4_neg(x))
-    case U_EXP: MAP1(vexp(x))
-    case U_LOG: MAP1(vlog(x))
-    case U_SQRT: MAP1(wasm_f32x4_sqrt(x))
-    case U_RSQRT: MAP1(wasm_f32x4_div(F4(1.0f), wasm_f32x4_sqrt(x)))
-    case U_ABS: MAP1(wasm_f32x4_abs(x))
-    case U_SIN: MAP1(vsin(x))
-    case U_COS: MAP1(vcos(x))
-    case U_TANH: MAP1(vtanh(x))
-    case U_SIGMOID: MAP1(vsigmoid(x))
-    case U_ERF: MAP1(verf(x))
-    case U_RELU: MAP1(vsel(wasm_f32x4_gt(x, F4(0.0f)), x, vsel(wasm_f32x4_ne(x, x), x, F4(0.0f))))
-    case U_SIGN: MAP1(vsign_f32(x))
-    case U_FLOOR: MAP1(wasm_f32x4_floor(x))
-    case U_CEIL: MAP1(wasm_f32x4_ceil(x))
-    case U_ROUND: MAP1(wasm_f32x4_nearest(x))
-    case U_RECIPROCAL: MAP1(wasm_f32x4_div(F4(1.0f), x))
-  }
+  uint8_t *ob = (uint8_t *)out;
+  switch (J->op) { UNARY_F32_CASES }
 }
 
 static void blk_unary_i32(const void *job, char *out, const char *const *p, int n) {
   const ew_job *J = job;
   const int32_t *a = (const int32_t *)p[0];
   int32_t *o = (int32_t *)out;
-  switch (J->op) {
-    case U_NEG: MAP1(wasm_i32x4_neg(x))
-    case U_ABS: MAP1(wasm_i32x4_abs(x))
-    case U_RELU: MAP1(wasm_i32x4_max(x, I4(0)))
-    case U_SIGN: MAP1(wasm_i32x4_sub(wasm_v128_and(wasm_i32x4_gt(x, I4(0)), I4(1)), wasm_v128_and(wasm_i32x4_lt(x, I4(0)), I4(1))))
-    case U_FLOOR:
-    case U_CEIL:
-    case U_ROUND: MAP1(x)
-  }
+  uint8_t *ob = (uint8_t *)out;
+  switch (J->op) { UNARY_I32_CASES }
 }
 
-static void blk_not(const void *job, char *out, const char *const *p, int n) {
-  const ew_job *J = job;
+/* logicalNot of bool (byte) operands. */
+static void blk_not_bool(const void *job, char *out, const char *const *p, int n) {
+  const uint8_t *a = (const uint8_t *)p[0];
   uint8_t *o = (uint8_t *)out;
-  if (J->insz[0] == 1) {
-    const uint8_t *a = (const uint8_t *)p[0];
-    for (int i = 0; i < n; i++) o[i] = a[i] == 0;
-  } else if (J->dt == DT_F32) {
-    const float *a = (const float *)p[0];
-    for (int i = 0; i < n; i++) o[i] = a[i] == 0.0f;
-  } else {
-    const int32_t *a = (const int32_t *)p[0];
-    for (int i = 0; i < n; i++) o[i] = a[i] == 0;
-  }
+  for (int i = 0; i < n; i++) o[i] = a[i] == 0;
 }
 
 /* Returns 0 when (op, dtype) is not handled here (the JS side then falls back). */
 EXPORT(ew_unary) int ew_unary(int op, int dt, char *out, const char *x, const int *desc) {
+  if (op < 0 || op >= U_COUNT) return 0;
   ew_job J;
   ew_desc(&J, desc, 1);
   J.in[0] = x;
@@ -280,71 +260,35 @@ EXPORT(ew_unary) int ew_unary(int op, int dt, char *out, const char *x, const in
   J.out = out;
   J.op = op;
   J.dt = dt;
-  if (op == U_LOGICAL_NOT) {
-    J.outsz = 1;
-    J.block = blk_not;
-  } else if (dt == DT_F32) {
-    J.outsz = 4;
-    J.block = blk_unary_f32;
-  } else if (dt == DT_I32 && (op == U_NEG || op == U_ABS || op == U_RELU || op == U_SIGN || op == U_FLOOR ||
-                              op == U_CEIL || op == U_ROUND)) {
-    J.outsz = 4;
-    J.block = blk_unary_i32;
-  } else {
-    return 0;
-  }
-  int heavy = op == U_EXP || op == U_LOG || op == U_SIN || op == U_COS || op == U_TANH || op == U_SIGMOID || op == U_ERF;
-  ew_run(&J, heavy ? 8192 : 32768);
+  J.outsz = UNARY_IS_PREDICATE(op) ? 1 : 4;
+  if (dt == DT_BOOL && op == U_LOGICAL_NOT) J.block = blk_not_bool;
+  else if (dt == DT_F32) J.block = blk_unary_f32;
+  else if (dt == DT_I32 && UNARY_HAS_I32(op)) J.block = blk_unary_i32;
+  else return 0;
+  ew_run(&J, UNARY_HEAVY(op) ? 8192 : 32768);
   return 1;
 }
 
-INLINE v4 vmax_nan(v4 x, v4 y) { return wasm_f32x4_max(x, y); } /* NaN-propagating */
-INLINE v4 vmin_nan(v4 x, v4 y) { return wasm_f32x4_min(x, y); }
+/* pow with one exponent for the whole row: the common exponents exactly; 0 when not one of them. */
+static int pow_row_scalar(const float *a, float e, float *o, int n) {
+  int k = e == 2.0f ? 1 : e == 1.0f ? 2 : e == 0.5f ? 3 : e == 3.0f ? 4 : e == -1.0f ? 5 : 0;
+  switch (k) {
+    case 1: MAP1(wasm_f32x4_mul(x, x))
+    case 2: MAP1(x)
+    case 3: MAP1(vsel(wasm_f32x4_eq(x, F4(-__builtin_inff())), F4(__builtin_inff()), wasm_f32x4_sqrt(x)))
+    case 4: MAP1(wasm_f32x4_mul(wasm_f32x4_mul(x, x), x))
+    case 5: MAP1(wasm_f32x4_div(F4(1.0f), x))
+  }
+  return k;
+}
 
 static void blk_binary_f32(const void *job, char *out, const char *const *p, int n) {
   const ew_job *J = job;
   const float *a = (const float *)p[0], *b = (const float *)p[1];
   float *o = (float *)out;
   uint8_t *ob = (uint8_t *)out;
-  switch (J->op) {
-    case B_ADD: MAP2(wasm_f32x4_add(x, y))
-    case B_SUB: MAP2(wasm_f32x4_sub(x, y))
-    case B_MUL: MAP2(wasm_f32x4_mul(x, y))
-    case B_DIV: MAP2(wasm_f32x4_div(x, y))
-    case B_POW: {
-      /* common exponents exactly */
-      if (J->strides[1][J->ndim - 1] == 0 || n == 1) {
-        float e = b[0];
-        if (e == 2.0f) { MAP1(wasm_f32x4_mul(x, x)) }
-        if (e == 1.0f) { MAP1(x) }
-        if (e == 0.5f) { MAP1(vsel(wasm_f32x4_eq(x, F4(-__builtin_inff())), F4(__builtin_inff()), wasm_f32x4_sqrt(x))) }
-        if (e == 3.0f) { MAP1(wasm_f32x4_mul(wasm_f32x4_mul(x, x), x)) }
-        if (e == -1.0f) { MAP1(wasm_f32x4_div(F4(1.0f), x)) }
-      }
-      MAP2(vpow(x, y))
-    }
-    case B_MAX: MAP2(vmax_nan(x, y))
-    case B_MIN: MAP2(vmin_nan(x, y))
-    case B_EQ: { uint8_t *o = ob; MAPCMP(wasm_f32x4_eq(x, y)) }
-    case B_NE: { uint8_t *o = ob; MAPCMP(wasm_f32x4_ne(x, y)) }
-    case B_LT: { uint8_t *o = ob; MAPCMP(wasm_f32x4_lt(x, y)) }
-    case B_LE: { uint8_t *o = ob; MAPCMP(wasm_f32x4_le(x, y)) }
-    case B_GT: { uint8_t *o = ob; MAPCMP(wasm_f32x4_gt(x, y)) }
-    case B_GE: { uint8_t *o = ob; MAPCMP(wasm_f32x4_ge(x, y)) }
-    case B_AND: { uint8_t *o = ob; MAPCMP(wasm_v128_and(wasm_f32x4_ne(x, F4(0.0f)), wasm_f32x4_ne(y, F4(0.0f)))) }
-    case B_OR: { uint8_t *o = ob; MAPCMP(wasm_v128_or(wasm_f32x4_ne(x, F4(0.0f)), wasm_f32x4_ne(y, F4(0.0f)))) }
-  }
-}
-
-static int32_t ipow(int32_t a, int32_t b) {
-  if (b < 0) return a == 1 ? 1 : (a == -1 ? ((b & 1) ? -1 : 1) : 0);
-  uint32_t r = 1, x = (uint32_t)a;
-  while (b) {
-    if (b & 1) r *= x;
-    x *= x;
-    b >>= 1;
-  }
-  return (int32_t)r;
+  if (J->op == B_POW && (J->strides[1][J->ndim - 1] == 0 || n == 1) && pow_row_scalar(a, b[0], o, n)) return;
+  switch (J->op) { BINARY_F32_CASES }
 }
 
 static void blk_binary_i32(const void *job, char *out, const char *const *p, int n) {
@@ -352,31 +296,7 @@ static void blk_binary_i32(const void *job, char *out, const char *const *p, int
   const int32_t *a = (const int32_t *)p[0], *b = (const int32_t *)p[1];
   int32_t *o = (int32_t *)out;
   uint8_t *ob = (uint8_t *)out;
-  switch (J->op) {
-    case B_ADD: MAP2(wasm_i32x4_add(x, y))
-    case B_SUB: MAP2(wasm_i32x4_sub(x, y))
-    case B_MUL: MAP2(wasm_i32x4_mul(x, y))
-    case B_DIV:
-      /* truncating division; x / 0 -> 0 (as JS ToInt32 of +-Infinity) */
-      for (int i = 0; i < n; i++) {
-        int32_t y = b[i];
-        o[i] = y == 0 ? 0 : (y == -1 ? (int32_t)(0u - (uint32_t)a[i]) : a[i] / y);
-      }
-      break;
-    case B_POW:
-      for (int i = 0; i < n; i++) o[i] = ipow(a[i], b[i]);
-      break;
-    case B_MAX: MAP2(wasm_i32x4_max(x, y))
-    case B_MIN: MAP2(wasm_i32x4_min(x, y))
-    case B_EQ: { uint8_t *o = ob; MAPCMP(wasm_i32x4_eq(x, y)) }
-    case B_NE: { uint8_t *o = ob; MAPCMP(wasm_i32x4_ne(x, y)) }
-    case B_LT: { uint8_t *o = ob; MAPCMP(wasm_i32x4_lt(x, y)) }
-    case B_LE: { uint8_t *o = ob; MAPCMP(wasm_i32x4_le(x, y)) }
-    case B_GT: { uint8_t *o = ob; MAPCMP(wasm_i32x4_gt(x, y)) }
-    case B_GE: { uint8_t *o = ob; MAPCMP(wasm_i32x4_ge(x, y)) }
-    case B_AND: { uint8_t *o = ob; MAPCMP(wasm_v128_and(wasm_i32x4_ne(x, I4(0)), wasm_i32x4_ne(y, I4(0)))) }
-    case B_OR: { uint8_t *o = ob; MAPCMP(wasm_v128_or(wasm_i32x4_ne(x, I4(0)), wasm_i32x4_ne(y, I4(0)))) }
-  }
+  switch (J->op) { BINARY_I32_CASES }
 }
 
 static void blk_binary_bool(const void *job, char *out, const char *const *p, int n) {
@@ -390,13 +310,14 @@ static void blk_binary_bool(const void *job, char *out, const char *const *p, in
     case B_LE: for (int i = 0; i < n; i++) o[i] = (a[i] != 0) <= (b[i] != 0); break;
     case B_GT: for (int i = 0; i < n; i++) o[i] = (a[i] != 0) > (b[i] != 0); break;
     case B_GE: for (int i = 0; i < n; i++) o[i] = (a[i] != 0) >= (b[i] != 0); break;
-    case B_AND: case B_MUL: case B_MIN: for (int i = 0; i < n; i++) o[i] = a[i] && b[i]; break;
-    case B_OR: case B_ADD: case B_MAX: for (int i = 0; i < n; i++) o[i] = a[i] || b[i]; break;
+    case B_LOGICAL_AND: case B_MUL: case B_MINIMUM: for (int i = 0; i < n; i++) o[i] = a[i] && b[i]; break;
+    case B_LOGICAL_OR: case B_ADD: case B_MAXIMUM: for (int i = 0; i < n; i++) o[i] = a[i] || b[i]; break;
   }
 }
 
 /* a and b share dtype dt. Returns 0 if not handled. */
 EXPORT(ew_binary) int ew_binary(int op, int dt, char *out, const char *a, const char *b, const int *desc) {
+  if (op < 0 || op >= B_COUNT) return 0;
   ew_job J;
   ew_desc(&J, desc, 2);
   J.in[0] = a;
@@ -404,23 +325,23 @@ EXPORT(ew_binary) int ew_binary(int op, int dt, char *out, const char *a, const 
   J.out = out;
   J.op = op;
   J.dt = dt;
-  int cmp = op >= B_EQ;
+  int cmp = BINARY_IS_PREDICATE(op);
   J.outsz = cmp ? 1 : 4;
   if (dt == DT_F32) {
     J.insz[0] = J.insz[1] = 4;
     J.block = blk_binary_f32;
-  } else if (dt == DT_I32) {
+  } else if (dt == DT_I32 && BINARY_HAS_I32(op)) {
     J.insz[0] = J.insz[1] = 4;
     J.block = blk_binary_i32;
   } else if (dt == DT_BOOL) {
-    if (!(cmp || op == B_MUL || op == B_ADD || op == B_MAX || op == B_MIN)) return 0;
+    if (!(cmp || op == B_MUL || op == B_ADD || op == B_MAXIMUM || op == B_MINIMUM)) return 0;
     J.insz[0] = J.insz[1] = 1;
     J.outsz = 1;
     J.block = blk_binary_bool;
   } else {
     return 0;
   }
-  ew_run(&J, op == B_POW ? 8192 : 32768);
+  ew_run(&J, BINARY_HEAVY(op) ? 8192 : 32768);
   return 1;
 }
 

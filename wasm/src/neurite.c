@@ -6,4 +6,4 @@
 #include "move.c"
 
 /* Version of the kernel ABI; the JS loader checks it. */
-EXPORT(abi_version) int abi_version(void) { return 1; }
+EXPORT(abi_version) int abi_version(void) { return 2; }

@@ -12,7 +12,7 @@
  */
 #include "vmath.h"
 
-enum { R_SUM, R_MAX, R_MIN, R_PROD };
+#include "ops.gen.h" /* R_* and A_* codes, generated from the op table */
 #define RMAXD 16
 #define COLB 256
 
@@ -359,7 +359,7 @@ EXPORT(reduce) int reduce(int op, int dt, char *out, const char *x, const int *d
 }
 
 typedef struct {
-  int op, dt; /* op 0 argmax, 1 argmin */
+  int op, dt; /* A_ARGMAX or A_ARGMIN */
   const char *x;
   int32_t *out;
   int nk;
@@ -379,7 +379,7 @@ static int arg_one(const arg_job *J, long off) {
       for (int i = 1; i < J->n; i++) {
         float v = p[(long)i * J->s];
         if (v != v) { best = i; break; }
-        if (J->op == 0 ? v > bv : v < bv) bv = v, best = i;
+        if (J->op == A_ARGMAX ? v > bv : v < bv) bv = v, best = i;
       }
     }
   } else {
@@ -387,7 +387,7 @@ static int arg_one(const arg_job *J, long off) {
     int32_t bv = p[0];
     for (int i = 1; i < J->n; i++) {
       int32_t v = p[(long)i * J->s];
-      if (J->op == 0 ? v > bv : v < bv) bv = v, best = i;
+      if (J->op == A_ARGMAX ? v > bv : v < bv) bv = v, best = i;
     }
   }
   return best;
@@ -399,7 +399,7 @@ static v4 arg_four_f32(const arg_job *J, const float *p) {
   v4 bnan = wasm_f32x4_ne(bv, bv);
   for (int i = 1; i < J->n; i++) {
     v4 v = VLOAD(p + (long)i * J->s);
-    v4 better = J->op == 0 ? wasm_f32x4_gt(v, bv) : wasm_f32x4_lt(v, bv);
+    v4 better = J->op == A_ARGMAX ? wasm_f32x4_gt(v, bv) : wasm_f32x4_lt(v, bv);
     v4 vnan = wasm_f32x4_ne(v, v);
     v4 take = wasm_v128_andnot(wasm_v128_or(better, vnan), bnan);
     bv = vsel(take, v, bv);

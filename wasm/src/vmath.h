@@ -181,13 +181,108 @@ INLINE v4 vpow(v4 a, v4 b) {
   v4 r = vexp(wasm_f32x4_mul(b, vlog(aa)));
   v4 bint = wasm_f32x4_eq(wasm_f32x4_floor(b), b);
   v4 neg = wasm_f32x4_lt(a, F4(0.0f));
+  v4 signbit = wasm_i32x4_lt(a, I4(0)); /* includes -0 and -inf */
   /* odd integer b: |b| < 2^24 and b/2 not integer */
   v4 hb = wasm_f32x4_mul(b, F4(0.5f));
   v4 odd = wasm_v128_andnot(bint, wasm_f32x4_eq(wasm_f32x4_floor(hb), hb));
   odd = wasm_v128_and(odd, wasm_f32x4_lt(wasm_f32x4_abs(b), F4(16777216.0f)));
-  r = vsel(wasm_v128_and(neg, odd), wasm_f32x4_neg(r), r);
-  r = vsel(wasm_v128_andnot(neg, bint), F4(__builtin_nanf("")), r);
+  r = vsel(wasm_v128_and(signbit, odd), wasm_f32x4_neg(r), r);
+  /* a negative finite base with a non-integer exponent has no real power; (-inf)^b keeps |r| */
+  v4 finite_neg = wasm_v128_and(neg, wasm_f32x4_ne(a, F4(-__builtin_inff())));
+  r = vsel(wasm_v128_andnot(finite_neg, bint), F4(__builtin_nanf("")), r);
   r = vsel(wasm_f32x4_eq(b, F4(0.0f)), F4(1.0f), r);
   r = vsel(wasm_f32x4_eq(a, F4(1.0f)), F4(1.0f), r);
+  /* (-1)^(+-inf) = 1, as C's pow */
+  r = vsel(wasm_v128_and(wasm_f32x4_eq(a, F4(-1.0f)), wasm_f32x4_eq(wasm_f32x4_abs(b), F4(__builtin_inff()))), F4(1.0f), r);
   return r;
+}
+
+/* log(1 + x) accurate near 0: log(u) * x / (u - 1) with u = 1 + x corrects u's rounding. */
+INLINE v4 vlog1p(v4 x) {
+  v4 u = wasm_f32x4_add(x, F4(1.0f));
+  v4 d = wasm_f32x4_sub(u, F4(1.0f));
+  v4 r = wasm_f32x4_mul(vlog(u), wasm_f32x4_div(x, d));
+  r = vsel(wasm_f32x4_eq(d, F4(0.0f)), x, r);                        /* tiny x: log1p(x) = x */
+  r = vsel(wasm_f32x4_eq(x, F4(__builtin_inff())), x, r);            /* inf / inf */
+  return vsel(wasm_f32x4_eq(u, F4(0.0f)), F4(-__builtin_inff()), r); /* x = -1 */
+}
+
+/* exp(x) - 1 accurate near 0: (u - 1) * x / log(u) with u = exp(x). */
+INLINE v4 vexpm1(v4 x) {
+  v4 u = vexp(x);
+  v4 d = wasm_f32x4_sub(u, F4(1.0f));
+  v4 r = wasm_f32x4_mul(d, wasm_f32x4_div(x, vlog(u)));
+  r = vsel(wasm_f32x4_eq(d, F4(0.0f)), x, r);                  /* tiny x: expm1(x) = x */
+  r = vsel(wasm_f32x4_eq(d, F4(-1.0f)), F4(-1.0f), r);         /* large negative x */
+  r = vsel(wasm_f32x4_gt(x, F4(88.0f)), vexp(x), r);           /* overflow: inf */
+  return vsel(wasm_f32x4_ne(x, x), x, r);
+}
+
+/* atan (Cephes atanf): reduction to |x| <= tan(pi/8), odd polynomial. */
+INLINE v4 vatan(v4 x) {
+  v4 sign = wasm_v128_and(x, SIGN_MASK);
+  v4 ax = wasm_f32x4_abs(x);
+  v4 big = wasm_f32x4_gt(ax, F4(2.414213562373095f));
+  v4 mid = wasm_v128_andnot(wasm_f32x4_gt(ax, F4(0.4142135623730950f)), big);
+  v4 y0 = vsel(big, F4(1.5707963267948966f), vsel(mid, F4(0.7853981633974483f), F4(0.0f)));
+  v4 xr = vsel(big, wasm_f32x4_div(F4(-1.0f), ax),
+               vsel(mid, wasm_f32x4_div(wasm_f32x4_sub(ax, F4(1.0f)), wasm_f32x4_add(ax, F4(1.0f))), ax));
+  v4 z = wasm_f32x4_mul(xr, xr);
+  v4 p = F4(8.05374449538e-2f);
+  p = VFMA(p, z, F4(-1.38776856032e-1f));
+  p = VFMA(p, z, F4(1.99777106478e-1f));
+  p = VFMA(p, z, F4(-3.33329491539e-1f));
+  p = VFMA(wasm_f32x4_mul(p, z), xr, xr);
+  return wasm_v128_xor(wasm_f32x4_add(y0, p), sign);
+}
+
+/* atan2(y, x) with C's quadrants; y/x of two infinities uses their signs (atan2(inf, inf) = pi/4). */
+INLINE v4 vatan2(v4 y, v4 x) {
+  v4 both_inf = wasm_v128_and(wasm_f32x4_eq(wasm_f32x4_abs(y), F4(__builtin_inff())),
+                              wasm_f32x4_eq(wasm_f32x4_abs(x), F4(__builtin_inff())));
+  v4 one = F4(1.0f);
+  v4 yy = vsel(both_inf, wasm_v128_or(one, wasm_v128_and(y, SIGN_MASK)), y);
+  v4 xx = vsel(both_inf, wasm_v128_or(one, wasm_v128_and(x, SIGN_MASK)), x);
+  v4 r = vatan(wasm_f32x4_div(yy, xx));
+  /* x < 0 (or -0): add pi with the sign of y */
+  v4 xneg = wasm_i32x4_lt(xx, I4(0));
+  v4 pi = wasm_v128_or(F4(3.14159265358979f), wasm_v128_and(yy, SIGN_MASK));
+  r = vsel(xneg, wasm_f32x4_add(r, pi), r);
+  /* x = ±0: ±pi/2 by the sign of y; y = 0 too: 0 or ±pi */
+  v4 xzero = wasm_f32x4_eq(xx, F4(0.0f));
+  v4 half = wasm_v128_or(F4(1.5707963267948966f), wasm_v128_and(yy, SIGN_MASK));
+  v4 yzero = wasm_f32x4_eq(yy, F4(0.0f));
+  v4 zero_case = vsel(xneg, pi, wasm_v128_and(yy, SIGN_MASK));
+  r = vsel(wasm_v128_and(xzero, wasm_v128_not(yzero)), half, r);
+  r = vsel(wasm_v128_and(xzero, yzero), zero_case, r);
+  return vsel(wasm_v128_or(wasm_f32x4_ne(x, x), wasm_f32x4_ne(y, y)), F4(__builtin_nanf("")), r);
+}
+
+/* Lane-wise int32 helpers without a SIMD instruction. */
+INLINE v4 vidiv(v4 a, v4 b) {
+  int32_t x[4] __attribute__((aligned(16))), y[4] __attribute__((aligned(16))), r[4] __attribute__((aligned(16)));
+  VSTORE(x, a);
+  VSTORE(y, b);
+  /* truncating; x / 0 -> 0 (as JS ToInt32 of +-Infinity); INT_MIN / -1 wraps */
+  for (int i = 0; i < 4; i++) r[i] = y[i] == 0 ? 0 : (y[i] == -1 ? (int32_t)(0u - (uint32_t)x[i]) : x[i] / y[i]);
+  return VLOAD(r);
+}
+
+INLINE int32_t ipow1(int32_t a, int32_t b) {
+  if (b < 0) return a == 1 ? 1 : (a == -1 ? ((b & 1) ? -1 : 1) : 0);
+  uint32_t r = 1, x = (uint32_t)a;
+  while (b) {
+    if (b & 1) r *= x;
+    x *= x;
+    b >>= 1;
+  }
+  return (int32_t)r;
+}
+
+INLINE v4 vipow(v4 a, v4 b) {
+  int32_t x[4] __attribute__((aligned(16))), y[4] __attribute__((aligned(16))), r[4] __attribute__((aligned(16)));
+  VSTORE(x, a);
+  VSTORE(y, b);
+  for (int i = 0; i < 4; i++) r[i] = ipow1(x[i], y[i]);
+  return VLOAD(r);
 }

@@ -10,10 +10,11 @@ import type {
   WindowGeometry,
 } from "../backend.js";
 import { allocArray } from "../../tensor/dtype.js";
-import { contiguousStrides, numel } from "../../tensor/shape.js";
-import { collapseDims, forEachRow, viewOffsets } from "./strided.js";
-import { erf } from "./erf.js";
+import { collapseDims, contiguousStrides, numel, windowOutputSize } from "../../tensor/shape.js";
+import { forEachRow, viewOffsets } from "./strided.js";
 import { gemm } from "./gemm.js";
+import { BINARY_FLOAT, BINARY_INT, UNARY_FLOAT, UNARY_INT } from "./scalar-ops.gen.js";
+import { BINARY_OPS, UNARY_OPS } from "../scalar-ops/table.js";
 
 /** A cpu buffer is a typed array of the buffer's dtype. */
 export class CpuBuffer implements BackendBuffer {
@@ -49,52 +50,12 @@ function contiguousValues(v: View): AnyTypedArray {
   return gatherView(v);
 }
 
-const UNARY: Record<UnaryOp, (x: number) => number> = {
-  neg: (x) => -x,
-  exp: Math.exp,
-  log: Math.log,
-  sqrt: Math.sqrt,
-  rsqrt: (x) => 1 / Math.sqrt(x),
-  abs: Math.abs,
-  sin: Math.sin,
-  cos: Math.cos,
-  tanh: Math.tanh,
-  sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
-  erf,
-  relu: (x) => (x > 0 ? x : 0),
-  sign: Math.sign,
-  floor: Math.floor,
-  ceil: Math.ceil,
-  // PyTorch rounds half to even.
-  round: (x) => {
-    const r = Math.round(x);
-    return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-  },
-  reciprocal: (x) => 1 / x,
-  logicalNot: (x) => (x ? 0 : 1),
-};
-
-const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
-  add: (a, b) => a + b,
-  sub: (a, b) => a - b,
-  mul: (a, b) => a * b,
-  div: (a, b) => a / b,
-  pow: Math.pow,
-  maximum: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b),
-  minimum: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b),
-  eq: (a, b) => (a === b ? 1 : 0),
-  ne: (a, b) => (a !== b ? 1 : 0),
-  lt: (a, b) => (a < b ? 1 : 0),
-  le: (a, b) => (a <= b ? 1 : 0),
-  gt: (a, b) => (a > b ? 1 : 0),
-  ge: (a, b) => (a >= b ? 1 : 0),
-  logicalAnd: (a, b) => (a && b ? 1 : 0),
-  logicalOr: (a, b) => (a || b ? 1 : 0),
-};
-
-/** One row of a binary op; common ops get their own loop so V8 can inline them. */
-function binaryRow(op: BinaryOp, out: AnyTypedArray, o: number, a: AnyTypedArray, oa: number, la: number, b: AnyTypedArray, ob: number, lb: number, len: number): void {
-  switch (op) {
+/**
+ * One row of a binary op; common float ops get their own loop so V8 can inline them (the same
+ * formulas as the table's).
+ */
+function binaryRow(op: BinaryOp, f: (a: number, b: number) => number, float: boolean, out: AnyTypedArray, o: number, a: AnyTypedArray, oa: number, la: number, b: AnyTypedArray, ob: number, lb: number, len: number): void {
+  switch (float ? op : null) {
     case "add":
       for (let i = 0; i < len; i++) out[o + i] = a[oa + i * la]! + b[ob + i * lb]!;
       return;
@@ -108,7 +69,6 @@ function binaryRow(op: BinaryOp, out: AnyTypedArray, o: number, a: AnyTypedArray
       for (let i = 0; i < len; i++) out[o + i] = a[oa + i * la]! / b[ob + i * lb]!;
       return;
     default: {
-      const f = BINARY[op];
       for (let i = 0; i < len; i++) out[o + i] = f(a[oa + i * la]!, b[ob + i * lb]!);
     }
   }
@@ -146,23 +106,27 @@ export class CpuBackend implements Backend {
   }
 
   unary(op: UnaryOp, x: View): CpuBuffer {
-    const f = UNARY[op];
+    const f = (x.dtype === "int32" && UNARY_INT[op]) || UNARY_FLOAT[op];
     const src = contiguousValues(x);
-    const outDtype: DType = op === "logicalNot" ? "bool" : x.dtype;
+    const outDtype: DType = UNARY_OPS[op].result === "bool" ? "bool" : x.dtype;
     const out = allocArray(outDtype, src.length);
     for (let i = 0; i < src.length; i++) out[i] = f(src[i]!);
     return new CpuBuffer(outDtype, out);
   }
 
   binary(op: BinaryOp, a: View, b: View, outDtype: DType): CpuBuffer {
-    if (outDtype === "int32" && op === "div") throw new Error("cpu: integer division must be promoted by the frontend");
+    const intOperands = a.dtype !== "float32" && a.dtype !== "float64" && b.dtype !== "float32" && b.dtype !== "float64";
+    const intFormula = intOperands && outDtype !== "float32" && outDtype !== "float64" ? BINARY_INT[op] : undefined;
     const n = numel(a.shape);
     const out = allocArray(outDtype, n);
     if (n === 0) return new CpuBuffer(outDtype, out);
     const av = arr(a);
     const bv = arr(b);
     const { shape, strides } = collapseDims(a.shape, [a.strides, b.strides]);
-    forEachRow(shape, strides, [a.offset, b.offset], ([oa, ob], o, len, [la, lb]) => binaryRow(op, out, o, av, oa!, la!, bv, ob!, lb!, len));
+    const f = intFormula ?? BINARY_FLOAT[op];
+    forEachRow(shape, strides, [a.offset, b.offset], ([oa, ob], o, len, [la, lb]) => binaryRow(op, f, !intFormula, out, o, av, oa!, la!, bv, ob!, lb!, len));
+    // A value op stored as bool (maximum of bools) keeps 0/1.
+    if (outDtype === "bool" && BINARY_OPS[op].result !== "bool") for (let i = 0; i < n; i++) out[i] = out[i] ? 1 : 0;
     return new CpuBuffer(outDtype, out);
   }
 
@@ -171,14 +135,15 @@ export class CpuBackend implements Backend {
     const av = contiguousValues(a);
     const bv = contiguousValues(b);
     const out = allocArray(a.dtype, c.length);
-    for (let i = 0; i < c.length; i++) out[i] = c[i] ? av[i]! : bv[i]!;
+    // NaN is nonzero, so it selects `a` (a float condition, as PyTorch's bool(NaN) = true)
+    for (let i = 0; i < c.length; i++) out[i] = c[i] !== 0 ? av[i]! : bv[i]!;
     return new CpuBuffer(a.dtype, out);
   }
 
   cast(x: View, dtype: DType): CpuBuffer {
     const src = contiguousValues(x);
     const out = allocArray(dtype, src.length);
-    if (dtype === "bool") for (let i = 0; i < src.length; i++) out[i] = src[i] ? 1 : 0;
+    if (dtype === "bool") for (let i = 0; i < src.length; i++) out[i] = src[i] !== 0 ? 1 : 0; // NaN -> true
     else if (dtype === "int32") for (let i = 0; i < src.length; i++) out[i] = Math.trunc(src[i]!);
     else out.set(src);
     return new CpuBuffer(dtype, out);
@@ -381,7 +346,7 @@ export class CpuBackend implements Backend {
   im2col(x: View, g: WindowGeometry, padValue: number): CpuBuffer {
     const [N, C, H, W] = x.shape as [number, number, number, number];
     const [kh, kw] = g.kernel;
-    const { oh, ow } = windowOutput(H, W, g);
+    const { oh, ow } = windowOutputSize(H, W, g);
     const src = contiguousValues(x);
     const L = oh * ow;
     const out = allocArray(x.dtype, N * C * kh * kw * L);
@@ -405,7 +370,7 @@ export class CpuBackend implements Backend {
   col2im(cols: View, g: WindowGeometry, outShape: readonly [number, number, number, number]): CpuBuffer {
     const [N, C, H, W] = outShape;
     const [kh, kw] = g.kernel;
-    const { oh, ow } = windowOutput(H, W, g);
+    const { oh, ow } = windowOutputSize(H, W, g);
     const src = contiguousValues(cols);
     const L = oh * ow;
     const out = allocArray(cols.dtype, N * C * H * W);
@@ -436,10 +401,4 @@ function permutedView(x: View, order: readonly number[]): View {
     shape: order.map((d) => x.shape[d]!),
     strides: order.map((d) => x.strides[d]!),
   };
-}
-
-export function windowOutput(H: number, W: number, g: WindowGeometry): { oh: number; ow: number } {
-  const oh = Math.floor((H + 2 * g.padding[0] - g.dilation[0] * (g.kernel[0] - 1) - 1) / g.stride[0]) + 1;
-  const ow = Math.floor((W + 2 * g.padding[1] - g.dilation[1] * (g.kernel[1] - 1) - 1) / g.stride[1]) + 1;
-  return { oh, ow };
 }

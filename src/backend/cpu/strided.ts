@@ -1,5 +1,5 @@
 import type { View } from "../backend.js";
-import { isContiguous, numel } from "../../tensor/shape.js";
+import { isContiguous, numel, stridedOffsets } from "../../tensor/shape.js";
 
 /**
  * Element offsets of a strided view in row-major order, or null when the view is a plain
@@ -8,60 +8,6 @@ import { isContiguous, numel } from "../../tensor/shape.js";
 export function viewOffsets(v: View): Int32Array | null {
   if (isContiguous(v.shape, v.strides)) return null;
   return stridedOffsets(v.shape, v.strides, v.offset);
-}
-
-export function stridedOffsets(shape: readonly number[], strides: readonly number[], offset: number): Int32Array {
-  const n = numel(shape);
-  const out = new Int32Array(n);
-  const rank = shape.length;
-  if (n === 0) return out;
-  if (rank === 0) {
-    out[0] = offset;
-    return out;
-  }
-  const last = rank - 1;
-  const lastSize = shape[last]!;
-  const lastStride = strides[last]!;
-  const idx = new Array<number>(rank).fill(0);
-  let base = offset;
-  let k = 0;
-  while (k < n) {
-    for (let j = 0; j < lastSize; j++) out[k++] = base + j * lastStride;
-    // Increment the multi-index over the leading dims.
-    let d = last - 1;
-    while (d >= 0) {
-      idx[d]!++;
-      base += strides[d]!;
-      if (idx[d]! < shape[d]!) break;
-      base -= strides[d]! * shape[d]!;
-      idx[d] = 0;
-      d--;
-    }
-    if (d < 0) break;
-  }
-  return out;
-}
-
-/**
- * Merges adjacent dims that are contiguous with each other in every operand, so elementwise
- * loops run over long rows. Returns the collapsed shape and per-operand strides.
- */
-export function collapseDims(shape: readonly number[], stridesList: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
-  const outShape: number[] = [];
-  const outStrides: number[][] = stridesList.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    if (shape[d] === 1) continue;
-    const last = outShape.length - 1;
-    if (last >= 0 && stridesList.every((s, k) => outStrides[k]![last] === s[d]! * shape[d]!)) {
-      outShape[last]! *= shape[d]!;
-      stridesList.forEach((s, k) => (outStrides[k]![last] = s[d]!));
-    } else {
-      outShape.push(shape[d]!);
-      stridesList.forEach((s, k) => outStrides[k]!.push(s[d]!));
-    }
-  }
-  if (outShape.length === 0) return { shape: [1], strides: stridesList.map(() => [1]) };
-  return { shape: outShape, strides: outStrides };
 }
 
 /**
@@ -76,9 +22,14 @@ export function forEachRow(
   row: (starts: number[], outStart: number, length: number, innerStrides: number[]) => void,
 ): void {
   const rank = shape.length;
+  if (rank === 0) {
+    // a single element (collapseDims leaves no dims)
+    row([...offsets], 0, 1, offsets.map(() => 0));
+    return;
+  }
   const inner = shape[rank - 1]!;
   const innerStrides = strides.map((s) => s[rank - 1]!);
-  const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const rows = numel(shape.slice(0, -1));
   const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
   const starts = [...offsets];
   for (let r = 0; r < rows; r++) {

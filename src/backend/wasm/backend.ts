@@ -1,7 +1,7 @@
 /**
  * The `wasm` backend: buffers live in one WebAssembly linear memory; kernels are C compiled to
  * wasm SIMD (wasm/src), run on the calling thread plus a pool of workers sharing that memory.
- * float64 and unusual dtype combinations run as plain JS loops over the same heap (fallback.ts).
+ * float64 and unusual dtype combinations run the cpu reference kernels over the same heap.
  */
 import type {
   AnyTypedArray,
@@ -15,27 +15,20 @@ import type {
   WindowGeometry,
 } from "../backend.js";
 import { HeapAllocator } from "./allocator.js";
-import type { ArrView } from "./fallback.js";
-import * as js from "./fallback.js";
-import { coalesce, contiguousStrides, numel, sameShape } from "./layout.js";
 import type { KernelExports } from "./loader.js";
+import { CpuBackend, CpuBuffer } from "../cpu/cpu-backend.js";
+// Op codes are table positions, as in the generated C enums (wasm/src/ops.gen.h).
+import { ARG_REDUCE_CODE, BINARY_CODE, BINARY_OPS, REDUCE_CODE, UNARY_CODE, UNARY_OPS } from "../scalar-ops/table.js";
+import { collapseDims as coalesce, contiguousStrides, numel, shapesEqual as sameShape, stridedOffsets, windowOutputSize } from "../../tensor/shape.js";
 
 const ELSIZE: Record<DType, number> = { float32: 4, int32: 4, bool: 1, float64: 8 };
 const DT: Record<DType, number> = { float32: 0, int32: 1, bool: 2, float64: 3 };
 
-/* Must match the enums in wasm/src/ew.c and reduce.c. */
-const UNARY_CODE: Record<UnaryOp, number> = {
-  neg: 0, exp: 1, log: 2, sqrt: 3, rsqrt: 4, abs: 5, sin: 6, cos: 7, tanh: 8, sigmoid: 9,
-  erf: 10, relu: 11, sign: 12, floor: 13, ceil: 14, round: 15, reciprocal: 16, logicalNot: 17,
-};
-const BINARY_CODE: Record<BinaryOp, number> = {
-  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6,
-  eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12, logicalAnd: 13, logicalOr: 14,
-};
-const REDUCE_CODE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, prod: 3 };
-const COMPARISON = new Set<BinaryOp>(["eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr"]);
 const MAXD = 16;
-const DESC_BYTES = 4096;
+/** Bytes reserved on the heap for kernel descriptors (index.ts allocates them). */
+export const DESC_BYTES = 4096;
+/** The shared JS kernels for what the C kernels leave out (float64, unusual dtype mixes). */
+const reference = new CpuBackend();
 
 export class WasmBuffer implements BackendBuffer {
   freed = false;
@@ -118,9 +111,25 @@ export class WasmBackend implements Backend {
     return h.subarray(e, e + b.size);
   }
 
-  private arrView(v: View): ArrView {
+  /** The view as a cpu-backend view over the heap (valid until the next allocation). */
+  private cpuView(v: View): View {
     const b = this.own(v.buf);
-    return { arr: this.heapOf(v.dtype), shape: v.shape, strides: v.strides, offset: b.ptr / ELSIZE[v.dtype] + v.offset };
+    return { buf: new CpuBuffer(v.dtype, this.heapOf(v.dtype)), shape: v.shape, strides: v.strides, offset: b.ptr / ELSIZE[v.dtype] + v.offset, dtype: v.dtype };
+  }
+
+  /** Copies a cpu-backend result into a fresh heap buffer. */
+  private fromReference(result: CpuBuffer): WasmBuffer {
+    const o = this.newBuffer(result.dtype, result.size);
+    this.arrayOf(o).set(result.data as ArrayLike<number>);
+    return o;
+  }
+
+  /** Index values must lie in [0, size): the cpu reference does not check them, these kernels promise to. */
+  private checkIndices(index: View, size: number, op: string): void {
+    const vals = reference.contiguous(this.cpuView(index)).data;
+    for (const i of vals) {
+      if (!(i >= 0 && i < size)) throw new RangeError(`wasm backend: ${op}: index ${i} out of range [0, ${size})`);
+    }
   }
 
   private own(buf: BackendBuffer): WasmBuffer {
@@ -241,16 +250,16 @@ export class WasmBackend implements Backend {
   // ---------------------------------------------------------------- elementwise
 
   unary(op: UnaryOp, x: View): BackendBuffer {
-    const outDtype: DType = op === "logicalNot" ? "bool" : x.dtype;
+    const outDtype: DType = UNARY_OPS[op].result === "bool" ? "bool" : x.dtype;
     const size = numel(x.shape);
-    const o = this.newBuffer(outDtype, size);
-    if (size === 0) return o;
-    if (x.dtype !== "float64") {
+    if (x.dtype !== "float64" || size === 0) {
+      const o = this.newBuffer(outDtype, size);
+      if (size === 0) return o;
       const d = this.ewDesc(x.shape, x.strides);
       if (d && this.ex.ew_unary(UNARY_CODE[op], DT[x.dtype], o.ptr, this.ptrOf(x), d)) return o;
+      this.free(o);
     }
-    js.unaryJS(op, this.arrView(x), this.arrayOf(o), outDtype === "bool", x.dtype === "int32");
-    return o;
+    return this.fromReference(reference.unary(op, this.cpuView(x)));
   }
 
   binary(op: BinaryOp, a: View, b: View, outDtype: DType): BackendBuffer {
@@ -258,16 +267,15 @@ export class WasmBackend implements Backend {
       throw new Error(`wasm backend: binary ${op}: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} differ`);
     }
     const size = numel(a.shape);
-    const o = this.newBuffer(outDtype, size);
-    if (size === 0) return o;
-    const natural: DType = COMPARISON.has(op) ? "bool" : a.dtype;
-    if (a.dtype === b.dtype && a.dtype !== "float64" && outDtype === natural) {
+    const natural: DType = BINARY_OPS[op].result === "bool" ? "bool" : a.dtype;
+    if ((a.dtype === b.dtype && a.dtype !== "float64" && outDtype === natural) || size === 0) {
+      const o = this.newBuffer(outDtype, size);
+      if (size === 0) return o;
       const d = this.ewDesc(a.shape, a.strides, b.strides);
       if (d && this.ex.ew_binary(BINARY_CODE[op], DT[a.dtype], o.ptr, this.ptrOf(a), this.ptrOf(b), d)) return o;
+      this.free(o);
     }
-    const intMath = a.dtype !== "float32" && a.dtype !== "float64" && b.dtype !== "float32" && b.dtype !== "float64" && outDtype === "int32";
-    js.binaryJS(op, this.arrView(a), this.arrView(b), this.arrayOf(o), outDtype === "bool", intMath);
-    return o;
+    return this.fromReference(reference.binary(op, this.cpuView(a), this.cpuView(b), outDtype));
   }
 
   where(cond: View, a: View, b: View): BackendBuffer {
@@ -278,27 +286,27 @@ export class WasmBackend implements Backend {
     }
     if (a.dtype !== b.dtype) throw new Error(`wasm backend: where: dtypes ${a.dtype} and ${b.dtype} differ`);
     const size = numel(a.shape);
-    const o = this.newBuffer(a.dtype, size);
-    if (size === 0) return o;
-    if (cond.dtype === "bool" && a.dtype !== "float64") {
+    if ((cond.dtype === "bool" && a.dtype !== "float64") || size === 0) {
+      const o = this.newBuffer(a.dtype, size);
+      if (size === 0) return o;
       const d = this.ewDesc(a.shape, cond.strides, a.strides, b.strides);
       if (d && this.ex.ew_where(ELSIZE[a.dtype], o.ptr, this.ptrOf(cond), this.ptrOf(a), this.ptrOf(b), d)) return o;
+      this.free(o);
     }
-    js.whereJS(this.arrView(cond), this.arrView(a), this.arrView(b), this.arrayOf(o));
-    return o;
+    return this.fromReference(reference.where(this.cpuView(cond), this.cpuView(a), this.cpuView(b)));
   }
 
   cast(x: View, dtype: DType): BackendBuffer {
     if (x.dtype === dtype) return this.contiguous(x);
     const size = numel(x.shape);
-    const o = this.newBuffer(dtype, size);
-    if (size === 0) return o;
-    if (x.dtype !== "float64" && dtype !== "float64") {
+    if ((x.dtype !== "float64" && dtype !== "float64") || size === 0) {
+      const o = this.newBuffer(dtype, size);
+      if (size === 0) return o;
       const d = this.ewDesc(x.shape, x.strides);
       if (d && this.ex.ew_cast(DT[x.dtype], DT[dtype], o.ptr, this.ptrOf(x), d)) return o;
+      this.free(o);
     }
-    js.castJS(this.arrView(x), this.arrayOf(o), dtype === "bool");
-    return o;
+    return this.fromReference(reference.cast(this.cpuView(x), dtype));
   }
 
   contiguous(x: View): BackendBuffer {
@@ -310,8 +318,8 @@ export class WasmBackend implements Backend {
       this.ex.ew_copy(ELSIZE[x.dtype], o.ptr, this.ptrOf(x), d);
       return o;
     }
-    js.copyJS(this.arrView(x), this.arrayOf(o));
-    return o;
+    this.free(o);
+    return this.fromReference(reference.contiguous(this.cpuView(x)));
   }
 
   fill(dtype: DType, size: number, value: number): BackendBuffer {
@@ -362,10 +370,10 @@ export class WasmBackend implements Backend {
         if (this.ex.reduce(REDUCE_CODE[op], DT[x.dtype], o.ptr, this.ptrOf(x), d)) return o;
       }
     }
-    const out = this.arrayOf(o);
-    js.reduceJS(op, this.arrView(x), [...axisSet].sort((p, q) => p - q), out, x.dtype === "int32");
-    if (x.dtype === "bool") for (let i = 0; i < out.length; i++) out[i] = out[i] !== 0 ? 1 : 0;
-    return o;
+    this.free(o);
+    const r = reference.reduce(op, this.cpuView(x), [...axisSet].sort((p, q) => p - q));
+    if (x.dtype === "bool") for (let i = 0; i < r.data.length; i++) r.data[i] = r.data[i] !== 0 ? 1 : 0;
+    return this.fromReference(r);
   }
 
   argReduce(op: "argmax" | "argmin", x: View, axis: number): BackendBuffer {
@@ -381,11 +389,11 @@ export class WasmBackend implements Backend {
       const k = coalesce(kept.map((d) => x.shape[d]), [kept.map((d) => x.strides[d])]);
       if (k.shape.length <= MAXD) {
         const d = this.desc([k.shape.length, ...k.shape, ...k.strides[0], x.shape[axis], x.strides[axis]]);
-        if (this.ex.arg_reduce(op === "argmax" ? 0 : 1, DT[x.dtype], o.ptr, this.ptrOf(x), d)) return o;
+        if (this.ex.arg_reduce(ARG_REDUCE_CODE[op], DT[x.dtype], o.ptr, this.ptrOf(x), d)) return o;
       }
     }
-    js.argReduceJS(op, this.arrView(x), axis, this.arrayOf(o) as Int32Array);
-    return o;
+    this.free(o);
+    return this.fromReference(reference.argReduce(op, this.cpuView(x), axis));
   }
 
   // ---------------------------------------------------------------- routines
@@ -419,14 +427,14 @@ export class WasmBackend implements Backend {
       }
       return o;
     }
-    const av = this.arrView(a), bv = this.arrView(b);
-    js.matmulJS(
-      { ...av, shape: [B, M, K], strides: [asb, a3.strides[1], a3.strides[2]] },
-      { ...bv, shape: [B, K, N], strides: [bsb, b3.strides[1], b3.strides[2]] },
-      this.arrayOf(o),
-      a.dtype !== "float64",
+    this.free(o);
+    const av = this.cpuView(a), bv = this.cpuView(b);
+    return this.fromReference(
+      reference.matmul(
+        { ...av, shape: [B, M, K], strides: [asb, a3.strides[1], a3.strides[2]] },
+        { ...bv, shape: [B, K, N], strides: [bsb, b3.strides[1], b3.strides[2]] },
+      ),
     );
-    return o;
   }
 
   gather(x: View, dim: number, index: View): BackendBuffer {
@@ -445,13 +453,9 @@ export class WasmBackend implements Backend {
       }
       return o;
     }
-    try {
-      js.gatherJS(this.arrView(x), dim, this.arrView(index), this.arrayOf(o));
-    } catch (e) {
-      this.free(o);
-      throw e;
-    }
-    return o;
+    this.free(o);
+    this.checkIndices(index, x.shape[dim], "gather");
+    return this.fromReference(reference.gather(this.cpuView(x), dim, this.cpuView(index)));
   }
 
   scatterAdd(shape: readonly number[], dim: number, index: View, src: View): BackendBuffer {
@@ -471,13 +475,9 @@ export class WasmBackend implements Backend {
       }
       return o;
     }
-    try {
-      js.scatterAddJS(shape, dim, this.arrView(index), this.arrView(src), this.arrayOf(o));
-    } catch (e) {
-      this.free(o);
-      throw e;
-    }
-    return o;
+    this.free(o);
+    this.checkIndices(index, shape[dim], "scatterAdd");
+    return this.fromReference(reference.scatterAdd(shape, dim, this.cpuView(index), this.cpuView(src)));
   }
 
   indexSelect(x: View, dim: number, index: View): BackendBuffer {
@@ -502,19 +502,9 @@ export class WasmBackend implements Backend {
       }
       return o;
     }
-    const iv = this.arrView(index), xv = this.arrView(x), out = this.arrayOf(o);
-    for (let j = 0; j < nidx; j++) {
-      const i = iv.arr[iv.offset + j * iv.strides[0]];
-      if (!(i >= 0 && i < x.shape[dim])) {
-        this.free(o);
-        throw new RangeError(`wasm backend: indexSelect: index ${i} out of range [0, ${x.shape[dim]})`);
-      }
-      js.copyIntoJS(
-        { arr: xv.arr, shape: sliceShape, strides: x.strides.filter((_, d) => d !== dim), offset: xv.offset + i * x.strides[dim] },
-        out, ost.filter((_, d) => d !== dim), j * ost[dim],
-      );
-    }
-    return o;
+    this.free(o);
+    this.checkIndices(index, x.shape[dim], "indexSelect");
+    return this.fromReference(reference.indexSelect(this.cpuView(x), dim, this.cpuView(index)));
   }
 
   indexAdd(shape: readonly number[], dim: number, index: View, src: View): BackendBuffer {
@@ -538,20 +528,11 @@ export class WasmBackend implements Backend {
       }
       return o;
     }
-    const iv = this.arrView(index), sv = this.arrView(src), out = this.arrayOf(o);
-    for (let j = 0; j < nidx; j++) {
-      const i = iv.arr[iv.offset + j * iv.strides[0]];
-      if (!(i >= 0 && i < shape[dim])) {
-        this.free(o);
-        throw new RangeError(`wasm backend: indexAdd: index ${i} out of range [0, ${shape[dim]})`);
-      }
-      js.copyIntoJS(
-        { arr: sv.arr, shape: sliceShape, strides: src.strides.filter((_, d) => d !== dim), offset: sv.offset + j * src.strides[dim] },
-        out, ost.filter((_, d) => d !== dim), i * ost[dim], true,
-      );
-    }
-    if (src.dtype === "bool") for (let i = 0; i < out.length; i++) out[i] = out[i] !== 0 ? 1 : 0;
-    return o;
+    this.free(o);
+    this.checkIndices(index, shape[dim], "indexAdd");
+    const r = reference.indexAdd(shape, dim, this.cpuView(index), this.cpuView(src));
+    if (src.dtype === "bool") for (let i = 0; i < r.data.length; i++) r.data[i] = r.data[i] !== 0 ? 1 : 0;
+    return this.fromReference(r);
   }
 
   cat(xs: readonly View[], dim: number, outShape: readonly number[]): BackendBuffer {
@@ -576,7 +557,11 @@ export class WasmBackend implements Backend {
       const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0], ...c.strides[1]]);
       this.ex.copy_strided(ELSIZE[x.dtype], o.ptr + dstOffset * ELSIZE[x.dtype], this.ptrOf(x), d);
     } else {
-      js.copyIntoJS(this.arrView(x), this.arrayOf(o), dstStrides, dstOffset);
+      // more dims than the kernel takes: gather through the reference, scatter here
+      const vals = reference.contiguous(this.cpuView(x)).data;
+      const dst = stridedOffsets(x.shape, dstStrides, dstOffset);
+      const out = this.arrayOf(o);
+      for (let i = 0; i < vals.length; i++) out[dst[i]!] = vals[i]!;
     }
   }
 
@@ -598,8 +583,7 @@ export class WasmBackend implements Backend {
     if (x.shape.length !== 4) throw new Error(`wasm backend: im2col: expected [N,C,H,W], got ${shapeStr(x.shape)}`);
     const [N, C, H, W] = x.shape;
     const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
-    const oh = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
-    const ow = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+    const { oh, ow } = windowOutputSize(H, W, g);
     if (oh <= 0 || ow <= 0) throw new Error(`wasm backend: im2col: window larger than padded input ${shapeStr(x.shape)}`);
     const size = N * C * kh * kw * oh * ow;
     const o = this.newBuffer(x.dtype, size);
@@ -609,15 +593,14 @@ export class WasmBackend implements Backend {
       this.ex.im2col(ELSIZE[x.dtype], o.ptr, this.ptrOf(x), geo, bitsOf(x.dtype, padValue)[0]);
       return o;
     }
-    js.im2colJS(this.arrView(x), g, padValue, this.arrayOf(o));
-    return o;
+    this.free(o);
+    return this.fromReference(reference.im2col(this.cpuView(x), g, padValue));
   }
 
   col2im(cols: View, g: WindowGeometry, outShape: readonly [number, number, number, number]): BackendBuffer {
     const [N, C, H, W] = outShape;
     const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
-    const oh = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
-    const ow = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+    const { oh, ow } = windowOutputSize(H, W, g);
     if (cols.shape.length !== 3 || cols.shape[0] !== N || cols.shape[1] !== C * kh * kw || cols.shape[2] !== oh * ow) {
       throw new Error(
         `wasm backend: col2im: cols ${shapeStr(cols.shape)} do not match output ${shapeStr(outShape)} ` +
@@ -631,8 +614,8 @@ export class WasmBackend implements Backend {
       this.ex.col2im(DT[cols.dtype], o.ptr, this.ptrOf(cols), geo);
       return o;
     }
-    js.col2imJS(this.arrView(cols), g, outShape, this.arrayOf(o));
-    return o;
+    this.free(o);
+    return this.fromReference(reference.col2im(this.cpuView(cols), g, outShape));
   }
 }
 

@@ -11,7 +11,7 @@
  */
 import type { Backend } from "../backend.js";
 import { HeapAllocator } from "./allocator.js";
-import { WasmBackend } from "./backend.js";
+import { DESC_BYTES, WasmBackend } from "./backend.js";
 import {
   ABI_VERSION,
   compileVariant,
@@ -48,7 +48,6 @@ export type WasmBackendHandle = Backend &
   };
 
 const WORKER_STACK = 256 * 1024;
-const DESC_BYTES = 4096;
 let warnedNoThreads = false;
 
 function warnOnce(msg: string): void {

@@ -52,7 +52,7 @@ export interface KernelExports {
   col2im(dt: number, out: number, cols: number, geo: number): void;
 }
 
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 // (module (func (param v128 v128 v128) (result v128) local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd))
 const RELAXED_PROBE = new Uint8Array([

@@ -12,8 +12,9 @@ import type {
 } from "../backend.js";
 import type { PoolStats } from "./buffer-pool.js";
 import type { DispatchStats, GpuContext } from "./gpu-context.js";
-import { type Scalar, collapseDims, contiguousStridesOf, convert, f32Bits, product, storageType, words } from "./wgsl/common.js";
-import { PREDICATES, UNARY_F32, UNARY_I32, UNARY_U32, binaryExpr, computeType, toOut } from "./wgsl/elementwise.js";
+import { type Scalar, convert, f32Bits, storageType, words } from "./wgsl/common.js";
+import { collapseDims, contiguousStrides, numel, windowOutputSize } from "../../tensor/shape.js";
+import { binaryExpr, isPredicate, toOut, unaryExpr } from "./wgsl/elementwise.js";
 import { type ExprNode, type OpNode, graphStats, lowerGraph, opNode } from "./wgsl/fused.js";
 import { argReduceKernel, reduceKernel } from "./wgsl/reduce.js";
 import { MATMUL_PARAMS, type MatmulConfig, matmulKernel, matmulKey } from "./wgsl/matmul.js";
@@ -59,7 +60,7 @@ function checkBuf(b: BackendBuffer, op: string): WebGPUBuffer {
 /** A view over exactly a lazy value's elements in its own order (so its graph can be inlined). */
 function isFullView(v: View, shape: readonly number[]): boolean {
   if (v.offset !== 0 || v.shape.length !== shape.length || v.shape.some((d, i) => d !== shape[i])) return false;
-  const cs = contiguousStridesOf(v.shape);
+  const cs = contiguousStrides(v.shape);
   return v.strides.every((s, d) => s === cs[d] || v.shape[d] === 1);
 }
 
@@ -229,7 +230,7 @@ export class WebGPUBackend implements Backend {
    * fusion off the result is computed at once.
    */
   private elementwise(op: string, views: readonly View[], shape: readonly number[], outDtype: DType, f: (vals: string[]) => string): WebGPUBuffer {
-    const n = product(shape);
+    const n = numel(shape);
     const outType = storageType(outDtype, op);
     const out = this.lazyBuf(outDtype, n, op);
     if (n === 0) {
@@ -294,33 +295,19 @@ export class WebGPUBackend implements Backend {
 
   unary(op: UnaryOp, x: View): WebGPUBuffer {
     const t = storageType(x.dtype, op);
-    const outDtype: DType = op === "logicalNot" ? "bool" : x.dtype;
+    const pred = isPredicate(op);
+    const outDtype: DType = pred ? "bool" : x.dtype;
     const outType = storageType(outDtype, op);
-    const pred = PREDICATES.has(op);
-    return this.elementwise(op, [x], x.shape, outDtype, ([v]) => {
-      let expr: string;
-      let exprType: Scalar = t;
-      if (t === "f32") expr = UNARY_F32[op](v!);
-      else if (t === "i32" && UNARY_I32[op]) expr = UNARY_I32[op]!(v!);
-      else if (t === "u32" && UNARY_U32[op]) expr = UNARY_U32[op]!(v!);
-      else {
-        expr = UNARY_F32[op](`f32(${v})`);
-        exprType = "f32";
-      }
-      return toOut(expr, exprType, pred, outType, outDtype === "bool");
-    });
+    return this.elementwise(op, [x], x.shape, outDtype, ([v]) => toOut(unaryExpr(op, v!, t), pred, outType, outDtype === "bool"));
   }
 
   binary(op: BinaryOp, a: View, b: View, outDtype: DType): WebGPUBuffer {
-    if (outDtype === "int32" && op === "div") throw new Error("webgpu: integer division must be promoted by the frontend");
     const ta = storageType(a.dtype, op);
     const tb = storageType(b.dtype, op);
     const outType = storageType(outDtype, op);
-    const pred = PREDICATES.has(op);
-    const ct = pred ? computeType(ta, tb) : computeType(ta, tb, outDtype === "bool" ? "u32" : outType);
-    const f = binaryExpr(op, ct);
+    const pred = isPredicate(op);
     return this.elementwise(op, [a, b], a.shape, outDtype, ([va, vb]) =>
-      toOut(f(convert(va!, ta, ct), convert(vb!, tb, ct)), ct, pred, outType, outDtype === "bool"),
+      toOut(binaryExpr(op, va!, vb!, ta, tb, outType), pred, outType, outDtype === "bool"),
     );
   }
 
@@ -328,7 +315,7 @@ export class WebGPUBackend implements Backend {
     const tc = storageType(cond.dtype, "where");
     const ta = storageType(a.dtype, "where");
     const tb = storageType(b.dtype, "where");
-    const test = (c: string) => (tc === "f32" ? `(${c} != 0.0 && !is_nan(${c}))` : `${c} != 0${tc === "u32" ? "u" : ""}`);
+    const test = (c: string) => `!(${c} == ${tc === "f32" ? "0.0" : tc === "u32" ? "0u" : "0"})`; // NaN selects a
     return this.elementwise("where", [cond, a, b], a.shape, a.dtype, ([c, va, vb]) => `select(${convert(vb!, tb, ta)}, ${va}, ${test(c!)})`);
   }
 
@@ -342,8 +329,8 @@ export class WebGPUBackend implements Backend {
   contiguous(x: View): WebGPUBuffer {
     storageType(x.dtype, "contiguous");
     const src = checkBuf(x.buf, "contiguous");
-    const n = product(x.shape);
-    const contig = contiguousStridesOf(x.shape);
+    const n = numel(x.shape);
+    const contig = contiguousStrides(x.shape);
     if (n > 0 && !src.lazy && x.strides.every((s, d) => s === contig[d] || x.shape[d] === 1)) {
       const out = this.newBuf(x.dtype, n, "contiguous");
       this.ctx.copy(src.gpu!, x.offset * 4, out.gpu!, 0, n * 4);
@@ -367,8 +354,8 @@ export class WebGPUBackend implements Backend {
     const t = storageType(x.dtype, op);
     const rank = x.shape.length;
     const keep = [...Array(rank).keys()].filter((d) => !axes.includes(d));
-    const outN = product(keep.map((d) => x.shape[d]!));
-    const inner = product(axes.map((d) => x.shape[d]!));
+    const outN = numel(keep.map((d) => x.shape[d]!));
+    const inner = numel(axes.map((d) => x.shape[d]!));
     if (outN === 0) return this.newBuf(x.dtype, 0, op);
     if (inner === 0) return this.fill(x.dtype, outN, INIT[op]);
     const kept = collapseDims(keep.map((d) => x.shape[d]!), [keep.map((d) => x.strides[d]!)]);
@@ -388,7 +375,7 @@ export class WebGPUBackend implements Backend {
     const rank = x.shape.length;
     const keep = [...Array(rank).keys()].filter((d) => d !== axis);
     const len = x.shape[axis]!;
-    const outN = len === 0 ? 0 : product(keep.map((d) => x.shape[d]!));
+    const outN = len === 0 ? 0 : numel(keep.map((d) => x.shape[d]!));
     if (outN === 0) return this.newBuf("int32", 0, op);
     const kept = collapseDims(keep.map((d) => x.shape[d]!), [keep.map((d) => x.strides[d]!)]);
     const kr = kept.shape.length;
@@ -457,7 +444,7 @@ export class WebGPUBackend implements Backend {
     const t = storageType(x.dtype, "gather");
     this.expectIndex(index, "gather");
     const rank = index.shape.length;
-    const n = product(index.shape);
+    const n = numel(index.shape);
     const out = this.newBuf(x.dtype, n, "gather");
     if (n === 0) return out;
     const pipeline = this.ctx.pipeline(`gather|${t}|${rank}|${dim}`, 2, () => gatherKernel("gather", t, rank, dim, this.wg).code);
@@ -472,7 +459,7 @@ export class WebGPUBackend implements Backend {
     const shape = [...x.shape];
     shape[dim] = index.shape[0]!;
     const rank = shape.length;
-    const n = product(shape);
+    const n = numel(shape);
     const out = this.newBuf(x.dtype, n, "indexSelect");
     if (n === 0) return out;
     const pipeline = this.ctx.pipeline(`indexSelect|${t}|${rank}|${dim}`, 2, () => gatherKernel("indexSelect", t, rank, dim, this.wg).code);
@@ -484,12 +471,12 @@ export class WebGPUBackend implements Backend {
   scatterAdd(shape: readonly number[], dim: number, index: View, src: View): WebGPUBuffer {
     const t = storageType(src.dtype, "scatterAdd");
     this.expectIndex(index, "scatterAdd");
-    const out = this.alloc(src.dtype, product(shape));
+    const out = this.alloc(src.dtype, numel(shape));
     const rank = index.shape.length;
-    const n = product(index.shape);
+    const n = numel(index.shape);
     if (n === 0) return out;
     const pipeline = this.ctx.pipeline(`scatterAdd|${t}|${rank}|${dim}`, 2, () => scatterKernel("scatterAdd", t, rank, dim, this.wg).code);
-    const params = [n, src.offset, index.offset, ...index.shape, ...src.strides, ...index.strides, ...contiguousStridesOf(shape)];
+    const params = [n, src.offset, index.offset, ...index.shape, ...src.strides, ...index.strides, ...contiguousStrides(shape)];
     this.ctx.dispatch(pipeline, [this.gbuf(src.buf, "scatterAdd"), this.gbuf(index.buf, "scatterAdd"), out.gpu!], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
     return out;
   }
@@ -497,21 +484,21 @@ export class WebGPUBackend implements Backend {
   indexAdd(shape: readonly number[], dim: number, index: View, src: View): WebGPUBuffer {
     const t = storageType(src.dtype, "indexAdd");
     this.expectIndex(index, "indexAdd");
-    const out = this.alloc(src.dtype, product(shape));
+    const out = this.alloc(src.dtype, numel(shape));
     const srcShape = [...shape];
     srcShape[dim] = index.shape[0]!;
     const rank = srcShape.length;
-    const n = product(srcShape);
+    const n = numel(srcShape);
     if (n === 0) return out;
     const pipeline = this.ctx.pipeline(`indexAdd|${t}|${rank}|${dim}`, 2, () => scatterKernel("indexAdd", t, rank, dim, this.wg).code);
-    const params = [n, src.offset, index.offset, ...srcShape, ...src.strides, index.strides[0] ?? 0, ...contiguousStridesOf(shape)];
+    const params = [n, src.offset, index.offset, ...srcShape, ...src.strides, index.strides[0] ?? 0, ...contiguousStrides(shape)];
     this.ctx.dispatch(pipeline, [this.gbuf(src.buf, "indexAdd"), this.gbuf(index.buf, "indexAdd"), out.gpu!], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
     return out;
   }
 
   /** Copies view `x` into `out` at element offset `outOffset` with strides `outStrides`. */
   private copyInto(x: View, out: WebGPUBuffer, outOffset: number, outStrides: readonly number[], op: string): void {
-    const n = product(x.shape);
+    const n = numel(x.shape);
     if (n === 0) return;
     const t = storageType(x.dtype, op);
     const { shape, strides } = collapseDims(x.shape, [x.strides, outStrides]);
@@ -522,8 +509,8 @@ export class WebGPUBackend implements Backend {
   }
 
   cat(xs: readonly View[], dim: number, outShape: readonly number[]): WebGPUBuffer {
-    const out = this.newBuf(xs[0]!.dtype, product(outShape), "cat");
-    const os = contiguousStridesOf(outShape);
+    const out = this.newBuf(xs[0]!.dtype, numel(outShape), "cat");
+    const os = contiguousStrides(outShape);
     let start = 0;
     for (const x of xs) {
       if (x.dtype !== out.dtype) throw new TypeError(`webgpu cat: dtypes ${out.dtype} and ${x.dtype} differ`);
@@ -535,8 +522,8 @@ export class WebGPUBackend implements Backend {
 
   pad(x: View, before: readonly number[], after: readonly number[], value: number): WebGPUBuffer {
     const outShape = x.shape.map((d, i) => d + before[i]! + after[i]!);
-    const out = this.fill(x.dtype, product(outShape), value);
-    const os = contiguousStridesOf(outShape);
+    const out = this.fill(x.dtype, numel(outShape), value);
+    const os = contiguousStrides(outShape);
     this.copyInto(x, out, before.reduce((s, b, i) => s + b * os[i]!, 0), os, "pad");
     return out;
   }
@@ -545,7 +532,7 @@ export class WebGPUBackend implements Backend {
     const t = storageType(x.dtype, "im2col");
     const [N, C, H, W] = x.shape as [number, number, number, number];
     const [kh, kw] = g.kernel;
-    const { oh, ow } = windowOut(H, W, g);
+    const { oh, ow } = windowOutputSize(H, W, g);
     const n = N * C * kh * kw * oh * ow;
     const out = this.newBuf(x.dtype, n, "im2col");
     if (n === 0) return out;
@@ -559,7 +546,7 @@ export class WebGPUBackend implements Backend {
   col2im(cols: View, g: WindowGeometry, outShape: readonly [number, number, number, number]): WebGPUBuffer {
     const t = storageType(cols.dtype, "col2im");
     const [N, C, H, W] = outShape;
-    const { oh, ow } = windowOut(H, W, g);
+    const { oh, ow } = windowOutputSize(H, W, g);
     const n = N * C * H * W;
     const out = this.newBuf(cols.dtype, n, "col2im");
     if (n === 0) return out;
@@ -585,8 +572,3 @@ export class WebGPUBackend implements Backend {
   }
 }
 
-function windowOut(H: number, W: number, g: WindowGeometry): { oh: number; ow: number } {
-  const oh = Math.floor((H + 2 * g.padding[0] - g.dilation[0] * (g.kernel[0] - 1) - 1) / g.stride[0]) + 1;
-  const ow = Math.floor((W + 2 * g.padding[1] - g.dilation[1] * (g.kernel[1] - 1) - 1) / g.stride[1]) + 1;
-  return { oh, ow };
-}

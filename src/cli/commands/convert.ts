@@ -3,6 +3,7 @@ import { decodeSafetensors } from "../../io/safetensors-format.js";
 import { save } from "../../io/safetensors.js";
 import { fromBytes } from "../../io/safetensors.js";
 import { readSafetensorsFile, FileReadError } from "../../io/node-file.js";
+import { numel as numelOf } from "../../tensor/shape.js";
 import { UsageError, parseCommandArgs } from "../args.js";
 
 export const CONVERT_HELP = `neurite convert FILE.safetensors [options]
@@ -37,7 +38,7 @@ export async function convertCommand(argv: string[]): Promise<number> {
   }
   const decoded = decodeSafetensors(bytes, file); // throws "safetensors: ..." for a bad file (exit 1)
   const tensors = decoded.tensors.map((t) => {
-    const numel = t.shape.reduce((a, b) => a * b, 1);
+    const numel = numelOf(t.shape);
     return { name: t.name, dtype: t.storedDtype ?? t.dtype, loadsAs: t.dtype, shape: t.shape, numel };
   });
   const totalParams = tensors.reduce((s, t) => s + t.numel, 0);

@@ -15,10 +15,11 @@ export const elu = (x: Tensor, alpha = 1): Tensor => ops.where(ops.gt(x, 0), x, 
 export const softplus = (x: Tensor, beta = 1, threshold = 20): Tensor => {
   // log(1 + exp(beta x)) / beta, linear above the threshold for stability (as PyTorch).
   const bx = ops.mul(x, beta);
-  const soft = ops.div(ops.add(ops.log(ops.add(ops.exp(ops.neg(ops.abs(bx))), 1)), ops.relu(bx)), beta);
+  const soft = ops.div(ops.add(ops.log1p(ops.exp(ops.neg(ops.abs(bx)))), ops.relu(bx)), beta);
   return ops.where(ops.gt(bx, threshold), x, soft);
 };
 export const mish = (x: Tensor): Tensor => ops.mul(x, ops.tanh(softplus(x)));
+export const hardswish = (x: Tensor): Tensor => ops.hardswish(x);
 export const hardtanh = (x: Tensor, min = -1, max = 1): Tensor => ops.clamp(x, min, max);
 
 export interface DropoutOptions {

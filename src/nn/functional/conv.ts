@@ -1,7 +1,7 @@
 import type { Tensor } from "../../tensor/tensor.js";
 import { shapeToString } from "../../tensor/shape.js";
 import * as ops from "../../ops/index.js";
-import { windowOutputSize } from "../../ops/prims.js";
+import { windowOutputSize } from "../../tensor/shape.js";
 import { checkRank, expandInts, geometry, type IntOrTuple } from "./window-utils.js";
 
 /** Convolution padding: per-dim amounts, or PyTorch's "same" / "valid" strings. */

@@ -1,5 +1,5 @@
 import type { Tensor } from "../../tensor/tensor.js";
-import { shapeToString } from "../../tensor/shape.js";
+import { shapeToString, windowOutputLength } from "../../tensor/shape.js";
 import * as ops from "../../ops/index.js";
 import { noGrad } from "../../autograd/grad-mode.js";
 import { checkRank, constant, expandInts, geometry, type IntOrTuple } from "./window-utils.js";
@@ -18,14 +18,6 @@ export interface AvgPoolOptions {
   ceilMode?: boolean;
   countIncludePad?: boolean;
   divisorOverride?: number | null;
-}
-
-/** PyTorch's pooling_output_shape for one dim. */
-export function poolOutputSize(size: number, kernel: number, pad: number, stride: number, dilation: number, ceilMode: boolean): number {
-  const span = size + 2 * pad - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0);
-  let out = Math.floor(span / stride) + 1;
-  if (ceilMode && (out - 1) * stride >= size + pad) out--;
-  return out;
 }
 
 interface PoolPlan {
@@ -53,8 +45,8 @@ function plan(x: Tensor, kernelSize: IntOrTuple, stride: IntOrTuple | null | und
     if (pi > Math.floor(kernel[i]! / 2)) throw new RangeError(`${op}: padding ${pi} should be at most half of the kernel size ${kernel[i]} (dim ${i})`);
   });
   const [H, W] = xb.shape.slice(2) as [number, number];
-  const oh = poolOutputSize(H, kernel[0], p[0], s[0], d[0], ceilMode);
-  const ow = poolOutputSize(W, kernel[1], p[1], s[1], d[1], ceilMode);
+  const oh = windowOutputLength(H, kernel[0], p[0], s[0], d[0], ceilMode);
+  const ow = windowOutputLength(W, kernel[1], p[1], s[1], d[1], ceilMode);
   if (oh <= 0 || ow <= 0) {
     throw new RangeError(`${op}: output size ${oh}x${ow} is too small for input of shape ${shapeToString(x.shape)} (kernel ${kernel.join("x")}, stride ${s.join("x")}, padding ${p.join("x")})`);
   }

@@ -70,6 +70,18 @@ export class Softplus extends Module {
   }
 }
 
+export class Mish extends Module {
+  override forward(x: Tensor): Tensor {
+    return F.mish(x);
+  }
+}
+
+export class Hardswish extends Module {
+  override forward(x: Tensor): Tensor {
+    return F.hardswish(x);
+  }
+}
+
 export class Softmax extends Module {
   constructor(readonly dim: number) {
     super();

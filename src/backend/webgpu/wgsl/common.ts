@@ -18,7 +18,9 @@ export function storageType(dtype: DType, op: string): Scalar {
 
 /** Converts a WGSL expression of scalar type `from` to `to` (bool targets mean "nonzero"). */
 export function convert(expr: string, from: Scalar, to: Scalar, toBool = false): string {
-  if (toBool) return from === "f32" ? `select(0u, 1u, (${expr}) != 0.0 && !is_nan(${expr}))` : `select(0u, 1u, (${expr}) != 0${from === "u32" ? "u" : ""})`;
+  // NaN is nonzero: bool(NaN) is true, as in PyTorch
+  // (`!=` may compile to an ordered comparison, false for NaN, hence !(==))
+  if (toBool) return `select(0u, 1u, !((${expr}) == ${from === "f32" ? "0.0" : from === "u32" ? "0u" : "0"}))`;
   if (from === to) return expr;
   if (from === "f32" && to === "i32") return `f2i(${expr})`;
   return `${to}(${expr})`;
@@ -80,23 +82,62 @@ fn erf_f(x: f32) -> f32 {
   let erfc = t * exp(-a * a - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
   return sign(x) * (1.0 - erfc);
 }
-fn round_even_unused(x: f32) -> f32 {
-  let r = floor(x + 0.5);
-  if (r - x == 0.5 && (r - 2.0 * floor(r * 0.5)) != 0.0) { return r - 1.0; }
-  return r;
-}
 fn pow_f(a: f32, b: f32) -> f32 {
-  if (b == 0.0) { return 1.0; }
+  if (b == 0.0 || a == 1.0 || (a == -1.0 && abs(b) == inf_f())) { return 1.0; }
   if (is_nan(a) || is_nan(b)) { return nan_f(); }
   if (b == 1.0) { return a; }
   if (b == 2.0) { return a * a; }
-  if (b == 0.5 && a >= 0.0) { return sqrt(a); }
-  if (a == 0.0) { if (b > 0.0) { return 0.0; } return inf_f(); }
-  let m = pow(abs(a), b);
-  if (a > 0.0) { return m; }
-  if (floor(b) != b) { return nan_f(); }
-  let odd = abs(b) < 16777216.0 && (b - 2.0 * floor(b * 0.5)) != 0.0;
-  return select(m, -m, odd);
+  let bint = floor(b) == b;
+  let odd = bint && abs(b) < 16777216.0 && (b - 2.0 * floor(b * 0.5)) != 0.0;
+  // C's pow: a negative finite base needs an integer exponent; the sign bit (-0, -inf) and an odd exponent give a negative result
+  if (a < 0.0 && a != -inf_f() && !bint) { return nan_f(); }
+  var m: f32;
+  if (a == 0.0) { m = select(inf_f(), 0.0, b > 0.0); }
+  else if (abs(a) == inf_f()) { m = select(0.0, inf_f(), b > 0.0); }
+  else if (b == 0.5) { m = sqrt(abs(a)); }
+  else { m = pow(abs(a), b); }
+  let negative = (bitcast<u32>(a) & 0x80000000u) != 0u;
+  return select(m, -m, negative && odd);
+}
+// log(1 + x) and exp(x) - 1 accurate near 0 (the rounding of 1 + x, resp. exp(x), is corrected).
+fn log1p_f(x: f32) -> f32 {
+  let u = 1.0 + x;
+  let d = u - 1.0;
+  if (d == 0.0 || is_nan(x)) { return x; }
+  if (x == inf_f()) { return x; }
+  if (u == 0.0) { return -inf_f(); }
+  return log(u) * (x / d);
+}
+fn expm1_f(x: f32) -> f32 {
+  if (is_nan(x)) { return x; }
+  if (x > 88.0) { return exp(x); }
+  let u = exp(x);
+  let d = u - 1.0;
+  if (d == 0.0) { return x; }
+  if (d == -1.0) { return -1.0; }
+  return d * (x / log(u));
+}
+// atan2 with C's special cases (WGSL leaves infinities and zeros implementation-defined).
+fn atan2_f(y: f32, x: f32) -> f32 {
+  if (is_nan(x) || is_nan(y)) { return nan_f(); }
+  var yy = y;
+  var xx = x;
+  if (abs(y) == inf_f() && abs(x) == inf_f()) { yy = sign(y); xx = sign(x); }
+  let sy = select(1.0, -1.0, (bitcast<u32>(yy) & 0x80000000u) != 0u);
+  let xneg = (bitcast<u32>(xx) & 0x80000000u) != 0u;
+  if (xx == 0.0) {
+    if (yy == 0.0) { return select(sy * 0.0, sy * 3.14159265358979, xneg); }
+    return sy * 1.5707963267948966;
+  }
+  if (abs(xx) == inf_f()) { return select(sy * 0.0, sy * 3.14159265358979, xneg); }
+  if (abs(yy) == inf_f()) { return sy * 1.5707963267948966; }
+  return atan2(yy, xx);
+}
+// Truncating int32 division; x / 0 gives 0 and INT_MIN / -1 wraps (as the cpu reference).
+fn div_i(a: i32, b: i32) -> i32 {
+  if (b == 0) { return 0; }
+  if (b == -1) { return -a; }
+  return a / b;
 }
 fn pow_i(a: i32, b: i32) -> i32 {
   if (b < 0) {
@@ -144,44 +185,6 @@ export function linearIndexCode(wg: number): string {
 }
 
 export const ENTRY_ARGS = `@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>`;
-
-/**
- * Merges adjacent dims that every view walks contiguously, and drops size-1 dims, so kernels
- * see the lowest rank that describes all the views.
- */
-export function collapseDims(shape: readonly number[], stridesList: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
-  const outShape: number[] = [];
-  const outStrides: number[][] = stridesList.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    const n = shape[d]!;
-    if (n === 1) continue;
-    const last = outShape.length - 1;
-    if (last >= 0 && stridesList.every((s, k) => outStrides[k]![last] === s[d]! * n)) {
-      outShape[last]! *= n;
-      stridesList.forEach((s, k) => (outStrides[k]![last] = s[d]!));
-    } else {
-      outShape.push(n);
-      stridesList.forEach((s, k) => outStrides[k]!.push(s[d]!));
-    }
-  }
-  return { shape: outShape, strides: outStrides };
-}
-
-export function contiguousStridesOf(shape: readonly number[]): number[] {
-  const out = new Array<number>(shape.length);
-  let s = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    out[d] = s;
-    s *= shape[d]!;
-  }
-  return out;
-}
-
-export function product(xs: readonly number[]): number {
-  let p = 1;
-  for (const x of xs) p *= x;
-  return p;
-}
 
 /** Packs a mixed list of numbers into u32 words (negative ints as two's complement). */
 export function words(values: readonly number[]): Uint32Array {

@@ -1,4 +1,5 @@
-import { ENTRY_ARGS, MATH_HELPERS, type Scalar, collapseDims, contiguousStridesOf, coordsCode, linearIndexCode, paramsDecl } from "./common.js";
+import { ENTRY_ARGS, MATH_HELPERS, type Scalar, coordsCode, linearIndexCode, paramsDecl } from "./common.js";
+import { collapseDims, contiguousStrides, numel } from "../../../tensor/shape.js";
 
 /**
  * The elementwise expression graph. Every unary/binary/where/cast/fill op builds one node; a
@@ -114,10 +115,10 @@ export function lowerGraph<B>(root: ExprNode<B>, shape: readonly number[], outTy
     return name;
   };
   const rootName = visit(root);
-  const n = shape.reduce((a, b) => a * b, 1);
+  const n = numel(shape);
   const { shape: cs, strides } = collapseDims(shape, leaves.map((l) => l.strides));
   const rank = cs.length;
-  const contig = contiguousStridesOf(cs);
+  const contig = contiguousStrides(cs);
   const leafContig = strides.map((s) => s.every((v, d) => v === contig[d]));
   const leafAt = (li: number) => 1 + rank + li * (1 + rank);
   const constAt = (ci: number) => 1 + rank + leaves.length * (1 + rank) + ci;

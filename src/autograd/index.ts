@@ -1,0 +1,6 @@
+/**
+ * `nt.autograd`: the functional gradient API (PyTorch's torch.autograd) and anomaly detection.
+ */
+export { grad } from "./engine.js";
+export type { BackwardOptions, GradOptions } from "./engine.js";
+export { setDetectAnomaly } from "./anomaly.js";
