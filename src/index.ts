@@ -107,6 +107,7 @@ export type { Backend, View, BackendBuffer } from "./backend/backend.js";
 export * as nn from "./nn/index.js";
 export * as F from "./nn/functional/index.js";
 export * as io from "./io/index.js";
+export * as onnx from "./onnx/index.js";
 export * as data from "./data/index.js";
 export * as optim from "./optim/index.js";
 export * as train from "./train/index.js";

@@ -6,6 +6,7 @@ import { gradRules } from "./grad-rules.js";
 import { checkAnomaly } from "../autograd/anomaly.js";
 import { asOutOfMemory } from "../memory/out-of-memory.js";
 import { shapeToString } from "../tensor/shape.js";
+import { opObserver } from "./trace-hook.js";
 
 /**
  * The one dispatch point: runs a primitive's forward and, when gradients are being recorded
@@ -27,6 +28,7 @@ export function applyPrim<P extends Prim>(prim: P, inputs: readonly Tensor[], pa
     throw asOutOfMemory(e, prim, device, () => `the output of '${prim}' (inputs ${inputs.map((t) => `${t.dtype} ${shapeToString(t.shape)}`).join(", ")})`);
   }
   checkAnomaly(prim, out);
+  opObserver()?.record(prim, inputs, params, out);
   if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     const rule = gradRules[prim];
     const meta: InputMeta[] = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype, requiresGrad: t.requiresGrad }));

@@ -6,6 +6,7 @@ import { applyPrim } from "./dispatch.js";
 import type { BinaryPrim, UnaryPrim } from "./prims.js";
 import { asTensor, scalarTensor } from "./convert.js";
 import { fromBuffer, makeView } from "./prims.js";
+import { opObserver } from "./trace-hook.js";
 
 /** Broadcasts `t` to `shape` through recorded reshape/expand prims (their gradients reduce). */
 export function broadcastTo(t: Tensor, shape: readonly number[]): Tensor {
@@ -88,7 +89,9 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 
 function noGradUnary(op: UnaryOp, x: Tensor): Tensor {
   x.assertAlive(op);
-  return fromBuffer(x, x.backend.unary(op, x), x.shape);
+  const out = fromBuffer(x, x.backend.unary(op, x), x.shape);
+  opObserver()?.record(op, [x], {}, out);
+  return out;
 }
 
 export const sign = (x: Tensor): Tensor => noGradUnary("sign", x);
@@ -108,6 +111,7 @@ function compare(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   const va = broadcastView(ca, shape);
   const vb = broadcastView(cb, shape);
   const out = fromBuffer(ca, ca.backend.binary(op, va, vb, "bool"), shape);
+  opObserver()?.record(op, [ta, tb], {}, out);
   va.dispose();
   vb.dispose();
   if (ca !== ta) ca.dispose();

@@ -1,0 +1,87 @@
+import { Tensor } from "../tensor/tensor.js";
+import type { Module } from "../nn/module.js";
+import { noGrad } from "../autograd/grad-mode.js";
+import * as ops from "../ops/index.js";
+import { shapeToString } from "../tensor/shape.js";
+import { traceForward } from "./trace.js";
+import { buildGraph } from "./build-graph.js";
+import type { BatchSymbol } from "./context.js";
+import { encodeModel } from "./encode.js";
+
+/** Axes of an input or output that vary at run time: a list, or axis → symbolic name. */
+export type DynamicAxes = Record<string, readonly number[] | Record<number, string>>;
+
+export interface ExportOptions {
+  /** Graph input names (default input_0, input_1, …). */
+  inputNames?: readonly string[];
+  /** Graph output names (default output_0, …). */
+  outputNames?: readonly string[];
+  /** Per input/output name, the axes that vary (one symbol, the batch, shared by all). */
+  dynamicAxes?: DynamicAxes;
+  /** ONNX opset; 17 (the default) is the one written. */
+  opsetVersion?: number;
+}
+
+export const DEFAULT_OPSET = 17;
+/** Protobuf messages cannot exceed 2 GiB; larger weights need ONNX's external-data format. */
+const MAX_INLINE_BYTES = 2 ** 31 - 1;
+
+const axesOf = (spec: readonly number[] | Record<number, string>): number[] => (Array.isArray(spec) ? [...spec] : Object.keys(spec).map(Number));
+
+/** A copy of `x` one element longer along each of `axes` (the first element repeated). */
+function growAlong(x: Tensor, axes: readonly number[]): Tensor {
+  let y = x;
+  for (const axis of axes) y = ops.cat([y, ops.narrow(y, axis, 0, 1)], axis);
+  return y;
+}
+
+/**
+ * Exports `model`'s forward pass on `exampleInputs` as an ONNX model (opset 17). The forward
+ * pass is traced once (twice with dynamic axes: at the example batch size and one more, so sizes
+ * that follow the batch are computed at run time). Parameters and buffers become initializers
+ * named as in `stateDict()`; convolutions, pooling and recurrent layers become ONNX's own ops.
+ */
+export function exportModel(model: Module, exampleInputs: Tensor | readonly Tensor[], options: ExportOptions = {}): Uint8Array {
+  const inputs = exampleInputs instanceof Tensor ? [exampleInputs] : [...exampleInputs];
+  if (inputs.length === 0 || inputs.some((t) => !(t instanceof Tensor))) throw new TypeError("onnx.exportModel: exampleInputs must be a tensor or a non-empty array of tensors");
+  const opset = options.opsetVersion ?? DEFAULT_OPSET;
+  if (opset !== DEFAULT_OPSET) throw new RangeError(`onnx.exportModel: opsetVersion ${opset} is not supported; neurite writes opset ${DEFAULT_OPSET}`);
+  const inputNames = options.inputNames ?? inputs.map((_, i) => `input_${i}`);
+  if (inputNames.length !== inputs.length) throw new RangeError(`onnx.exportModel: ${inputNames.length} inputNames for ${inputs.length} example inputs`);
+
+  const dynamic = options.dynamicAxes ?? {};
+  for (const name of Object.keys(dynamic)) {
+    if (!inputNames.includes(name) && !(options.outputNames ?? []).includes(name)) {
+      throw new RangeError(`onnx.exportModel: dynamicAxes names '${name}', which is neither an input nor an output name (inputs: ${inputNames.join(", ")})`);
+    }
+  }
+  const inputAxes = inputNames.map((n) => (dynamic[n] ? axesOf(dynamic[n]) : []));
+  let batch: BatchSymbol | null = null;
+  inputAxes.forEach((axes, i) => {
+    for (const axis of axes) {
+      const size = inputs[i]!.shape[axis];
+      if (size === undefined) throw new RangeError(`onnx.exportModel: dynamic axis ${axis} of input '${inputNames[i]}' is out of range for shape ${shapeToString(inputs[i]!.shape)}`);
+      if (batch && batch.sizes[0] !== size) {
+        throw new RangeError(`onnx.exportModel: dynamic axes must all be the same batch size; '${inputNames[i]}' axis ${axis} has ${size}, '${batch.input}' has ${batch.sizes[0]}`);
+      }
+      batch ??= { input: inputNames[i]!, axis, sizes: [size, size + 1] };
+    }
+  });
+
+  const trace = traceForward(model, inputs, inputNames);
+  let other = trace;
+  if (batch) {
+    const grown = noGrad(() => inputs.map((t, i) => (inputAxes[i]!.length ? growAlong(t, inputAxes[i]!) : t)));
+    try {
+      other = traceForward(model, grown, inputNames);
+    } finally {
+      grown.forEach((t, i) => t !== inputs[i] && t.dispose());
+    }
+  }
+  const outputNames = options.outputNames ?? trace.outputs.map((_, i) => `output_${i}`);
+  if (outputNames.length !== trace.outputs.length) throw new RangeError(`onnx.exportModel: ${outputNames.length} outputNames for ${trace.outputs.length} outputs of the forward pass`);
+  const graph = buildGraph(trace, other, batch, { graphName: model.constructor.name, outputNames });
+  const bytes = graph.initializers.reduce((s, t) => s + t.data.byteLength, 0);
+  if (bytes > MAX_INLINE_BYTES) throw new RangeError(`onnx.exportModel: the weights take ${bytes} bytes; models over 2 GiB need ONNX's external-data format, which neurite does not write yet`);
+  return encodeModel(graph, { opsetVersion: opset, producerVersion: "0.1.0" });
+}

@@ -1,0 +1,2 @@
+export { exportModel, DEFAULT_OPSET, type ExportOptions, type DynamicAxes } from "./export.js";
+export { save } from "./save.js";

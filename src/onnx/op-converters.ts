@@ -1,0 +1,183 @@
+import { promoteTypes, isFloat } from "../tensor/dtype.js";
+import type { WindowGeometry } from "../backend/backend.js";
+import type { OpEvent, TracedValue } from "./trace.js";
+import { type ConvertContext, onnxType, SLICE_TO_END } from "./context.js";
+import { elemTypeCode } from "./encode.js";
+
+/** Converts one recorded op (and its twin from the second trace) to ONNX nodes. */
+export type OpConverter = (ctx: ConvertContext, ev: OpEvent, other: OpEvent) => void;
+
+const out = (ev: OpEvent): string[] => [ev.output.name];
+
+const unary =
+  (opType: string): OpConverter =>
+  (ctx, ev) =>
+    void ctx.b.node(opType, [ev.inputs[0]!.name], {}, out(ev));
+
+/**
+ * An operand of an elementwise op. The primitives broadcast explicitly (reshape to add leading
+ * 1s, then expand); ONNX broadcasts by itself, so the un-expanded source is used and the
+ * Expand, whose target may depend on the batch size, is dropped as dead code.
+ */
+function operand(ctx: ConvertContext, v: TracedValue): string {
+  let name = v.name;
+  for (;;) {
+    const p = ctx.producer(name);
+    if (!p || p.kind !== "op") return name;
+    const src = p.inputs[0]!;
+    const isExpand = p.op === "expand";
+    const addsLeadingOnes =
+      p.op === "reshape" && p.output.shape.length >= src.shape.length && p.output.shape.slice(p.output.shape.length - src.shape.length).every((d, i) => d === src.shape[i]) && p.output.shape.slice(0, p.output.shape.length - src.shape.length).every((d) => d === 1);
+    if (!isExpand && !addsLeadingOnes) return name;
+    name = src.name;
+  }
+}
+
+const binary =
+  (opType: string): OpConverter =>
+  (ctx, ev) =>
+    void ctx.b.node(opType, ev.inputs.map((v) => operand(ctx, v)), {}, out(ev));
+
+/** A comparison: neurite promotes mixed operand types; ONNX wants them equal. */
+const compare =
+  (opType: string, negate = false): OpConverter =>
+  (ctx, ev) => {
+    const [a, b] = ev.inputs as [TracedValue, TracedValue];
+    const t = promoteTypes(a.dtype, b.dtype);
+    const cast = (v: TracedValue): string => (v.dtype === t ? operand(ctx, v) : ctx.b.node("Cast", [operand(ctx, v)], { to: { i: elemTypeCode(onnxType(t)) } }));
+    const names = [cast(a), cast(b)];
+    if (negate) ctx.b.node("Not", [ctx.b.node(opType, names)], {}, out(ev));
+    else ctx.b.node(opType, names, {}, out(ev));
+  };
+
+const reduce =
+  (opType: string): OpConverter =>
+  (ctx, ev) => {
+    const axes = (ev.params as { axes: readonly number[] }).axes;
+    // ReduceSum takes axes as an input from opset 13; ReduceMax/Min still as an attribute in 17.
+    if (opType === "ReduceSum") ctx.b.node(opType, [ev.inputs[0]!.name, ctx.b.int64(axes)], { keepdims: { i: 0 } }, out(ev));
+    else ctx.b.node(opType, [ev.inputs[0]!.name], { axes: { ints: axes }, keepdims: { i: 0 } }, out(ev));
+  };
+
+function reshape(ctx: ConvertContext, ev: OpEvent, other: OpEvent): void {
+  const a = ev.output.shape;
+  const b = other.output.shape;
+  const varying = a.map((d, i) => d !== b[i]).filter(Boolean).length;
+  // One varying dim is inferred by Reshape itself (-1), which keeps the shape a constant.
+  const shape = varying === 1 ? ctx.b.int64(a.map((d, i) => (d === b[i] ? d : -1))) : ctx.dims(a, b, `reshape at ${ev.path || "<model>"}`);
+  ctx.b.node("Reshape", [ev.inputs[0]!.name, shape], {}, out(ev));
+}
+
+function expand(ctx: ConvertContext, ev: OpEvent, other: OpEvent): void {
+  const inA = ev.inputs[0]!.shape;
+  const inB = other.inputs[0]!.shape;
+  // Expand broadcasts both ways: a 1 in the target keeps the input's own size there.
+  const keep = (i: number): boolean => inA[i] === ev.output.shape[i] && inB[i] === other.output.shape[i];
+  const a = ev.output.shape.map((d, i) => (keep(i) ? 1 : d));
+  const b = other.output.shape.map((d, i) => (keep(i) ? 1 : d));
+  ctx.b.node("Expand", [ev.inputs[0]!.name, ctx.dims(a, b, `expand at ${ev.path || "<model>"}`)], {}, out(ev));
+}
+
+function slice(ctx: ConvertContext, ev: OpEvent, other: OpEvent): void {
+  const p = ev.params as { starts: readonly number[]; ends: readonly number[] };
+  const q = other.params as typeof p;
+  const shapeA = ev.inputs[0]!.shape;
+  const shapeB = other.inputs[0]!.shape;
+  const axes: number[] = [];
+  p.starts.forEach((s, i) => {
+    if (s !== 0 || q.starts[i] !== 0 || p.ends[i] !== shapeA[i] || q.ends[i] !== shapeB[i]) axes.push(i);
+  });
+  if (axes.length === 0) return void ctx.b.node("Identity", [ev.inputs[0]!.name], {}, out(ev));
+  const toEnd = (i: number): boolean => p.ends[i] === shapeA[i] && q.ends[i] === shapeB[i];
+  const what = `slice at ${ev.path || "<model>"}`;
+  const starts = ctx.dims(axes.map((i) => p.starts[i]!), axes.map((i) => q.starts[i]!), what);
+  const ends = ctx.dims(axes.map((i) => (toEnd(i) ? SLICE_TO_END : p.ends[i]!)), axes.map((i) => (toEnd(i) ? SLICE_TO_END : q.ends[i]!)), what);
+  ctx.b.node("Slice", [ev.inputs[0]!.name, starts, ends, ctx.b.int64(axes)], {}, out(ev));
+}
+
+function pad(ctx: ConvertContext, ev: OpEvent): void {
+  const { before, after, value } = ev.params as { before: readonly number[]; after: readonly number[]; value: number };
+  const x = ev.inputs[0]!;
+  const fill = ctx.b.constant(onnxType(x.dtype), [value], []);
+  ctx.b.node("Pad", [x.name, ctx.b.int64([...before, ...after]), fill], { mode: { s: "constant" } }, out(ev));
+}
+
+function scatterAdd(ctx: ConvertContext, ev: OpEvent, other: OpEvent): void {
+  const { dim, shape } = ev.params as { dim: number; shape: readonly number[] };
+  const [index, src] = ev.inputs as [TracedValue, TracedValue];
+  const zero = ctx.b.node("ConstantOfShape", [ctx.dims(shape, (other.params as { shape: readonly number[] }).shape, "scatterAdd")], {
+    value: { t: { name: "zero", type: onnxType(src.dtype), dims: [1], data: isFloat(src.dtype) ? new Float32Array(1) : new Int32Array(1) } },
+  });
+  ctx.b.node("ScatterElements", [zero, index.name, src.name], { axis: { i: dim }, reduction: { s: "add" } }, out(ev));
+}
+
+function notExportable(why: string): OpConverter {
+  return (_ctx, ev) => {
+    throw new Error(`onnx export: op '${ev.op}' in module '${ev.path || "<model>"}' cannot be exported: ${why}`);
+  };
+}
+
+/** One entry per op the dispatch point and the gradient-free ops report. */
+export const OP_CONVERTERS: Record<string, OpConverter> = {
+  reshape,
+  permute: (ctx, ev) => void ctx.b.node("Transpose", [ev.inputs[0]!.name], { perm: { ints: (ev.params as { dims: readonly number[] }).dims } }, out(ev)),
+  expand,
+  slice,
+  contiguous: unary("Identity"),
+  cast: (ctx, ev) => void ctx.b.node("Cast", [ev.inputs[0]!.name], { to: { i: elemTypeCode(onnxType(ev.output.dtype)) } }, out(ev)),
+  neg: unary("Neg"),
+  exp: unary("Exp"),
+  log: unary("Log"),
+  sqrt: unary("Sqrt"),
+  rsqrt: (ctx, ev) => void ctx.b.node("Reciprocal", [ctx.b.node("Sqrt", [ev.inputs[0]!.name])], {}, out(ev)),
+  abs: unary("Abs"),
+  sin: unary("Sin"),
+  cos: unary("Cos"),
+  tanh: unary("Tanh"),
+  sigmoid: unary("Sigmoid"),
+  erf: unary("Erf"),
+  relu: unary("Relu"),
+  reciprocal: unary("Reciprocal"),
+  sign: unary("Sign"),
+  floor: unary("Floor"),
+  ceil: unary("Ceil"),
+  round: unary("Round"),
+  logicalNot: unary("Not"),
+  add: binary("Add"),
+  sub: binary("Sub"),
+  mul: binary("Mul"),
+  div: binary("Div"),
+  pow: binary("Pow"),
+  maximum: binary("Max"),
+  minimum: binary("Min"),
+  eq: compare("Equal"),
+  ne: compare("Equal", true),
+  lt: compare("Less"),
+  le: compare("LessOrEqual"),
+  gt: compare("Greater"),
+  ge: compare("GreaterOrEqual"),
+  logicalAnd: compare("And"),
+  logicalOr: compare("Or"),
+  where: (ctx, ev) => {
+    const [c, a, b] = ev.inputs as [TracedValue, TracedValue, TracedValue];
+    const cond = c.dtype === "bool" ? operand(ctx, c) : ctx.b.node("Cast", [operand(ctx, c)], { to: { i: elemTypeCode("bool") } });
+    ctx.b.node("Where", [cond, operand(ctx, a), operand(ctx, b)], {}, out(ev));
+  },
+  sum: reduce("ReduceSum"),
+  max: reduce("ReduceMax"),
+  min: reduce("ReduceMin"),
+  matmul: (ctx, ev) => void ctx.b.node("MatMul", ev.inputs.map((v) => v.name), {}, out(ev)),
+  gather: (ctx, ev) => void ctx.b.node("GatherElements", ev.inputs.map((v) => v.name), { axis: { i: (ev.params as { dim: number }).dim } }, out(ev)),
+  indexSelect: (ctx, ev) => void ctx.b.node("Gather", ev.inputs.map((v) => v.name), { axis: { i: (ev.params as { dim: number }).dim } }, out(ev)),
+  scatterAdd,
+  cat: (ctx, ev) => void ctx.b.node("Concat", ev.inputs.map((v) => v.name), { axis: { i: (ev.params as { dim: number }).dim } }, out(ev)),
+  pad,
+  im2col: (_ctx, ev) => {
+    const g = (ev.params as { geometry: WindowGeometry }).geometry;
+    throw new Error(
+      `onnx export: op 'im2col' (kernel ${g.kernel.join("x")}) in module '${ev.path || "<model>"}' cannot be exported: call convolutions and pooling through their nn layers (Conv2d, MaxPool2d, …), which export as ONNX Conv/MaxPool, rather than nn.functional`,
+    );
+  },
+  col2im: notExportable("call transposed convolutions through nn.ConvTranspose1d/2d, which export as ONNX ConvTranspose"),
+  indexAdd: notExportable("it only appears in gradients; export the forward pass in eval mode"),
+};
