@@ -13,7 +13,7 @@ export class GraphBuilder {
   label = "";
 
   fresh(prefix: string): string {
-    return `${prefix}_${this.counter++}`;
+    return `_${prefix}_${this.counter++}`;
   }
 
   /** Adds a node; returns its first output's name (`outputs` named, or fresh ones). */
