@@ -59,6 +59,14 @@ const reduce =
     else ctx.b.node(opType, [ev.inputs[0]!.name], { axes: { ints: axes }, keepdims: { i: 0 } }, out(ev));
   };
 
+/** ONNX's ArgMax/ArgMin give int64; neurite's indices are int32. */
+const argReduce =
+  (opType: string): OpConverter =>
+  (ctx, ev) => {
+    const idx = ctx.b.node(opType, [ev.inputs[0]!.name], { axis: { i: (ev.params as { axis: number }).axis }, keepdims: { i: 0 } });
+    ctx.b.node("Cast", [idx], { to: { i: elemTypeCode("int32") } }, out(ev));
+  };
+
 function reshape(ctx: ConvertContext, ev: OpEvent, other: OpEvent): void {
   const a = ev.output.shape;
   const b = other.output.shape;
@@ -161,9 +169,18 @@ export const OP_CONVERTERS: Record<string, OpConverter> = {
   where: (ctx, ev) => {
     const [c, a, b] = ev.inputs as [TracedValue, TracedValue, TracedValue];
     const cond = c.dtype === "bool" ? operand(ctx, c) : ctx.b.node("Cast", [operand(ctx, c)], { to: { i: elemTypeCode("bool") } });
+    // ONNX Runtime has no bool Where: (c and a) or (not c and b).
+    if (ev.output.dtype === "bool") {
+      const pick = ctx.b.node("And", [cond, operand(ctx, a)]);
+      const other = ctx.b.node("And", [ctx.b.node("Not", [cond]), operand(ctx, b)]);
+      return void ctx.b.node("Or", [pick, other], {}, out(ev));
+    }
     ctx.b.node("Where", [cond, operand(ctx, a), operand(ctx, b)], {}, out(ev));
   },
   sum: reduce("ReduceSum"),
+  prod: reduce("ReduceProd"),
+  argmax: argReduce("ArgMax"),
+  argmin: argReduce("ArgMin"),
   max: reduce("ReduceMax"),
   min: reduce("ReduceMin"),
   matmul: (ctx, ev) => void ctx.b.node("MatMul", ev.inputs.map((v) => v.name), {}, out(ev)),

@@ -2,6 +2,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { isFloat } from "../tensor/dtype.js";
 import { normalizeDim, numel, shapeToString } from "../tensor/shape.js";
 import { applyPrim } from "./dispatch.js";
+import { opObserver } from "./trace-hook.js";
 import { fromBuffer } from "./prims.js";
 import { cast, sub, div, mul, sqrt, log, exp, add, abs, pow, where, eq, lt, logicalAnd } from "./elementwise.js";
 import { reshape } from "./movement.js";
@@ -71,6 +72,7 @@ export function prod(x: Tensor, dim?: DimArg, keepdim = false): Tensor {
   const axes = reductionAxes(x, dim, "prod");
   if (axes.length === 0) return reshape(x, x.shape);
   const out = fromBuffer(x, x.backend.reduce("prod", x, axes), x.shape.filter((_, i) => !axes.includes(i)));
+  opObserver()?.record("prod", [x], { axes }, out);
   return keepdim ? reshape(out, keepShape(x.shape, axes)) : out;
 }
 
@@ -80,12 +82,14 @@ function argReduce(op: "argmax" | "argmin", x: Tensor, dim: number | undefined, 
     const flat = reshape(x, [x.size]);
     if (x.size === 0) throw new RangeError(`${op}: empty tensor`);
     const out = fromBuffer(x, x.backend.argReduce(op, flat, 0), []);
+    opObserver()?.record(op, [flat], { axis: 0 }, out);
     return keepdim ? reshape(out, x.shape.map(() => 1)) : out;
   }
   const axis = normalizeDim(dim, x.ndim, op);
   if (x.ndim === 0) return fromBuffer(x, x.backend.fill("int32", 1, 0), []);
   if (x.shape[axis] === 0) throw new RangeError(`${op}: cannot reduce over a zero-size dim ${axis} of shape ${shapeToString(x.shape)}`);
   const out = fromBuffer(x, x.backend.argReduce(op, x, axis), x.shape.filter((_, i) => i !== axis));
+  opObserver()?.record(op, [x], { axis }, out);
   return keepdim ? reshape(out, keepShape(x.shape, [axis])) : out;
 }
 

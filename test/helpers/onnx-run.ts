@@ -15,8 +15,8 @@ export interface OnnxCase {
   model: nt.nn.Module;
   inputs: InputMaker;
   inputNames?: string[];
-  /** Which axis of each input is the batch (default 0 for all); null = no dynamic batch. */
-  batchAxis?: number | null;
+  /** Which axis of each input is the batch: one for all (default 0), one per input, or null = no dynamic batch. */
+  batchAxis?: number | readonly number[] | null;
 }
 
 const dir = mkdtempSync(join(tmpdir(), "neurite-onnx-"));
@@ -37,7 +37,8 @@ export async function exportAndCompare(c: OnnxCase, rtol = 1e-3, atol = 1e-4): P
   const example = c.inputs(2);
   const inputNames = c.inputNames ?? example.map((_, i) => `input_${i}`);
   const axis = c.batchAxis === undefined ? 0 : c.batchAxis;
-  const dynamicAxes = axis === null ? undefined : Object.fromEntries(inputNames.map((n) => [n, [axis]]));
+  const axisOf = (i: number): number => (typeof axis === "number" ? axis : axis![i]!);
+  const dynamicAxes = axis === null ? undefined : Object.fromEntries(inputNames.map((n, i) => [n, [axisOf(i)]]));
   const bytes = nt.onnx.exportModel(c.model, example, { inputNames, dynamicAxes });
   const path = join(dir, `${c.name.replace(/[^a-zA-Z0-9_-]+/g, "_")}.onnx`);
   writeFileSync(path, bytes);
