@@ -4,6 +4,8 @@ import * as models from "../models/index.js";
 import { createCnnBn } from "../models/cnn-bn.js";
 import { DDPM } from "../models/ddpm.js";
 import { MODEL_ZOO } from "../src/cli/model-zoo.js";
+import assert from "node:assert/strict";
+import onnxProto from "onnx-proto";
 import { checkWithOnnxChecker, exportAndCompare, seeded, type OnnxCase } from "./helpers/onnx-run.js";
 
 // Every zoo model exported with a dynamic batch runs in ONNX Runtime at batch 1 and 7 and
@@ -56,4 +58,33 @@ test("bigram (a bare Embedding) exports too", async () => {
 test("onnx.checker (full check) accepts every exported zoo model", () => {
   if (files.length !== cases.length + 1) throw new Error(`only ${files.length} of ${cases.length + 1} models exported`);
   checkWithOnnxChecker(files);
+});
+
+/** Decodes exported bytes with the same schema library (op types, initializer names, input dims). */
+function decode(bytes: Uint8Array) {
+  const g = onnxProto.onnx.ModelProto.decode(bytes).graph!;
+  const dims = (v: onnxProto.onnx.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
+  return {
+    ops: g.node!.map((n) => n.opType!),
+    initializers: new Set(g.initializer!.map((t) => t.name!)),
+    inputs: g.input!.map(dims),
+    outputs: g.output!.map(dims),
+  };
+}
+
+test("graphs use ONNX's own conv/pool/recurrent ops, state_dict names and a symbolic batch", () => {
+  const cnn = decode(nt.onnx.exportModel(models.createCnn(), [nt.rand([2, 1, 28, 28])], { dynamicAxes: { input_0: { 0: "N" } } }));
+  assert.deepEqual(cnn.ops.filter((o) => o === "Conv" || o === "MaxPool"), ["Conv", "MaxPool", "Conv", "MaxPool"]);
+  for (const name of ["0.weight", "0.bias", "3.weight", "7.weight", "9.bias"]) assert.ok(cnn.initializers.has(name), `initializer ${name}`);
+  assert.deepEqual(cnn.inputs, [["N", 1, 28, 28]]);
+  assert.deepEqual(cnn.outputs, [["N", 10]]);
+
+  const lstm = decode(nt.onnx.exportModel(models.createCharLstm({ vocabSize: 20 }), [nt.zeros([3, 8], { dtype: "int32" })], { dynamicAxes: { input_0: [0] } }));
+  assert.equal(lstm.ops.filter((o) => o === "LSTM").length, 2, "one ONNX LSTM per layer");
+  assert.ok(!lstm.ops.includes("Tanh"), "no unrolled cell math");
+  assert.deepEqual(lstm.inputs, [["batch", 8]]);
+
+  const gru = decode(nt.onnx.exportModel(models.createRowGru(), [nt.rand([1, 1, 28, 28])]));
+  assert.equal(gru.ops.filter((o) => o === "GRU").length, 1);
+  assert.deepEqual(gru.inputs, [[1, 1, 28, 28]], "no dynamic axes asked: static shapes");
 });

@@ -17,6 +17,8 @@ export interface BatchSymbol {
   input: string;
   axis: number;
   sizes: readonly [number, number];
+  /** The dim's name in the graph's inputs and outputs (default "batch"). */
+  symbol: string;
 }
 
 /** What a converter sees: the builder, and the same op in a second trace at another batch size. */
@@ -82,6 +84,6 @@ export class ConvertContext {
 
   /** Symbolic dims for a value's shape (for graph inputs/outputs): "batch" where it varies. */
   symbolicDims(a: TracedValue, other: TracedValue): (number | string)[] {
-    return a.shape.map((d, i) => (d === other.shape[i] ? d : "batch"));
+    return a.shape.map((d, i) => (d === other.shape[i] ? d : (this.batch?.symbol ?? "batch")));
   }
 }

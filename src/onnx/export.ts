@@ -64,7 +64,8 @@ export function exportModel(model: Module, exampleInputs: Tensor | readonly Tens
       if (batch && batch.sizes[0] !== size) {
         throw new RangeError(`onnx.exportModel: dynamic axes must all be the same batch size; '${inputNames[i]}' axis ${axis} has ${size}, '${batch.input}' has ${batch.sizes[0]}`);
       }
-      batch ??= { input: inputNames[i]!, axis, sizes: [size, size + 1] };
+      const spec = dynamic[inputNames[i]!]!;
+      batch ??= { input: inputNames[i]!, axis, sizes: [size, size + 1], symbol: Array.isArray(spec) ? "batch" : ((spec as Record<number, string>)[axis] ?? "batch") };
     }
   });
 
