@@ -28,10 +28,10 @@ const MAX_INLINE_BYTES = 2 ** 31 - 1;
 
 const axesOf = (spec: readonly number[] | Record<number, string>): number[] => (Array.isArray(spec) ? [...spec] : Object.keys(spec).map(Number));
 
-/** A copy of `x` one element longer along each of `axes` (the first element repeated). */
-function growAlong(x: Tensor, axes: readonly number[]): Tensor {
+/** A copy of `x` `extra` elements longer along each of `axes` (its first element repeated). */
+function growAlong(x: Tensor, axes: readonly number[], extra: number): Tensor {
   let y = x;
-  for (const axis of axes) y = ops.cat([y, ops.narrow(y, axis, 0, 1)], axis);
+  for (const axis of axes) for (let i = 0; i < extra; i++) y = ops.cat([y, ops.narrow(y, axis, 0, 1)], axis);
   return y;
 }
 
@@ -57,28 +57,32 @@ export function exportModel(model: Module, exampleInputs: Tensor | readonly Tens
   }
   const inputAxes = inputNames.map((n) => (dynamic[n] ? axesOf(dynamic[n]) : []));
   let batch: BatchSymbol | null = null;
+  let exampleBatch = 0;
   inputAxes.forEach((axes, i) => {
     for (const axis of axes) {
       const size = inputs[i]!.shape[axis];
       if (size === undefined) throw new RangeError(`onnx.exportModel: dynamic axis ${axis} of input '${inputNames[i]}' is out of range for shape ${shapeToString(inputs[i]!.shape)}`);
-      if (batch && batch.sizes[0] !== size) {
-        throw new RangeError(`onnx.exportModel: dynamic axes must all be the same batch size; '${inputNames[i]}' axis ${axis} has ${size}, '${batch.input}' has ${batch.sizes[0]}`);
+      if (batch && exampleBatch !== size) {
+        throw new RangeError(`onnx.exportModel: dynamic axes must all be the same batch size; '${inputNames[i]}' axis ${axis} has ${size}, '${batch.input}' has ${exampleBatch}`);
       }
+      exampleBatch = size;
       const spec = dynamic[inputNames[i]!]!;
-      batch ??= { input: inputNames[i]!, axis, sizes: [size, size + 1], symbol: Array.isArray(spec) ? "batch" : ((spec as Record<number, string>)[axis] ?? "batch") };
+      // Both traces run at a batch of 2 or more: at 1, some ops skip a broadcast and the two
+      // traces would not line up.
+      batch ??= { input: inputNames[i]!, axis, sizes: [Math.max(size, 2), Math.max(size, 2) + 1], symbol: Array.isArray(spec) ? "batch" : ((spec as Record<number, string>)[axis] ?? "batch") };
     }
   });
 
-  const trace = traceForward(model, inputs, inputNames);
-  let other = trace;
-  if (batch) {
-    const grown = noGrad(() => inputs.map((t, i) => (inputAxes[i]!.length ? growAlong(t, inputAxes[i]!) : t)));
+  const tracedAt = (target: number): ReturnType<typeof traceForward> => {
+    const grown = noGrad(() => inputs.map((t, i) => (inputAxes[i]!.length ? growAlong(t, inputAxes[i]!, target - t.shape[inputAxes[i]![0]!]!) : t)));
     try {
-      other = traceForward(model, grown, inputNames);
+      return traceForward(model, grown, inputNames);
     } finally {
       grown.forEach((t, i) => t !== inputs[i] && t.dispose());
     }
-  }
+  };
+  const trace = batch ? tracedAt((batch as BatchSymbol).sizes[0]) : traceForward(model, inputs, inputNames);
+  const other = batch ? tracedAt((batch as BatchSymbol).sizes[1]) : trace;
   const outputNames = options.outputNames ?? trace.outputs.map((_, i) => `output_${i}`);
   if (outputNames.length !== trace.outputs.length) throw new RangeError(`onnx.exportModel: ${outputNames.length} outputNames for ${trace.outputs.length} outputs of the forward pass`);
   const graph = buildGraph(trace, other, batch, { graphName: model.constructor.name, outputNames });
