@@ -10,6 +10,8 @@ import * as nt from "../src/index.js";
 import { MODEL_ZOO } from "../src/cli/model-zoo.js";
 import { DDPM } from "../models/ddpm.js";
 import { neuriteAsync } from "./cli-bin.js";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { assertClose } from "./helpers/fixtures.js";
 import { checkWithOnnxChecker } from "./helpers/onnx-run.js";
 
@@ -59,6 +61,18 @@ test("neurite export writes ONNX files that match the checkpoints at batch 1 and
   await compare(join(dir, "char-gpt.onnx"), gpt, (b) => ({ ids: nt.randint(0, 12, [b, 10], { dtype: "int32" }) }));
   await compare(join(dir, "ddpm.onnx"), ddpm.unet, (b) => ({ x_t: nt.randn([b, 1, 8, 8]), t: nt.randint(0, 100, [b], { dtype: "int32" }), class: nt.randint(0, 4, [b], { dtype: "int32" }) }));
   checkWithOnnxChecker(["cnn-bn", "char-gpt", "ddpm"].map((n) => join(dir, `${n}.onnx`)));
+
+  // docs/onnx.md's worked example classifies a PNG with the exported file as neurite does.
+  const data = await nt.data.loadFashionMnist(await nt.data.bundledFashionMnistDir());
+  const pixels = data.test.images.subarray(0, 784);
+  writeFileSync(join(dir, "item.png"), await nt.data.encodePng({ width: 28, height: 28, channels: 1, data: pixels }));
+  const root = new URL("..", import.meta.url).pathname;
+  const ex = spawnSync(process.execPath, ["--import", "tsx", join(root, "examples/onnx-classify-png.ts"), join(dir, "cnn-bn.onnx"), join(dir, "item.png")], { encoding: "utf8", cwd: root });
+  assert.equal(ex.status, 0, ex.stderr);
+  cnnBn.eval();
+  const logits = nt.noGrad(() => cnnBn.forward(nt.div(nt.tensor(Float32Array.from(pixels), { shape: [1, 1, 28, 28] }), 255)) as nt.Tensor);
+  const best = (await nt.argmax(logits, 1).data())[0]!;
+  assert.equal(ex.stdout.trim(), `${nt.data.FASHION_MNIST_CLASSES[best]} (class ${best})`);
 });
 
 test("neurite export refuses bad arguments in one line with exit code 2", async () => {
