@@ -127,6 +127,8 @@ const cases: OnnxCase[] = [
     inputs: seeded(12, (b) => [nt.randn([4, b, 8]), nt.randn([6, b, 8])]),
     batchAxis: 1,
   },
+  { name: "Conv2d unbatched [C, H, W]", model: new nn.Conv2d(2, 3, 3, { padding: 1 }), inputs: seeded(14, () => [nt.randn([2, 5, 5])]), batchAxis: null },
+  { name: "GRU unbatched [T, F]", model: new nn.GRU(3, 4, { numLayers: 2 }), inputs: seeded(15, () => [nt.randn([6, 3])]), batchAxis: null },
   {
     name: "tensor ops",
     model: fn((x, i) => {

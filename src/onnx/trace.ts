@@ -3,6 +3,7 @@ import type { DType } from "../tensor/dtype.js";
 import type { Storage } from "../memory/storage.js";
 import { Module } from "../nn/module.js";
 import { noGrad } from "../autograd/grad-mode.js";
+import { tidy } from "../memory/tidy.js";
 import { setOpObserver, type OpObserver } from "../ops/trace-hook.js";
 import { moduleConverterFor, type ModuleConverter } from "./module-converters.js";
 
@@ -142,8 +143,12 @@ export function traceForward(model: Module, inputs: readonly Tensor[], inputName
   const previous = setOpObserver(observer);
   try {
     trace.inputs = inputs.map((t, i) => bind(t, inputNames[i]!));
-    const result = noGrad(() => model.forward(...inputs));
-    trace.outputs = flattenTensors(result).map(resolve);
+    // tidy frees every tensor of the traced pass: only names, shapes and constants' data are kept.
+    noGrad(() =>
+      tidy(() => {
+        trace.outputs = flattenTensors(model.forward(...inputs)).map(resolve);
+      }),
+    );
   } finally {
     setOpObserver(previous);
     for (const r of restore) r();
