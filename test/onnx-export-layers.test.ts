@@ -62,6 +62,7 @@ const cases: OnnxCase[] = [
   { name: "BatchNorm1d eval [N,C]", model: warmed(new nn.BatchNorm1d(6), [8, 6]), inputs: randn(6) },
   { name: "BatchNorm1d eval [N,C,L]", model: warmed(new nn.BatchNorm1d(4), [8, 4, 5]), inputs: randn(4, 5) },
   { name: "LayerNorm", model: new nn.LayerNorm([5, 8]), inputs: randn(5, 8) },
+  { name: "LayerNorm without affine", model: new nn.LayerNorm(8, { elementwiseAffine: false, eps: 1e-3 }), inputs: randn(5, 8) },
   { name: "GroupNorm", model: new nn.GroupNorm(2, 6), inputs: randn(6, 4, 4) },
   { name: "InstanceNorm2d", model: new nn.InstanceNorm2d(3, { affine: true }), inputs: randn(3, 5, 5) },
   { name: "Embedding paddingIdx", model: new nn.Embedding(10, 4, { paddingIdx: 0 }), inputs: ids(10, 6) },

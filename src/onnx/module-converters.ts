@@ -3,6 +3,8 @@ import type { Tensor } from "../tensor/tensor.js";
 import { Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d } from "../nn/layers/conv.js";
 import { AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d } from "../nn/layers/pooling.js";
 import { GRU, LSTM, RNN } from "../nn/layers/rnn.js";
+import { LayerNorm } from "../nn/layers/normalization.js";
+import { convertLayerNorm } from "./norm-converters.js";
 import type { ConvertContext } from "./context.js";
 import type { ModuleEvent, TracedValue } from "./trace.js";
 import { convertRecurrent, recurrentUnsupported } from "./recurrent.js";
@@ -39,6 +41,7 @@ const converters: [new (...args: never[]) => Module, ModuleConverter][] = [
   [AdaptiveAvgPool1d, { name: "AveragePool", convert: convertAdaptivePool }],
   [AdaptiveAvgPool2d, { name: "AveragePool", convert: convertAdaptivePool }],
   [AdaptiveMaxPool2d, { name: "MaxPool", convert: convertAdaptivePool }],
+  [LayerNorm, { name: "LayerNormalization", convert: convertLayerNorm }],
   [LSTM, { name: "LSTM", convert: convertRecurrent }],
   [GRU, { name: "GRU", convert: convertRecurrent }],
   [RNN, { name: "RNN", convert: convertRecurrent }],
