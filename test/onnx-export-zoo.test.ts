@@ -87,6 +87,7 @@ test("graphs use ONNX's own conv/pool/recurrent ops, state_dict names and a symb
   const gpt = decode(nt.onnx.exportModel(models.createCharGpt({ vocabSize: 20, blockSize: 8, numLayers: 2 }), [nt.zeros([1, 8], { dtype: "int32" })], { dynamicAxes: { input_0: [0] } }));
   assert.equal(gpt.ops.filter((o) => o === "LayerNormalization").length, 5, "2 per block + ln_f");
   assert.ok(gpt.initializers.has("blocks.1.self_attn.in_proj_weight"));
+  assert.deepEqual(decode(nt.onnx.exportModel(new nt.nn.LogSoftmax(1), [nt.zeros([2, 5])])).ops.filter((o) => o !== "Identity"), ["LogSoftmax"]);
 
   const gru = decode(nt.onnx.exportModel(models.createRowGru(), [nt.rand([1, 1, 28, 28])]));
   assert.equal(gru.ops.filter((o) => o === "GRU").length, 1);

@@ -183,6 +183,8 @@ export const OP_CONVERTERS: Record<string, OpConverter> = {
   argmin: argReduce("ArgMin"),
   max: reduce("ReduceMax"),
   min: reduce("ReduceMin"),
+  softmax: (ctx, ev) => void ctx.b.node("Softmax", [ev.inputs[0]!.name], { axis: { i: (ev.params as { dim: number }).dim } }, out(ev)),
+  logSoftmax: (ctx, ev) => void ctx.b.node("LogSoftmax", [ev.inputs[0]!.name], { axis: { i: (ev.params as { dim: number }).dim } }, out(ev)),
   matmul: (ctx, ev) => void ctx.b.node("MatMul", ev.inputs.map((v) => v.name), {}, out(ev)),
   gather: (ctx, ev) => void ctx.b.node("GatherElements", ev.inputs.map((v) => v.name), { axis: { i: (ev.params as { dim: number }).dim } }, out(ev)),
   indexSelect: (ctx, ev) => void ctx.b.node("Gather", ev.inputs.map((v) => v.name), { axis: { i: (ev.params as { dim: number }).dim } }, out(ev)),

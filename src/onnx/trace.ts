@@ -98,6 +98,8 @@ export function traceForward(model: Module, inputs: readonly Tensor[], inputName
   const produced = (t: Tensor, op: string): TracedValue => bind(t, `${op}_${counter++}`);
 
   const observer: OpObserver = {
+    suspend: () => void suspended++,
+    resume: () => void suspended--,
     record(op, opInputs, params, output) {
       if (suspended > 0) return;
       const ins = opInputs.map(resolve);

@@ -2,19 +2,24 @@ import type { Tensor } from "../tensor/tensor.js";
 import { normalizeDim } from "../tensor/shape.js";
 import { add, erf, mul, sigmoid, sub, tanh, exp, div, rsub, log } from "./elementwise.js";
 import { stableShift, sum } from "./reduce.js";
+import { recordAsOne } from "./trace-hook.js";
 
 /** Softmax along `dim`, shifted by the max (no gradient) for stability. */
 export function softmax(x: Tensor, dim: number): Tensor {
   const d = normalizeDim(dim, x.ndim, "softmax");
-  const e = exp(sub(x, stableShift(x, d)));
-  return div(e, sum(e, d, true));
+  return recordAsOne("softmax", [x], { dim: d }, () => {
+    const e = exp(sub(x, stableShift(x, d)));
+    return div(e, sum(e, d, true));
+  });
 }
 
 /** (x - max) - log(sum(exp(x - max))): subtracting the max first keeps float32 precision. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   const d = normalizeDim(dim, x.ndim, "logSoftmax");
-  const shifted = sub(x, stableShift(x, d));
-  return sub(shifted, log(sum(exp(shifted), d, true)));
+  return recordAsOne("logSoftmax", [x], { dim: d }, () => {
+    const shifted = sub(x, stableShift(x, d));
+    return sub(shifted, log(sum(exp(shifted), d, true)));
+  });
 }
 
 /** GELU: exact (erf) by default, or the tanh approximation. */

@@ -7,6 +7,9 @@ import type { Tensor } from "../tensor/tensor.js";
  */
 export interface OpObserver {
   record(op: string, inputs: readonly Tensor[], params: object, output: Tensor): void;
+  /** Stops recording until the matching `resume` (calls nest). */
+  suspend(): void;
+  resume(): void;
 }
 
 let observer: OpObserver | null = null;
@@ -20,4 +23,22 @@ export function setOpObserver(next: OpObserver | null): OpObserver | null {
   const previous = observer;
   observer = next;
   return previous;
+}
+
+/**
+ * Runs a composite op. An installed observer sees it as one op (`op` with `params`) rather than
+ * as the primitives it is made of, so an exporter can write e.g. ONNX's Softmax.
+ */
+export function recordAsOne(op: string, inputs: readonly Tensor[], params: object, compute: () => Tensor): Tensor {
+  const o = observer;
+  if (!o) return compute();
+  o.suspend();
+  let out: Tensor;
+  try {
+    out = compute();
+  } finally {
+    o.resume();
+  }
+  o.record(op, inputs, params, out);
+  return out;
 }
