@@ -130,6 +130,16 @@ const cases: OnnxCase[] = [
   },
   { name: "Conv2d unbatched [C, H, W]", model: new nn.Conv2d(2, 3, 3, { padding: 1 }), inputs: seeded(14, () => [nt.randn([2, 5, 5])]), batchAxis: null },
   { name: "GRU unbatched [T, F]", model: new nn.GRU(3, 4, { numLayers: 2 }), inputs: seeded(15, () => [nt.randn([6, 3])]), batchAxis: null },
+  { name: "RNNCell", model: new Fn(new nn.RNNCell(3, 4), (m, x, h) => m.forward(x, h)), inputs: seeded(16, (b) => [nt.randn([b, 3]), nt.randn([b, 4])]) },
+  { name: "LSTMCell", model: new Fn(new nn.LSTMCell(3, 4), (m, x, h, c) => m.forward(x, [h, c])), inputs: seeded(17, (b) => [nt.randn([b, 3]), nt.randn([b, 4]), nt.randn([b, 4])]) },
+  { name: "GRUCell without state", model: new nn.GRUCell(3, 4), inputs: randn(3) },
+  { name: "Unflatten", model: new nn.Unflatten(1, [2, 3]), inputs: randn(6) },
+  {
+    name: "Transformer (encoder + decoder)",
+    model: new Fn(new nn.Transformer({ dModel: 8, nhead: 2, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 16, batchFirst: true }), (m, src, tgt) => m.forward(src, tgt, { tgtIsCausal: true, tgtMask: nt.triu(nt.ones([3, 3], { dtype: "bool" }), 1) })),
+    inputs: seeded(18, (b) => [nt.randn([b, 5, 8]), nt.randn([b, 3, 8])]),
+  },
+  { name: "scaledDotProductAttention causal", model: fn((q, k, v) => F.scaledDotProductAttention(q, k, v, { isCausal: true })), inputs: seeded(19, (b) => [nt.randn([b, 2, 4, 8]), nt.randn([b, 2, 4, 8]), nt.randn([b, 2, 4, 8])]) },
   {
     name: "tensor ops",
     model: fn((x, i) => {
