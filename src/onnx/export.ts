@@ -44,6 +44,10 @@ function growAlong(x: Tensor, axes: readonly number[], extra: number): Tensor {
 export function exportModel(model: Module, exampleInputs: Tensor | readonly Tensor[], options: ExportOptions = {}): Uint8Array {
   const inputs = exampleInputs instanceof Tensor ? [exampleInputs] : [...exampleInputs];
   if (inputs.length === 0 || inputs.some((t) => !(t instanceof Tensor))) throw new TypeError("onnx.exportModel: exampleInputs must be a tensor or a non-empty array of tensors");
+  for (const t of [...inputs, ...model.parameters()]) {
+    // The exporter reads weights and constants synchronously while it traces.
+    if (!t.backend.canReadSync) throw new Error(`onnx.exportModel: tensors on '${t.device}' cannot be read synchronously; export from the cpu or wasm backend (model.to("cpu") and cpu inputs)`);
+  }
   const opset = options.opsetVersion ?? DEFAULT_OPSET;
   if (opset !== DEFAULT_OPSET) throw new RangeError(`onnx.exportModel: opsetVersion ${opset} is not supported; neurite writes opset ${DEFAULT_OPSET}`);
   const inputNames = options.inputNames ?? inputs.map((_, i) => `input_${i}`);
