@@ -190,4 +190,7 @@ test("bad options are refused with a clear message", () => {
   assert.throws(() => nt.onnx.exportModel(m, [nt.randn([1, 2])], { opsetVersion: 13 }), /opsetVersion 13 is not supported/);
   assert.throws(() => nt.onnx.exportModel(m, [nt.randn([1, 2])], { dynamicAxes: { nope: [0] } }), /'nope', which is neither an input nor an output/);
   assert.throws(() => nt.onnx.exportModel(m, [nt.randn([1, 2])], { inputNames: ["a", "b"] }), /2 inputNames for 1 example inputs/);
+  const two = fn((a, b) => nt.add(a, b));
+  assert.throws(() => nt.onnx.exportModel(two, [nt.randn([2, 3]), nt.randn([3, 3])], { dynamicAxes: { input_0: [0], input_1: [0] } }), /same batch size; 'input_1' axis 0 has 3, 'input_0' has 2/);
+  assert.throws(() => nt.onnx.exportModel(m, [nt.randn([1, 2])], { dynamicAxes: { input_0: [2] } }), /dynamic axis 2 of input 'input_0' is out of range for shape \[1, 2\]/);
 });

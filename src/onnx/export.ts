@@ -35,10 +35,35 @@ function growAlong(x: Tensor, axes: readonly number[], extra: number): Tensor {
   return y;
 }
 
+/** The one varying size the dynamic axes share (the batch), or null for a static graph. */
+function batchSymbol(inputs: readonly Tensor[], inputNames: readonly string[], inputAxes: readonly number[][], dynamic: DynamicAxes): BatchSymbol | null {
+  let batch: BatchSymbol | null = null;
+  let exampleBatch = 0;
+  for (let i = 0; i < inputs.length; i++) {
+    const name = inputNames[i]!;
+    for (const axis of inputAxes[i]!) {
+      const size = inputs[i]!.shape[axis];
+      if (size === undefined) throw new RangeError(`onnx.exportModel: dynamic axis ${axis} of input '${name}' is out of range for shape ${shapeToString(inputs[i]!.shape)}`);
+      if (batch) {
+        if (exampleBatch !== size) throw new RangeError(`onnx.exportModel: dynamic axes must all be the same batch size; '${name}' axis ${axis} has ${size}, '${batch.input}' has ${exampleBatch}`);
+        continue;
+      }
+      exampleBatch = size;
+      const spec = dynamic[name]!;
+      const symbol = Array.isArray(spec) ? "batch" : ((spec as Record<number, string>)[axis] ?? "batch");
+      // Both traces run at a batch of 2 or more: at 1, some ops skip a broadcast and the two
+      // traces would not line up.
+      const first = Math.max(size, 2);
+      batch = { input: name, axis, sizes: [first, first + 1], symbol };
+    }
+  }
+  return batch;
+}
+
 /**
  * Exports `model`'s forward pass on `exampleInputs` as an ONNX model (opset 17). The forward
- * pass is traced once (twice with dynamic axes: at the example batch size and one more, so sizes
- * that follow the batch are computed at run time). Parameters and buffers become initializers
+ * pass is traced once (twice with dynamic axes, at two batch sizes, so sizes that follow the
+ * batch are computed at run time). Parameters and buffers become initializers
  * named as in `stateDict()`; convolutions, pooling and recurrent layers become ONNX's own ops.
  */
 export function exportModel(model: Module, exampleInputs: Tensor | readonly Tensor[], options: ExportOptions = {}): Uint8Array {
@@ -60,22 +85,7 @@ export function exportModel(model: Module, exampleInputs: Tensor | readonly Tens
     }
   }
   const inputAxes = inputNames.map((n) => (dynamic[n] ? axesOf(dynamic[n]) : []));
-  let batch: BatchSymbol | null = null;
-  let exampleBatch = 0;
-  inputAxes.forEach((axes, i) => {
-    for (const axis of axes) {
-      const size = inputs[i]!.shape[axis];
-      if (size === undefined) throw new RangeError(`onnx.exportModel: dynamic axis ${axis} of input '${inputNames[i]}' is out of range for shape ${shapeToString(inputs[i]!.shape)}`);
-      if (batch && exampleBatch !== size) {
-        throw new RangeError(`onnx.exportModel: dynamic axes must all be the same batch size; '${inputNames[i]}' axis ${axis} has ${size}, '${batch.input}' has ${exampleBatch}`);
-      }
-      exampleBatch = size;
-      const spec = dynamic[inputNames[i]!]!;
-      // Both traces run at a batch of 2 or more: at 1, some ops skip a broadcast and the two
-      // traces would not line up.
-      batch ??= { input: inputNames[i]!, axis, sizes: [Math.max(size, 2), Math.max(size, 2) + 1], symbol: Array.isArray(spec) ? "batch" : ((spec as Record<number, string>)[axis] ?? "batch") };
-    }
-  });
+  const batch = batchSymbol(inputs, inputNames, inputAxes, dynamic);
 
   const tracedAt = (target: number): ReturnType<typeof traceForward> => {
     const grown = noGrad(() => inputs.map((t, i) => (inputAxes[i]!.length ? growAlong(t, inputAxes[i]!, target - t.shape[inputAxes[i]![0]!]!) : t)));
@@ -85,8 +95,8 @@ export function exportModel(model: Module, exampleInputs: Tensor | readonly Tens
       grown.forEach((t, i) => t !== inputs[i] && t.dispose());
     }
   };
-  const trace = batch ? tracedAt((batch as BatchSymbol).sizes[0]) : traceForward(model, inputs, inputNames);
-  const other = batch ? tracedAt((batch as BatchSymbol).sizes[1]) : trace;
+  const trace = batch ? tracedAt(batch.sizes[0]) : traceForward(model, inputs, inputNames);
+  const other = batch ? tracedAt(batch.sizes[1]) : trace;
   const outputNames = options.outputNames ?? trace.outputs.map((_, i) => `output_${i}`);
   if (outputNames.length !== trace.outputs.length) throw new RangeError(`onnx.exportModel: ${outputNames.length} outputNames for ${trace.outputs.length} outputs of the forward pass`);
   const graph = buildGraph(trace, other, batch, { graphName: model.constructor.name, outputNames });
