@@ -91,6 +91,7 @@ const cases: OnnxCase[] = [
     inputs: seeded(6, (b) => [nt.randn([b, 6, 4]), nt.randn([4, b, 5]), nt.randn([4, b, 5])]),
     batchAxis: [0, 1, 1],
   },
+  { name: "LSTM without bias", model: new nn.LSTM(3, 4, { bias: false, batchFirst: true }), inputs: randn(5, 3) },
   { name: "LSTM seq-first", model: new nn.LSTM(3, 4), inputs: seeded(7, (b) => [nt.randn([5, b, 3])]), batchAxis: 1 },
   { name: "LSTM projection (traced op by op)", model: new nn.LSTM(3, 6, { projSize: 2, batchFirst: true }), inputs: randn(5, 3) },
   {
@@ -183,6 +184,22 @@ test("an op without an ONNX form names the module path and the op", () => {
   assert.throws(() => nt.onnx.exportModel(model, [nt.randn([2, 4])]), /op 'im2col'.*module '1'/);
   const pool = new nn.Sequential(new nn.AvgPool2d(2, { divisorOverride: 3 }));
   assert.throws(() => nt.onnx.exportModel(pool, [nt.randn([1, 1, 4, 4])]), /AvgPool2d at '0'.*divisorOverride/);
+});
+
+test("tracing leaves the model as it was: training mode, forward methods (own or inherited)", () => {
+  class ArrowForward extends nn.Module {
+    lin = new nn.Linear(3, 2);
+    override forward = (x: Tensor): Tensor => nt.relu(this.lin.forward(x));
+  }
+  const m = new nn.Sequential(new ArrowForward(), new nn.Dropout(0.5));
+  m.train();
+  nt.onnx.exportModel(m, [nt.randn([2, 3])], { dynamicAxes: { input_0: [0] } });
+  assert.equal(m.training, true);
+  assert.ok(m.modules().every((x) => x.training));
+  const child = m.children()[0]!;
+  assert.ok(Object.getOwnPropertyDescriptor(child, "forward"), "the arrow-function forward is still an own property");
+  assert.equal(Object.getOwnPropertyDescriptor(m.children()[1]!, "forward"), undefined, "no leftover wrapper on class-method modules");
+  assert.deepEqual((child.forward(nt.ones([1, 3])) as Tensor).shape, [1, 2]);
 });
 
 test("bad options are refused with a clear message", () => {

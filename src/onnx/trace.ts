@@ -111,6 +111,7 @@ export function traceForward(model: Module, inputs: readonly Tensor[], inputName
   const restore: (() => void)[] = [];
   for (const [path, m] of model.namedModules()) {
     const original = m.forward;
+    const ownDescriptor = Object.getOwnPropertyDescriptor(m, "forward");
     const converter = moduleConverterFor(m);
     // An own property shadows the class's forward for this trace only; removed in `finally`.
     Object.defineProperty(m, "forward", {
@@ -137,7 +138,8 @@ export function traceForward(model: Module, inputs: readonly Tensor[], inputName
         }
       },
     });
-    restore.push(() => delete (m as unknown as Record<string, unknown>).forward);
+    // A forward defined on the instance itself (an arrow-function field) is put back as it was.
+    restore.push(() => (ownDescriptor ? Object.defineProperty(m, "forward", ownDescriptor) : delete (m as unknown as Record<string, unknown>).forward));
   }
 
   const wasTraining = model.modules().map((m) => [m, m.training] as const);
