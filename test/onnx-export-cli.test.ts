@@ -28,7 +28,7 @@ async function zooCheckpoint(name: string, meta: Record<string, string> = {}): P
 }
 
 async function compare(file: string, model: nt.nn.Module, feeds: (b: number) => Record<string, nt.Tensor>): Promise<void> {
-  const session = await ort.InferenceSession.create(readFileSync(file));
+  const session = await ort.InferenceSession.create(file);
   for (const b of [1, 7]) {
     const inputs = feeds(b);
     const got = await session.run(Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, new ort.Tensor(t.dtype === "int32" ? "int32" : "float32", t.dataSync() as Float32Array, [...t.shape])])));
@@ -73,6 +73,17 @@ test("neurite export writes ONNX files that match the checkpoints at batch 1 and
   const logits = nt.noGrad(() => cnnBn.forward(nt.div(nt.tensor(Float32Array.from(pixels), { shape: [1, 1, 28, 28] }), 255)) as nt.Tensor);
   const best = (await nt.argmax(logits, 1).data())[0]!;
   assert.equal(ex.stdout.trim(), `${nt.data.FASHION_MNIST_CLASSES[best]} (class ${best})`);
+});
+
+test("neurite export --external-data writes the weights next to the model", async () => {
+  const model = await zooCheckpoint("mlp");
+  const out = join(dir, "ext", "mlp.onnx");
+  const r = await neuriteAsync(["export", "--checkpoint", join(dir, "mlp"), "--out", out, "--external-data", "--dynamic-batch", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(lastJson(r.stdout).externalData, `${out}.data`);
+  assert.ok(readFileSync(`${out}.data`).length > 1_000_000);
+  assert.ok(readFileSync(out).length < 10_000);
+  await compare(out, model, (b) => ({ image: nt.rand([b, 1, 28, 28]) }));
 });
 
 test("neurite export refuses bad arguments in one line with exit code 2", async () => {

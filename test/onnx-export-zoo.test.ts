@@ -93,3 +93,27 @@ test("graphs use ONNX's own conv/pool/recurrent ops, state_dict names and a symb
   assert.equal(gru.ops.filter((o) => o === "GRU").length, 1);
   assert.deepEqual(gru.inputs, [[1, 1, 28, 28]], "no dynamic axes asked: static shapes");
 });
+
+test("external-data export: weights in a side file, the model runs from its path and passes the checker", async () => {
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const ort = await import("onnxruntime-node");
+  const model = withTrainedStats(createCnnBn());
+  const { model: bytes, data } = nt.onnx.exportModelWithExternalData(model, [nt.rand([1, 1, 28, 28])], { location: "cnn-bn.onnx.data", inputNames: ["image"], dynamicAxes: { image: [0] } });
+  assert.ok(bytes.length < 20_000, `the model file holds no weights (${bytes.length} bytes)`);
+  assert.ok(data.length > 3_000_000, `the weights are in the data file (${data.length} bytes)`);
+  const dir = mkdtempSync(join(tmpdir(), "neurite-onnx-ext-"));
+  const path = join(dir, "cnn-bn.onnx");
+  await nt.onnx.save(bytes, path);
+  await nt.onnx.save(data, join(dir, "cnn-bn.onnx.data"));
+  const session = await ort.InferenceSession.create(path);
+  const x = nt.rand([3, 1, 28, 28]);
+  const got = await session.run({ image: new ort.Tensor("float32", x.dataSync() as Float32Array, [3, 1, 28, 28]) });
+  model.eval();
+  const want = nt.noGrad(() => model.forward(x)) as nt.Tensor;
+  const diff = Math.max(...Array.from(got[session.outputNames[0]!]!.data as Float32Array, (v, i) => Math.abs(v - want.dataSync()[i]!)));
+  assert.ok(diff < 1e-4, `max diff ${diff}`);
+  checkWithOnnxChecker([path]);
+  assert.throws(() => nt.onnx.exportModelWithExternalData(model, [nt.rand([1, 1, 28, 28])], { location: "../w.bin" }), /location must be a plain file name/);
+});

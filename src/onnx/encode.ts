@@ -17,11 +17,45 @@ const ELEM_TYPE: Record<OnnxElemType, number> = {
 
 export const elemTypeCode = (type: OnnxElemType): number => ELEM_TYPE[type];
 
+// raw_data is little-endian; typed arrays are in the platform's order, which is little-endian
+// on every platform Node and browsers run on.
+const bytesOf = (t: TensorValue): Uint8Array => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+
 function tensorProto(t: TensorValue): onnxProto.onnx.ITensorProto {
-  // raw_data is little-endian; typed arrays are in the platform's order, which is little-endian
-  // on every platform Node and browsers run on.
-  const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-  return { name: t.name, dataType: ELEM_TYPE[t.type], dims: [...t.dims], rawData: bytes };
+  return { name: t.name, dataType: ELEM_TYPE[t.type], dims: [...t.dims], rawData: bytesOf(t) };
+}
+
+/** Offsets in the external-data file are aligned so readers may map tensors in place. */
+const EXTERNAL_ALIGN = 64;
+
+/** Moves initializers of `threshold` bytes or more into one external-data buffer. */
+function externalize(initializers: readonly TensorValue[], location: string, threshold: number): { protos: onnxProto.onnx.ITensorProto[]; data: Uint8Array } {
+  let size = 0;
+  const offsets = initializers.map((t) => {
+    if (t.data.byteLength < threshold) return -1;
+    size = Math.ceil(size / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
+    const at = size;
+    size += t.data.byteLength;
+    return at;
+  });
+  const data = new Uint8Array(size);
+  const protos = initializers.map((t, i) => {
+    const offset = offsets[i]!;
+    if (offset < 0) return tensorProto(t);
+    data.set(bytesOf(t), offset);
+    return {
+      name: t.name,
+      dataType: ELEM_TYPE[t.type],
+      dims: [...t.dims],
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: "location", value: location },
+        { key: "offset", value: String(offset) },
+        { key: "length", value: String(t.data.byteLength) },
+      ],
+    };
+  });
+  return { protos, data };
 }
 
 function attributeProto(name: string, a: Attr): onnxProto.onnx.IAttributeProto {
@@ -47,10 +81,13 @@ export interface EncodeOptions {
   opsetVersion: number;
   producerVersion: string;
   docString?: string;
+  /** Initializers of `threshold` bytes or more go to a separate file named `location`. */
+  externalData?: { location: string; threshold: number };
 }
 
-/** Serialises a graph as an ONNX ModelProto. */
-export function encodeModel(graph: GraphSpec, options: EncodeOptions): Uint8Array {
+/** Serialises a graph as an ONNX ModelProto (and the external-data bytes, when asked for). */
+export function encodeModel(graph: GraphSpec, options: EncodeOptions): { model: Uint8Array; data: Uint8Array | null } {
+  const ext = options.externalData ? externalize(graph.initializers, options.externalData.location, options.externalData.threshold) : null;
   const model: onnxProto.onnx.IModelProto = {
     irVersion: IR_VERSION,
     producerName: "neurite",
@@ -66,12 +103,12 @@ export function encodeModel(graph: GraphSpec, options: EncodeOptions): Uint8Arra
         output: n.outputs,
         attribute: Object.entries(n.attributes).map(([k, a]) => attributeProto(k, a)),
       })),
-      initializer: graph.initializers.map(tensorProto),
+      initializer: ext ? ext.protos : graph.initializers.map(tensorProto),
       input: graph.inputs.map(valueInfo),
       output: graph.outputs.map(valueInfo),
     },
   };
   const err = onnx.ModelProto.verify(model);
   if (err) throw new Error(`onnx export: internal error, the model does not match the ONNX schema: ${err}`);
-  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+  return { model: onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish(), data: ext ? ext.data : null };
 }

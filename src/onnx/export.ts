@@ -7,6 +7,7 @@ import { traceForward } from "./trace.js";
 import { buildGraph } from "./build-graph.js";
 import type { BatchSymbol } from "./context.js";
 import { encodeModel } from "./encode.js";
+import type { GraphSpec } from "./graph.js";
 
 /** Axes of an input or output that vary at run time: a list, or axis → symbolic name. */
 export type DynamicAxes = Record<string, readonly number[] | Record<number, string>>;
@@ -25,6 +26,7 @@ export interface ExportOptions {
 export const DEFAULT_OPSET = 17;
 /** Protobuf messages cannot exceed 2 GiB; larger weights need ONNX's external-data format. */
 const MAX_INLINE_BYTES = 2 ** 31 - 1;
+const PRODUCER_VERSION = "0.1.0";
 
 const axesOf = (spec: readonly number[] | Record<number, string>): number[] => (Array.isArray(spec) ? [...spec] : Object.keys(spec).map(Number));
 
@@ -67,6 +69,36 @@ function batchSymbol(inputs: readonly Tensor[], inputNames: readonly string[], i
  * named as in `stateDict()`; convolutions, pooling and recurrent layers become ONNX's own ops.
  */
 export function exportModel(model: Module, exampleInputs: Tensor | readonly Tensor[], options: ExportOptions = {}): Uint8Array {
+  const graph = traceToGraph(model, exampleInputs, options);
+  const bytes = graph.initializers.reduce((s, t) => s + t.data.byteLength, 0);
+  if (bytes > MAX_INLINE_BYTES) {
+    throw new RangeError(`onnx.exportModel: the weights take ${bytes} bytes, more than a protobuf message holds (2 GiB); use onnx.exportModelWithExternalData`);
+  }
+  return encodeModel(graph, { opsetVersion: options.opsetVersion ?? DEFAULT_OPSET, producerVersion: PRODUCER_VERSION }).model;
+}
+
+export interface ExternalDataOptions extends ExportOptions {
+  /** File name of the weights, next to the model file (e.g. "model.onnx.data"). */
+  location: string;
+  /** Initializers of at least this many bytes go to the external file (default 1024). */
+  sizeThreshold?: number;
+}
+
+/**
+ * Like `exportModel`, with the weights in ONNX's external-data format, for models over 2 GiB:
+ * `model` refers to `location` for every initializer of `sizeThreshold` bytes or more, whose
+ * bytes are in `data`. Save `data` under `location` in the model file's folder.
+ */
+export function exportModelWithExternalData(model: Module, exampleInputs: Tensor | readonly Tensor[], options: ExternalDataOptions): { model: Uint8Array; data: Uint8Array } {
+  if (!options.location || /[\\/]/.test(options.location)) throw new RangeError(`onnx.exportModelWithExternalData: location must be a plain file name (it is resolved next to the model file), got '${options.location}'`);
+  const graph = traceToGraph(model, exampleInputs, options);
+  const threshold = options.sizeThreshold ?? 1024;
+  const encoded = encodeModel(graph, { opsetVersion: options.opsetVersion ?? DEFAULT_OPSET, producerVersion: PRODUCER_VERSION, externalData: { location: options.location, threshold } });
+  return { model: encoded.model, data: encoded.data! };
+}
+
+/** Traces `model` and converts the trace(s) to a graph (shared by both export forms). */
+function traceToGraph(model: Module, exampleInputs: Tensor | readonly Tensor[], options: ExportOptions): GraphSpec {
   const inputs = exampleInputs instanceof Tensor ? [exampleInputs] : [...exampleInputs];
   if (inputs.length === 0 || inputs.some((t) => !(t instanceof Tensor))) throw new TypeError("onnx.exportModel: exampleInputs must be a tensor or a non-empty array of tensors");
   for (const t of [...inputs, ...model.parameters()]) {
@@ -99,8 +131,5 @@ export function exportModel(model: Module, exampleInputs: Tensor | readonly Tens
   const other = batch ? tracedAt(batch.sizes[1]) : trace;
   const outputNames = options.outputNames ?? trace.outputs.map((_, i) => `output_${i}`);
   if (outputNames.length !== trace.outputs.length) throw new RangeError(`onnx.exportModel: ${outputNames.length} outputNames for ${trace.outputs.length} outputs of the forward pass`);
-  const graph = buildGraph(trace, other, batch, { graphName: model.constructor.name, outputNames });
-  const bytes = graph.initializers.reduce((s, t) => s + t.data.byteLength, 0);
-  if (bytes > MAX_INLINE_BYTES) throw new RangeError(`onnx.exportModel: the weights take ${bytes} bytes; models over 2 GiB need ONNX's external-data format, which neurite does not write yet`);
-  return encodeModel(graph, { opsetVersion: opset, producerVersion: "0.1.0" });
+  return buildGraph(trace, other, batch, { graphName: model.constructor.name, outputNames });
 }

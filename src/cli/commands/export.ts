@@ -1,10 +1,10 @@
 import { statSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Module } from "../../nn/module.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { full, zeros } from "../../ops/creation.js";
 import { noGrad } from "../../autograd/grad-mode.js";
-import { exportModel } from "../../onnx/export.js";
+import { exportModel, exportModelWithExternalData } from "../../onnx/export.js";
 import { save } from "../../onnx/save.js";
 import { flattenTensors } from "../../onnx/trace.js";
 import { describeModel, type OnnxValueSummary } from "../../onnx/describe.js";
@@ -30,6 +30,7 @@ Options:
   --format onnx       the output format (only onnx)
   --out FILE          where to write the model (required; written atomically)
   --dynamic-batch     N varies at run time (otherwise the file is for batch 1)
+  --external-data     write the weights to FILE.data next to FILE (automatic above 2 GiB)
   --model NAME        ${modelNames().join(", ")} (default: the file's metadata)
   --json              print one JSON object
 
@@ -73,6 +74,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
     format: { type: "string" },
     out: { type: "string" },
     "dynamic-batch": { type: "boolean", default: false },
+    "external-data": { type: "boolean", default: false },
     model: { type: "string" },
     json: { type: "boolean", default: false },
   });
@@ -88,18 +90,30 @@ export async function exportCommand(argv: string[]): Promise<number> {
   model.eval();
   const outputs = flattenTensors(noGrad(() => model.forward(...inputs)));
   const outputNames = outputs.map((_, i) => (i === 0 ? (name === "ddpm" ? "eps" : "logits") : i === 1 ? "h_n" : i === 2 ? "c_n" : `output_${i}`));
-  const bytes = exportModel(model, inputs, {
+  const options = {
     inputNames,
     outputNames,
     ...(dynamic ? { dynamicAxes: Object.fromEntries(inputNames.map((n) => [n, { 0: "batch" }])) } : {}),
-  });
+  };
+  // A protobuf message holds at most 2 GiB: bigger models keep their weights in a side file.
+  const weightBytes = [...model.parameters(), ...model.buffers()].reduce((s, t) => s + t.size * 4, 0);
+  const external = args.flag("external-data") || weightBytes > 2 ** 31 - 2 ** 27;
+  const dataFile = `${basename(out)}.data`;
+  let bytes: Uint8Array;
+  if (external) {
+    const exported = exportModelWithExternalData(model, inputs, { ...options, location: dataFile });
+    await save(exported.data, join(dirname(out), dataFile));
+    bytes = exported.model;
+  } else {
+    bytes = exportModel(model, inputs, options);
+  }
   await save(bytes, out);
   const graph = describeModel(bytes);
-  const summary = { model: name, checkpoint, out, format: "onnx", opset: graph.opset, bytes: bytes.length, inputs: graph.inputs, outputs: graph.outputs };
+  const summary = { model: name, checkpoint, out, ...(external ? { externalData: join(dirname(out), dataFile) } : {}), format: "onnx", opset: graph.opset, bytes: bytes.length, inputs: graph.inputs, outputs: graph.outputs };
   if (args.flag("json")) console.log(JSON.stringify(summary));
   else {
     const fmt = (v: OnnxValueSummary) => `${v.name} ${v.dtype} [${v.shape.join(", ")}]`;
-    console.log(`neurite export: wrote ${out} (${name}, ONNX opset ${graph.opset}, ${(bytes.length / 1024).toFixed(0)} KiB)\n  inputs:  ${summary.inputs.map(fmt).join(", ")}\n  outputs: ${summary.outputs.map(fmt).join(", ")}`);
+    console.log(`neurite export: wrote ${out} (${name}, ONNX opset ${graph.opset}, ${(bytes.length / 1024).toFixed(0)} KiB${external ? `, weights in ${dataFile}` : ""})\n  inputs:  ${summary.inputs.map(fmt).join(", ")}\n  outputs: ${summary.outputs.map(fmt).join(", ")}`);
   }
   return 0;
 }
