@@ -45,6 +45,7 @@ const cases: OnnxCase[] = [
   { name: "Conv1d same reflect", model: new nn.Conv1d(3, 4, 4, { padding: "same", paddingMode: "reflect" }), inputs: randn(3, 16) },
   { name: "Conv2d groups/dilation/stride", model: new nn.Conv2d(4, 8, 3, { stride: [2, 1], padding: [1, 2], dilation: 2, groups: 4 }), inputs: randn(4, 12, 12) },
   { name: "Conv2d same replicate", model: new nn.Conv2d(3, 5, [2, 3], { padding: "same", paddingMode: "replicate" }), inputs: randn(3, 9, 8) },
+  { name: "Conv2d circular", model: new nn.Conv2d(2, 3, 3, { padding: 1, paddingMode: "circular" }), inputs: randn(2, 6, 5) },
   { name: "Conv2d valid no bias", model: new nn.Conv2d(2, 3, 3, { padding: "valid", bias: false }), inputs: randn(2, 7, 7) },
   { name: "ConvTranspose2d", model: new nn.ConvTranspose2d(4, 6, 3, { stride: 2, padding: 1, outputPadding: 1, groups: 2 }), inputs: randn(4, 5, 5) },
   { name: "ConvTranspose1d dilation", model: new nn.ConvTranspose1d(3, 2, 4, { stride: 3, padding: 2, outputPadding: 2, dilation: 2 }), inputs: randn(3, 7) },
@@ -83,6 +84,17 @@ const cases: OnnxCase[] = [
   { name: "interpolate bilinear alignCorners size", model: fn((x) => F.interpolate(x, { size: [5, 7], mode: "bilinear", alignCorners: true })), inputs: randn(2, 3, 4) },
   { name: "interpolate bicubic", model: fn((x) => F.interpolate(x, { scaleFactor: 2, mode: "bicubic" })), inputs: randn(1, 4, 4) },
   { name: "pad constant/reflect/replicate/circular", model: fn((x) => ["constant", "reflect", "replicate", "circular"].map((mode) => F.pad(x, [1, 2, 2, 1], { mode: mode as "constant", value: 0.5 }))), inputs: randn(2, 4, 5) },
+  {
+    name: "functional conv/pool (PyTorch tutorial style)",
+    model: new Fn(new nn.Conv2d(1, 4, 3), (m, x) => {
+      const conv = m as nt.nn.Conv2d;
+      const y = F.maxPool2d(F.relu(F.conv2d(x, conv.weight, conv.bias, { padding: 1 })), 2);
+      return [F.avgPool2d(y, 2, { ceilMode: true }), F.adaptiveAvgPool2d(y, [3, 2]), nt.F.maxPool1d(y.flatten(2), 3), F.convTranspose2d(y, nt.ones([4, 2, 2, 2]), null, { stride: 2 })];
+    }),
+    inputs: randn(1, 10, 10),
+  },
+  { name: "AdaptiveAvgPool2d uneven windows", model: new nn.AdaptiveAvgPool2d([3, 4]), inputs: randn(2, 7, 9) },
+  { name: "AdaptiveMaxPool2d uneven windows", model: new nn.AdaptiveMaxPool2d([2, 3]), inputs: randn(2, 5, 7) },
   { name: "RNN tanh 2-layer bidirectional batch-first", model: new nn.RNN(4, 5, { numLayers: 2, bidirectional: true, batchFirst: true }), inputs: randn(6, 4) },
   { name: "RNN relu", model: new nn.RNN(4, 5, { nonlinearity: "relu" }), inputs: seeded(5, (b) => [nt.randn([6, b, 4])]), batchAxis: 1 },
   {
@@ -180,10 +192,10 @@ test("onnx.checker (full check) accepts every exported layer case", () => {
 });
 
 test("an op without an ONNX form names the module path and the op", () => {
-  const model = new nn.Sequential(new nn.Linear(4, 4), fn((x) => F.conv2d(x.reshape([-1, 1, 2, 2]), nt.ones([1, 1, 2, 2]))));
-  assert.throws(() => nt.onnx.exportModel(model, [nt.randn([2, 4])]), /op 'im2col'.*module '1'/);
+  const model = new nn.Sequential(new nn.Linear(4, 4), new nn.Unflatten(1, [1, 2, 2]), new nn.MaxPool2d(2, { returnIndices: true }));
+  assert.throws(() => nt.onnx.exportModel(model, [nt.randn([2, 4])]), /op 'im2col' in module '2' cannot be exported: .*returnIndices/);
   const pool = new nn.Sequential(new nn.AvgPool2d(2, { divisorOverride: 3 }));
-  assert.throws(() => nt.onnx.exportModel(pool, [nt.randn([1, 1, 4, 4])]), /AvgPool2d at '0'.*divisorOverride/);
+  assert.throws(() => nt.onnx.exportModel(pool, [nt.randn([1, 1, 4, 4])]), /op 'avgPool2d' in module '0': divisorOverride/);
 });
 
 test("tracing leaves the model as it was: training mode, forward methods (own or inherited)", () => {

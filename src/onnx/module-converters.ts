@@ -1,19 +1,17 @@
 import type { Module } from "../nn/module.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d } from "../nn/layers/conv.js";
-import { AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d } from "../nn/layers/pooling.js";
 import { GRU, LSTM, RNN } from "../nn/layers/rnn.js";
 import { LayerNorm } from "../nn/layers/normalization.js";
 import { convertLayerNorm } from "./norm-converters.js";
 import type { ConvertContext } from "./context.js";
 import type { ModuleEvent, TracedValue } from "./trace.js";
 import { convertRecurrent, recurrentUnsupported } from "./recurrent.js";
-import { convertConv, convertConvTranspose, convertPool, convertAdaptivePool } from "./window-converters.js";
 
 /**
- * Converts a whole module call to ONNX's own op: the primitives a neurite conv or pool runs
- * (im2col + matmul) have no ONNX counterpart, and a recurrent layer unrolled step by step would
- * fix the sequence length. `param` names a parameter tensor as a graph initializer.
+ * Converts a whole module call to ONNX's own op: a recurrent layer unrolled step by step would
+ * fix the sequence length, and LayerNormalization is one node runtimes fuse. `param` names a
+ * parameter tensor as a graph initializer. (Convolutions and pooling are recorded one level
+ * lower, as functional ops: see window-converters.ts.)
  */
 export interface ModuleConverter {
   name: string;
@@ -30,17 +28,6 @@ export function tensorArg(ev: ModuleEvent, i = 0): TracedValue {
 }
 
 const converters: [new (...args: never[]) => Module, ModuleConverter][] = [
-  [Conv1d, { name: "Conv", convert: convertConv }],
-  [Conv2d, { name: "Conv", convert: convertConv }],
-  [ConvTranspose1d, { name: "ConvTranspose", convert: convertConvTranspose }],
-  [ConvTranspose2d, { name: "ConvTranspose", convert: convertConvTranspose }],
-  [MaxPool1d, { name: "MaxPool", convert: convertPool }],
-  [MaxPool2d, { name: "MaxPool", convert: convertPool }],
-  [AvgPool1d, { name: "AveragePool", convert: convertPool }],
-  [AvgPool2d, { name: "AveragePool", convert: convertPool }],
-  [AdaptiveAvgPool1d, { name: "AveragePool", convert: convertAdaptivePool }],
-  [AdaptiveAvgPool2d, { name: "AveragePool", convert: convertAdaptivePool }],
-  [AdaptiveMaxPool2d, { name: "MaxPool", convert: convertAdaptivePool }],
   [LayerNorm, { name: "LayerNormalization", convert: convertLayerNorm }],
   [LSTM, { name: "LSTM", convert: convertRecurrent }],
   [GRU, { name: "GRU", convert: convertRecurrent }],

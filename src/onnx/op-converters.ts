@@ -1,8 +1,8 @@
 import { promoteTypes, isFloat } from "../tensor/dtype.js";
-import type { WindowGeometry } from "../backend/backend.js";
 import type { OpEvent, TracedValue } from "./trace.js";
 import { type ConvertContext, onnxType, SLICE_TO_END } from "./context.js";
 import { elemTypeCode } from "./encode.js";
+import { avgPool2d, conv2d, convTranspose2d, maxPool2d } from "./window-converters.js";
 
 /** Converts one recorded op (and its twin from the second trace) to ONNX nodes. */
 export type OpConverter = (ctx: ConvertContext, ev: OpEvent, other: OpEvent) => void;
@@ -191,12 +191,12 @@ export const OP_CONVERTERS: Record<string, OpConverter> = {
   scatterAdd,
   cat: (ctx, ev) => void ctx.b.node("Concat", ev.inputs.map((v) => v.name), { axis: { i: (ev.params as { dim: number }).dim } }, out(ev)),
   pad,
-  im2col: (_ctx, ev) => {
-    const g = (ev.params as { geometry: WindowGeometry }).geometry;
-    throw new Error(
-      `onnx export: op 'im2col' (kernel ${g.kernel.join("x")}) in module '${ev.path || "<model>"}' cannot be exported: call convolutions and pooling through their nn layers (Conv2d, MaxPool2d, …), which export as ONNX Conv/MaxPool, rather than nn.functional`,
-    );
-  },
-  col2im: notExportable("call transposed convolutions through nn.ConvTranspose1d/2d, which export as ONNX ConvTranspose"),
+  conv2d,
+  convTranspose2d,
+  maxPool2d,
+  avgPool2d,
+  // Only reached from code that builds windows itself: neurite's convs and pools record one op.
+  im2col: notExportable("sliding windows (im2col) have no ONNX op; convolutions and pooling export as ONNX Conv/MaxPool/AveragePool, but not max pooling with returnIndices"),
+  col2im: notExportable("col2im has no ONNX op; use F.convTranspose2d or nn.ConvTranspose2d"),
   indexAdd: notExportable("it only appears in gradients; export the forward pass in eval mode"),
 };
