@@ -13,12 +13,12 @@ import { convertRecurrent, recurrentUnsupported } from "./recurrent.js";
  * parameter tensor as a graph initializer. (Convolutions and pooling are recorded one level
  * lower, as functional ops: see window-converters.ts.)
  */
+export type Param = (t: Tensor, name: string) => string;
+
 export interface ModuleConverter {
   name: string;
-  convert(ctx: ConvertContext, ev: ModuleEvent, param: (t: Tensor, name: string) => string): void;
+  convert(ctx: ConvertContext, ev: ModuleEvent, param: Param): void;
 }
-
-export type Param = (t: Tensor, name: string) => string;
 
 /** The single tensor input of a module call. */
 export function tensorArg(ev: ModuleEvent, i = 0): TracedValue {

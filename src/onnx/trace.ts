@@ -14,7 +14,7 @@ export interface TracedValue {
   dtype: DType;
 }
 
-/** One op (a primitive or a gradient-free op) recorded from the dispatch point. */
+/** One op recorded at the dispatch point: a primitive, a gradient-free op, or a composite reported as one (conv2d, softmax). */
 export interface OpEvent {
   kind: "op";
   op: string;
@@ -25,7 +25,7 @@ export interface OpEvent {
   path: string;
 }
 
-/** A whole module call exported as ONNX's own op (Conv, LSTM, …) instead of its primitives. */
+/** A whole module call exported as ONNX's own op (LSTM, LayerNormalization, …) instead of its ops. */
 export interface ModuleEvent {
   kind: "module";
   module: Module;
