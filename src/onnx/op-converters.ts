@@ -14,38 +14,48 @@ const unary =
   (ctx, ev) =>
     void ctx.b.node(opType, [ev.inputs[0]!.name], {}, out(ev));
 
-/**
- * An operand of an elementwise op. The primitives broadcast explicitly (reshape to add leading
- * 1s, then expand); ONNX broadcasts by itself, so the un-expanded source is used and the
- * Expand, whose target may depend on the batch size, is dropped as dead code.
- */
-function operand(ctx: ConvertContext, v: TracedValue): string {
-  let name = v.name;
+/** The value before the reshapes-that-add-leading-1s and expands that produced `v`. */
+function broadcastSource(ctx: ConvertContext, v: TracedValue): TracedValue {
   for (;;) {
-    const p = ctx.producer(name);
-    if (!p || p.kind !== "op") return name;
+    const p = ctx.producer(v.name);
+    if (!p || p.kind !== "op") return v;
     const src = p.inputs[0]!;
-    const isExpand = p.op === "expand";
-    const addsLeadingOnes =
-      p.op === "reshape" && p.output.shape.length >= src.shape.length && p.output.shape.slice(p.output.shape.length - src.shape.length).every((d, i) => d === src.shape[i]) && p.output.shape.slice(0, p.output.shape.length - src.shape.length).every((d) => d === 1);
-    if (!isExpand && !addsLeadingOnes) return name;
-    name = src.name;
+    const lead = p.output.shape.length - src.shape.length;
+    const addsLeadingOnes = p.op === "reshape" && lead >= 0 && p.output.shape.every((d, i) => (i < lead ? d === 1 : d === src.shape[i - lead]));
+    if (p.op !== "expand" && !addsLeadingOnes) return v;
+    v = src;
   }
+}
+
+/** Numpy broadcasting of shapes (they are known to be compatible). */
+function broadcastShape(shapes: readonly (readonly number[])[]): number[] {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  return Array.from({ length: rank }, (_, i) => Math.max(...shapes.map((s) => s[s.length - rank + i] ?? 1)));
+}
+
+/**
+ * The operands of an elementwise op. The primitives broadcast explicitly (reshape to add
+ * leading 1s, then expand); ONNX broadcasts by itself, so the un-expanded sources are used and
+ * the Expands, whose targets may depend on the batch size, are dropped as dead code — unless
+ * the sources alone would broadcast to a smaller shape (an explicit user expand).
+ */
+function operands(ctx: ConvertContext, ev: OpEvent): string[] {
+  const sources = ev.inputs.map((v) => broadcastSource(ctx, v));
+  const same = broadcastShape(sources.map((v) => v.shape)).join(",") === ev.output.shape.join(",");
+  return (same ? sources : ev.inputs).map((v) => v.name);
 }
 
 const binary =
   (opType: string): OpConverter =>
   (ctx, ev) =>
-    void ctx.b.node(opType, ev.inputs.map((v) => operand(ctx, v)), {}, out(ev));
+    void ctx.b.node(opType, operands(ctx, ev), {}, out(ev));
 
 /** A comparison: neurite promotes mixed operand types; ONNX wants them equal. */
 const compare =
   (opType: string, negate = false): OpConverter =>
   (ctx, ev) => {
-    const [a, b] = ev.inputs as [TracedValue, TracedValue];
-    const t = promoteTypes(a.dtype, b.dtype);
-    const cast = (v: TracedValue): string => (v.dtype === t ? operand(ctx, v) : ctx.b.node("Cast", [operand(ctx, v)], { to: { i: elemTypeCode(onnxType(t)) } }));
-    const names = [cast(a), cast(b)];
+    const t = promoteTypes(ev.inputs[0]!.dtype, ev.inputs[1]!.dtype);
+    const names = operands(ctx, ev).map((name, i) => (ev.inputs[i]!.dtype === t ? name : ctx.b.node("Cast", [name], { to: { i: elemTypeCode(onnxType(t)) } })));
     if (negate) ctx.b.node("Not", [ctx.b.node(opType, names)], {}, out(ev));
     else ctx.b.node(opType, names, {}, out(ev));
   };
@@ -167,15 +177,15 @@ export const OP_CONVERTERS: Record<string, OpConverter> = {
   logicalAnd: compare("And"),
   logicalOr: compare("Or"),
   where: (ctx, ev) => {
-    const [c, a, b] = ev.inputs as [TracedValue, TracedValue, TracedValue];
-    const cond = c.dtype === "bool" ? operand(ctx, c) : ctx.b.node("Cast", [operand(ctx, c)], { to: { i: elemTypeCode("bool") } });
+    const [c, a, b] = operands(ctx, ev) as [string, string, string];
+    const cond = ev.inputs[0]!.dtype === "bool" ? c : ctx.b.node("Cast", [c], { to: { i: elemTypeCode("bool") } });
     // ONNX Runtime has no bool Where: (c and a) or (not c and b).
     if (ev.output.dtype === "bool") {
-      const pick = ctx.b.node("And", [cond, operand(ctx, a)]);
-      const other = ctx.b.node("And", [ctx.b.node("Not", [cond]), operand(ctx, b)]);
+      const pick = ctx.b.node("And", [cond, a]);
+      const other = ctx.b.node("And", [ctx.b.node("Not", [cond]), b]);
       return void ctx.b.node("Or", [pick, other], {}, out(ev));
     }
-    ctx.b.node("Where", [cond, operand(ctx, a), operand(ctx, b)], {}, out(ev));
+    ctx.b.node("Where", [cond, a, b], {}, out(ev));
   },
   sum: reduce("ReduceSum"),
   prod: reduce("ReduceProd"),
