@@ -14,6 +14,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { assertClose } from "./helpers/fixtures.js";
 import { checkWithOnnxChecker } from "./helpers/onnx-run.js";
+import { flattenTensors } from "../src/onnx/trace.js";
 
 await nt.setBackend("cpu");
 const dir = mkdtempSync(join(tmpdir(), "neurite-export-cli-"));
@@ -33,34 +34,38 @@ async function compare(file: string, model: nt.nn.Module, feeds: (b: number) => 
     const inputs = feeds(b);
     const got = await session.run(Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, new ort.Tensor(t.dtype === "int32" ? "int32" : "float32", t.dataSync() as Float32Array, [...t.shape])])));
     model.eval();
-    const want = nt.noGrad(() => model.forward(...Object.values(inputs))) as nt.Tensor;
+    const want = flattenTensors(nt.noGrad(() => model.forward(...Object.values(inputs))))[0]!;
     const out = got[session.outputNames[0]!]!;
     assert.deepEqual(out.dims, want.shape, `${file} batch ${b} shape`);
     assertClose(Array.from(out.data as Float32Array), Array.from(want.dataSync()), `${file} batch ${b}`, 1e-3, 1e-4);
   }
 }
 
-test("neurite export writes ONNX files that match the checkpoints at batch 1 and 7", async () => {
-  const cnnBn = await zooCheckpoint("cnn-bn");
-  const gpt = await zooCheckpoint("char-gpt", { vocab: JSON.stringify("abcdefghijkl"), block_size: "10" });
+test("neurite export writes every zoo model and the DDPM U-Net; the files match the checkpoints at batch 1 and 7", async () => {
+  const charMeta = { vocab: JSON.stringify("abcdefghijkl"), block_size: "10" };
+  const images = (b: number) => ({ image: nt.rand([b, 1, 28, 28]) });
+  const ids = (b: number) => ({ ids: nt.randint(0, 12, [b, 10], { dtype: "int32" }) });
+  const cases: { name: string; model: nt.nn.Module; feeds: (b: number) => Record<string, nt.Tensor> }[] = [];
+  for (const name of ["mlp", "cnn", "cnn-bn", "row-gru"]) cases.push({ name, model: await zooCheckpoint(name), feeds: images });
+  for (const name of ["char-lstm", "char-gpt", "bigram"]) cases.push({ name, model: await zooCheckpoint(name, charMeta), feeds: ids });
   nt.manualSeed(8);
   const ddpm = DDPM.preset("tiny");
   await ddpm.save(join(dir, "ddpm", "model.safetensors"));
+  cases.push({ name: "ddpm", model: ddpm.unet, feeds: (b) => ({ x_t: nt.randn([b, 1, 8, 8]), t: nt.randint(0, 100, [b], { dtype: "int32" }), class: nt.randint(0, 4, [b], { dtype: "int32" }) }) });
+  assert.deepEqual(cases.map((c) => c.name).filter((n) => n !== "ddpm").sort(), Object.keys(MODEL_ZOO).sort(), "every zoo model");
 
-  const runs = await Promise.all(
-    ["cnn-bn", "char-gpt", "ddpm"].map((name) => neuriteAsync(["export", "--checkpoint", join(dir, name), "--format", "onnx", "--out", join(dir, `${name}.onnx`), "--dynamic-batch", "--json"])),
-  );
-  runs.forEach((r) => assert.equal(r.code, 0, r.stderr));
-  const [cnnJson, gptJson, ddpmJson] = runs.map((r) => lastJson(r.stdout));
-  assert.deepEqual(cnnJson.inputs, [{ name: "image", dtype: "float32", shape: ["batch", 1, 28, 28] }]);
-  assert.deepEqual(cnnJson.outputs, [{ name: "logits", dtype: "float32", shape: ["batch", 10] }]);
-  assert.deepEqual(gptJson.inputs, [{ name: "ids", dtype: "int32", shape: ["batch", 10] }]);
-  assert.deepEqual(ddpmJson.inputs.map((v: { name: string }) => v.name), ["x_t", "t", "class"]);
+  const runs = await Promise.all(cases.map((c) => neuriteAsync(["export", "--checkpoint", join(dir, c.name), "--format", "onnx", "--out", join(dir, `${c.name}.onnx`), "--dynamic-batch", "--json"])));
+  runs.forEach((r, i) => assert.equal(r.code, 0, `${cases[i]!.name}: ${r.stderr}`));
+  const json = Object.fromEntries(runs.map((r, i) => [cases[i]!.name, lastJson(r.stdout)]));
+  assert.deepEqual(json["cnn-bn"].inputs, [{ name: "image", dtype: "float32", shape: ["batch", 1, 28, 28] }]);
+  assert.deepEqual(json["cnn-bn"].outputs, [{ name: "logits", dtype: "float32", shape: ["batch", 10] }]);
+  assert.deepEqual(json["char-gpt"].inputs, [{ name: "ids", dtype: "int32", shape: ["batch", 10] }]);
+  assert.deepEqual(json["char-lstm"].outputs.map((v: { name: string; shape: unknown[] }) => [v.name, v.shape]), [["logits", ["batch", 10, 12]], ["h_n", [2, "batch", 256]], ["c_n", [2, "batch", 256]]]);
+  assert.deepEqual(json.ddpm.inputs.map((v: { name: string }) => v.name), ["x_t", "t", "class"]);
 
-  await compare(join(dir, "cnn-bn.onnx"), cnnBn, (b) => ({ image: nt.rand([b, 1, 28, 28]) }));
-  await compare(join(dir, "char-gpt.onnx"), gpt, (b) => ({ ids: nt.randint(0, 12, [b, 10], { dtype: "int32" }) }));
-  await compare(join(dir, "ddpm.onnx"), ddpm.unet, (b) => ({ x_t: nt.randn([b, 1, 8, 8]), t: nt.randint(0, 100, [b], { dtype: "int32" }), class: nt.randint(0, 4, [b], { dtype: "int32" }) }));
-  checkWithOnnxChecker(["cnn-bn", "char-gpt", "ddpm"].map((n) => join(dir, `${n}.onnx`)));
+  for (const c of cases) await compare(join(dir, `${c.name}.onnx`), c.model, c.feeds);
+  checkWithOnnxChecker(cases.map((c) => join(dir, `${c.name}.onnx`)));
+  const cnnBn = cases.find((c) => c.name === "cnn-bn")!.model;
 
   // docs/onnx.md's worked example classifies a PNG with the exported file as neurite does.
   const data = await nt.data.loadFashionMnist(await nt.data.bundledFashionMnistDir());
