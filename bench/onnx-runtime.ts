@@ -1,7 +1,8 @@
 /**
  * Per zoo model: export to ONNX (dynamic batch), then the largest |ONNX Runtime − neurite| over
  * a batch, and the inference time of onnxruntime-node (CPU) next to neurite's on one backend.
- * Untrained weights (the speed and the agreement do not depend on training).
+ * Untrained weights (the speed and the agreement do not depend on training). Times are the best
+ * of --reps runs after a warm-up.
  *
  *   node --import tsx bench/onnx-runtime.ts [--batch 64] [--reps 10] [--threads 2]
  *   NEURITE_BACKEND=cpu node --import tsx bench/onnx-runtime.ts
@@ -34,15 +35,16 @@ const zoo = (name: string, inputs: (b: number) => nt.Tensor[], inputNames: strin
   inputNames,
 });
 
-async function median(fn: () => Promise<unknown> | unknown): Promise<number> {
+/** Best of `reps` timed runs after one warm-up: the least disturbed by other processes. */
+async function bestTime(fn: () => Promise<unknown> | unknown): Promise<number> {
   await fn();
-  const times: number[] = [];
+  let best = Infinity;
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
     await fn();
-    times.push(performance.now() - t0);
+    best = Math.min(best, performance.now() - t0);
   }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+  return best;
 }
 
 const toOrt = (t: nt.Tensor) => (t.dtype === "int32" ? new ort.Tensor("int32", Int32Array.from(t.dataSync()), [...t.shape]) : new ort.Tensor("float32", Float32Array.from(t.dataSync()), [...t.shape]));
@@ -65,7 +67,7 @@ const cases: Case[] = [
   },
 ];
 
-console.log(`batch ${batch}, median of ${reps}; neurite backend '${backend}', onnxruntime-node CPU with ${threads} intra-op threads\n`);
+console.log(`batch ${batch}, best of ${reps}; neurite backend '${backend}', onnxruntime-node CPU with ${threads} intra-op threads\n`);
 console.log("| model | ONNX KiB | max abs diff | neurite ms | ORT ms | ORT speed-up |");
 console.log("|---|---:|---:|---:|---:|---:|");
 for (const c of cases) {
@@ -82,12 +84,12 @@ for (const c of cases) {
     const b = await w.data();
     for (let j = 0; j < b.length; j++) maxDiff = Math.max(maxDiff, Math.abs(a[j]! - b[j]!));
   }
-  const neuriteMs = await median(async () => {
+  const neuriteMs = await bestTime(async () => {
     const outs = nt.tidy(() => nt.noGrad(() => flattenTensors(c.model.forward(...inputs))));
     await outs[0]!.data();
     outs.forEach((o) => o.dispose());
   });
-  const ortMs = await median(() => session.run(feeds));
+  const ortMs = await bestTime(() => session.run(feeds));
   want.forEach((w) => w.dispose());
   inputs.forEach((t) => t.dispose());
   console.log(`| ${c.name} | ${(bytes.length / 1024).toFixed(0)} | ${maxDiff.toExponential(1)} | ${neuriteMs.toFixed(1)} | ${ortMs.toFixed(1)} | ${(neuriteMs / ortMs).toFixed(1)}x |`);
