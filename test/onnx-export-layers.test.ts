@@ -172,6 +172,7 @@ const cases: OnnxCase[] = [
         nt.sqrt(nt.abs(x)),
         nt.pow(nt.abs(x), 1.5),
         nt.maskedFill(x, nt.lt(x, -0.5), 0),
+        nt.gt(x, 0).logicalAnd(i.narrow(2, 0, 1).astype("float32")).logicalOr(nt.lt(x, -1)),
         nt.mul(nt.narrow(x, 1, 0, 1).expand([x.shape[0]!, 5, 4]), nt.ones([4])), // an explicit expand sets the shape
         nt.softmax(nt.tril(x.unsqueeze(1).expand([x.shape[0]!, 3, 3, 4]).reshape([x.shape[0]!, 3, 12]).narrow(2, 0, 3)), -1),
       ];

@@ -50,11 +50,12 @@ const binary =
   (ctx, ev) =>
     void ctx.b.node(opType, operands(ctx, ev), {}, out(ev));
 
-/** A comparison: neurite promotes mixed operand types; ONNX wants them equal. */
+/** A comparison: neurite promotes mixed operand types; ONNX wants them equal (bool for And/Or). */
 const compare =
   (opType: string, negate = false): OpConverter =>
   (ctx, ev) => {
-    const t = promoteTypes(ev.inputs[0]!.dtype, ev.inputs[1]!.dtype);
+    const logical = opType === "And" || opType === "Or";
+    const t = logical ? "bool" : promoteTypes(ev.inputs[0]!.dtype, ev.inputs[1]!.dtype);
     const names = operands(ctx, ev).map((name, i) => (ev.inputs[i]!.dtype === t ? name : ctx.b.node("Cast", [name], { to: { i: elemTypeCode(onnxType(t)) } })));
     if (negate) ctx.b.node("Not", [ctx.b.node(opType, names)], {}, out(ev));
     else ctx.b.node(opType, names, {}, out(ev));
