@@ -1,5 +1,6 @@
 import { Tensor } from "../tensor/tensor.js";
 import type { DType } from "../tensor/dtype.js";
+import { shapeToString } from "../tensor/shape.js";
 import type { Storage } from "../memory/storage.js";
 import { Module } from "../nn/module.js";
 import { noGrad } from "../autograd/grad-mode.js";
@@ -98,6 +99,11 @@ export function traceForward(model: Module, inputs: readonly Tensor[], inputName
   const produced = (t: Tensor, op: string): TracedValue => bind(t, `${op}_${counter++}`);
 
   const observer: OpObserver = {
+    mutation(target) {
+      if (suspended > 0) return;
+      const path = pathStack[pathStack.length - 1]!;
+      throw new Error(`onnx export: an in-place update (assign, copy_ or fill_) of a tensor of shape ${shapeToString(target.shape)} in module '${path || "<model>"}' cannot be exported: an ONNX graph has no mutation; compute a new tensor instead`);
+    },
     suspend: () => void suspended++,
     resume: () => void suspended--,
     record(op, opInputs, params, output) {

@@ -7,6 +7,8 @@ import type { Tensor } from "../tensor/tensor.js";
  */
 export interface OpObserver {
   record(op: string, inputs: readonly Tensor[], params: object, output: Tensor): void;
+  /** A tensor is about to be changed in place (assign, and copy_/fill_ through it). */
+  mutation(target: Tensor): void;
   /** Stops recording until the matching `resume` (calls nest). */
   suspend(): void;
   resume(): void;

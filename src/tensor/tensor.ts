@@ -6,6 +6,7 @@ import { contiguousStrides, isContiguous, numel, shapeToString } from "./shape.j
 import { formatTensor } from "./format.js";
 import type { GradNode } from "../autograd/node.js";
 import * as ops from "../ops/index.js";
+import { opObserver } from "../ops/trace-hook.js";
 
 export type Scalar = number | boolean;
 export type TensorLike = Tensor | number | boolean;
@@ -186,6 +187,7 @@ export class Tensor implements View {
   assign(source: Tensor): this {
     this.assertAlive("assign");
     source.assertAlive("assign");
+    opObserver()?.mutation(this);
     if (source.shape.length !== this.shape.length || source.shape.some((d, i) => d !== this.shape[i])) {
       throw new RangeError(`assign: shape ${shapeToString(source.shape)} does not match ${shapeToString(this.shape)}`);
     }
