@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as ort from "onnxruntime-node";
+import { assertOnnxClose } from "./helpers/onnx-run.js";
 import { chromiumPath, esbuild, playwright, repoRoot, skip } from "./helpers/browser.js";
-import { assertClose } from "./helpers/fixtures.js";
 
 const ENTRY = `
 import * as ops from "./src/ops/index.ts";
@@ -71,7 +71,7 @@ test("onnx export runs in headless Chromium and its file runs in onnxruntime-nod
     const out = await session.run({ image: new ort.Tensor("float32", Float32Array.from(r.x), [3, 1, 8, 8]) });
     const got = out[session.outputNames[0]!]!;
     assert.deepEqual(got.dims, [3, 3]);
-    assertClose(Array.from(got.data as Float32Array), r.y, "browser-exported model in onnxruntime-node", 1e-3, 1e-4);
+    assertOnnxClose(Array.from(got.data as Float32Array), r.y, "browser-exported model in onnxruntime-node", 1e-3, 1e-4);
   } finally {
     await browser.close();
     server.close();

@@ -12,8 +12,7 @@ import { DDPM } from "../models/ddpm.js";
 import { neuriteAsync } from "./cli-bin.js";
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { assertClose } from "./helpers/fixtures.js";
-import { checkWithOnnxChecker } from "./helpers/onnx-run.js";
+import { assertOnnxClose, checkWithOnnxChecker } from "./helpers/onnx-run.js";
 import { flattenTensors } from "../src/onnx/trace.js";
 
 await nt.setBackend("cpu");
@@ -37,7 +36,7 @@ async function compare(file: string, model: nt.nn.Module, feeds: (b: number) => 
     const want = flattenTensors(nt.noGrad(() => model.forward(...Object.values(inputs))))[0]!;
     const out = got[session.outputNames[0]!]!;
     assert.deepEqual(out.dims, want.shape, `${file} batch ${b} shape`);
-    assertClose(Array.from(out.data as Float32Array), Array.from(want.dataSync()), `${file} batch ${b}`, 1e-3, 1e-4);
+    assertOnnxClose(Array.from(out.data as Float32Array), Array.from(want.dataSync()), `${file} batch ${b}`, 1e-3, 1e-4);
   }
 }
 

@@ -152,6 +152,11 @@ const cases: OnnxCase[] = [
     model: new Fn(new nn.Transformer({ dModel: 8, nhead: 2, numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 16, batchFirst: true }), (m, src, tgt) => m.forward(src, tgt, { tgtIsCausal: true, tgtMask: nt.triu(nt.ones([3, 3], { dtype: "bool" }), 1) })),
     inputs: seeded(18, (b) => [nt.randn([b, 5, 8]), nt.randn([b, 3, 8])]),
   },
+  {
+    name: "scaledDotProductAttention with a fully masked query row (zeros, not NaN)",
+    model: fn((q, k, v) => F.scaledDotProductAttention(q, k, v, { attnMask: nt.tensor([[false, false, false], [true, false, true], [true, true, true]], { dtype: "bool" }) })),
+    inputs: seeded(20, (b) => [nt.randn([b, 3, 4]), nt.randn([b, 3, 4]), nt.randn([b, 3, 4])]),
+  },
   { name: "scaledDotProductAttention causal", model: fn((q, k, v) => F.scaledDotProductAttention(q, k, v, { isCausal: true })), inputs: seeded(19, (b) => [nt.randn([b, 2, 4, 8]), nt.randn([b, 2, 4, 8]), nt.randn([b, 2, 4, 8])]) },
   {
     name: "tensor ops",

@@ -195,6 +195,11 @@ export const OP_CONVERTERS: Record<string, OpConverter> = {
   max: reduce("ReduceMax"),
   min: reduce("ReduceMin"),
   softmax: (ctx, ev) => void ctx.b.node("Softmax", [ev.inputs[0]!.name], { axis: { i: (ev.params as { dim: number }).dim } }, out(ev)),
+  // Softmax gives NaN where a whole row is -inf (fully masked); neurite's attention gives zeros.
+  safeSoftmax: (ctx, ev) => {
+    const y = ctx.b.node("Softmax", [ev.inputs[0]!.name], { axis: { i: -1 } });
+    ctx.b.node("Where", [ctx.b.node("IsNaN", [y]), ctx.b.constant(onnxType(ev.output.dtype), [0], []), y], {}, out(ev));
+  },
   logSoftmax: (ctx, ev) => void ctx.b.node("LogSoftmax", [ev.inputs[0]!.name], { axis: { i: (ev.params as { dim: number }).dim } }, out(ev)),
   matmul: (ctx, ev) => void ctx.b.node("MatMul", ev.inputs.map((v) => v.name), {}, out(ev)),
   gather: (ctx, ev) => void ctx.b.node("GatherElements", ev.inputs.map((v) => v.name), { axis: { i: (ev.params as { dim: number }).dim } }, out(ev)),

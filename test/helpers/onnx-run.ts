@@ -7,6 +7,17 @@ import * as nt from "../../src/index.js";
 import { flattenTensors } from "../../src/onnx/trace.js";
 import { assertClose } from "./fixtures.js";
 
+/**
+ * assertClose, plus: a NaN on one side only is a mismatch. (assertClose lets it through: its
+ * error ratio is NaN, which never exceeds 1.)
+ */
+export function assertOnnxClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = 1e-3, atol = 1e-4): void {
+  for (let i = 0; i < Math.min(actual.length, expected.length); i++) {
+    if (Number.isNaN(actual[i]!) !== Number.isNaN(expected[i]!)) throw new Error(`${what}: mismatch at flat index ${i}: got ${actual[i]}, expected ${expected[i]}`);
+  }
+  assertClose(actual, expected, what, rtol, atol);
+}
+
 /** Makes the inputs of a case at a given batch size (same seed → same values). */
 export type InputMaker = (batch: number) => nt.Tensor[];
 
@@ -54,7 +65,7 @@ export async function exportAndCompare(c: OnnxCase, rtol = 1e-3, atol = 1e-4): P
       const o = got[session.outputNames[i]!]!;
       const what = `${c.name} batch ${batch} output ${i}`;
       if (o.dims.join(",") !== w.shape.join(",")) throw new Error(`${what}: ONNX shape [${o.dims.join(", ")}], neurite [${w.shape.join(", ")}]`);
-      assertClose(Array.from(o.data as ArrayLike<number>, Number), Array.from(w.dataSync(), Number), what, rtol, atol);
+      assertOnnxClose(Array.from(o.data as ArrayLike<number>, Number), Array.from(w.dataSync(), Number), what, rtol, atol);
     });
   }
   return path;
