@@ -113,6 +113,7 @@ export * as autograd from "./autograd/index.js";
 export * as nn from "./nn/index.js";
 export * as F from "./nn/functional/index.js";
 export * as io from "./io/index.js";
+export * as onnx from "./onnx/index.js";
 export * as data from "./data/index.js";
 export * as optim from "./optim/index.js";
 export * as train from "./train/index.js";

@@ -8,6 +8,7 @@ import { sampleCommand } from "./commands/sample.js";
 import { benchCommand } from "./commands/bench.js";
 import { infoCommand } from "./commands/info.js";
 import { convertCommand } from "./commands/convert.js";
+import { exportCommand } from "./commands/export.js";
 import { UsageError } from "./args.js";
 import { trainOrDdpm, generateOrSample, evalSamples } from "../diffusion/cli/index.js";
 import { disposeBackends } from "../backend/registry.js";
@@ -39,6 +40,8 @@ Commands:
                neurite info --json
   convert    inspect a safetensors file: tensor names, shapes, dtypes, metadata
                neurite convert runs/mlp/model.safetensors
+  export     write a trained model as ONNX (ONNX Runtime, TensorRT, PyTorch tooling)
+               neurite export --checkpoint runs/cnn-bn --format onnx --out cnn-bn.onnx --dynamic-batch
 
 Exit codes: 0 success, 1 error, 2 bad arguments, 3 the loss became NaN/Inf,
 130 interrupted (a checkpoint was saved). Set NEURITE_DEBUG=1 for stack traces.
@@ -54,6 +57,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   bench: benchCommand,
   info: infoCommand,
   convert: convertCommand,
+  export: exportCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

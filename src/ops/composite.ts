@@ -3,6 +3,7 @@ import { normalizeDim } from "../tensor/shape.js";
 import { add, clamp, erf, mul, sigmoid, sub, tanh, exp, div, rsub, log } from "./elementwise.js";
 import { amax, sum } from "./reduce.js";
 import { noGrad } from "../autograd/grad-mode.js";
+import { recordAsOne } from "./trace-hook.js";
 
 /**
  * The max along `dim` (no gradient), subtracted before exp for stability. As in PyTorch it is not
@@ -13,15 +14,19 @@ const maxShift = (x: Tensor, d: number): Tensor => noGrad(() => amax(x, d, true)
 /** Softmax along `dim`, shifted by the max for stability. */
 export function softmax(x: Tensor, dim: number): Tensor {
   const d = normalizeDim(dim, x.ndim, "softmax");
-  const e = exp(sub(x, maxShift(x, d)));
-  return div(e, sum(e, d, true));
+  return recordAsOne("softmax", [x], { dim: d }, () => {
+    const e = exp(sub(x, maxShift(x, d)));
+    return div(e, sum(e, d, true));
+  });
 }
 
 /** (x - max) - log(sum(exp(x - max))): subtracting the max first keeps float32 precision. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   const d = normalizeDim(dim, x.ndim, "logSoftmax");
-  const shifted = sub(x, maxShift(x, d));
-  return sub(shifted, log(sum(exp(shifted), d, true)));
+  return recordAsOne("logSoftmax", [x], { dim: d }, () => {
+    const shifted = sub(x, maxShift(x, d));
+    return sub(shifted, log(sum(exp(shifted), d, true)));
+  });
 }
 
 /** GELU: exact (erf) by default, or the tanh approximation. */

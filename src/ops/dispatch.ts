@@ -6,10 +6,17 @@ import { gradRules } from "./grad-rules.js";
 import { checkAnomaly } from "../autograd/anomaly.js";
 import { asOutOfMemory } from "../memory/out-of-memory.js";
 import { shapeToString } from "../tensor/shape.js";
+import { opObserver } from "./trace-hook.js";
 
 export interface DispatchOptions {
   /** false: never record a gradient (copies for reading values back, in-place sources). */
   record?: boolean;
+  /**
+   * Whether an op observer (the ONNX tracer) sees this op; default: when `record` is not false.
+   * false when the caller reports the op itself in another form (comparisons report their
+   * un-broadcast inputs, since ONNX broadcasts them).
+   */
+  observe?: boolean;
 }
 
 /**
@@ -34,6 +41,7 @@ export function applyPrim<P extends Prim>(prim: P, inputs: readonly Tensor[], pa
     throw asOutOfMemory(e, prim, device, () => `the output of '${prim}' (inputs ${inputs.map((t) => `${t.dtype} ${shapeToString(t.shape)}`).join(", ")})`);
   }
   checkAnomaly(prim, out);
+  if (options.observe ?? options.record !== false) opObserver()?.record(prim, inputs, params, out);
   if (options.record !== false && isGradEnabled() && !NON_DIFFERENTIABLE.has(prim) && inputs.some((t) => t.requiresGrad)) {
     const rule = gradRules[prim as DifferentiablePrim];
     const meta: InputMeta[] = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype, requiresGrad: t.requiresGrad }));

@@ -6,6 +6,7 @@ import { applyPrim } from "./dispatch.js";
 import type { BinaryPrim, UnaryPrim } from "./prims.js";
 import { asTensor, scalarTensor } from "./convert.js";
 import { makeView } from "./prims.js";
+import { opObserver } from "./trace-hook.js";
 
 /** Broadcasts `t` to `shape` through recorded reshape/expand prims (their gradients reduce). */
 export function broadcastTo(t: Tensor, shape: readonly number[]): Tensor {
@@ -115,7 +116,8 @@ function compare(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   const shape = broadcastShapes(ca.shape, cb.shape, op);
   const va = broadcastView(ca, shape);
   const vb = broadcastView(cb, shape);
-  const out = applyPrim(op, [va, vb], {});
+  const out = applyPrim(op, [va, vb], {}, { observe: false });
+  opObserver()?.record(op, [ta, tb], {}, out);
   va.dispose();
   vb.dispose();
   if (ca !== ta) ca.dispose();

@@ -7,6 +7,7 @@ import { formatTensor } from "./format.js";
 import type { GradNode } from "../autograd/node.js";
 import type { BackwardOptions } from "../autograd/engine.js";
 import * as ops from "../ops/index.js";
+import { opObserver } from "../ops/trace-hook.js";
 
 // `using t = ...` and `[Symbol.dispose]()` need Symbol.dispose in the types, which ES2022/DOM
 // libraries (a browser project's usual tsconfig) lack. The same declaration as TypeScript's
@@ -214,6 +215,7 @@ export class Tensor implements View {
   assign(source: Tensor): this {
     this.assertAlive("assign");
     source.assertAlive("assign");
+    opObserver()?.mutation(this);
     if (source.shape.length !== this.shape.length || source.shape.some((d, i) => d !== this.shape[i])) {
       throw new RangeError(`assign: shape ${shapeToString(source.shape)} does not match ${shapeToString(this.shape)}`);
     }

@@ -3,6 +3,7 @@ import { shapeToString } from "../../tensor/shape.js";
 import * as ops from "../../ops/index.js";
 import type { Generator } from "../../tensor/random.js";
 import { dropout } from "./activation.js";
+import { recordAsOne } from "../../ops/trace-hook.js";
 
 export interface ScaledDotProductAttentionOptions {
   /**
@@ -29,11 +30,14 @@ export function causalMask(L: number, S: number, device: string): Tensor {
  * (instead of NaN), and the max shift keeps exp from overflowing.
  */
 export function safeSoftmax(scores: Tensor): Tensor {
-  const m = ops.amax(scores, -1, true).detach();
-  const finite = ops.lt(ops.abs(m), Infinity);
-  const e = ops.exp(ops.sub(scores, ops.where(finite, m, 0)));
-  const s = ops.sum(e, -1, true);
-  return ops.div(e, ops.where(ops.gt(s, 0), s, 1));
+  // A tracer (the ONNX exporter) sees one op: a Softmax whose fully masked rows are zeroed.
+  return recordAsOne("safeSoftmax", [scores], {}, () => {
+    const m = ops.amax(scores, -1, true).detach();
+    const finite = ops.lt(ops.abs(m), Infinity);
+    const e = ops.exp(ops.sub(scores, ops.where(finite, m, 0)));
+    const s = ops.sum(e, -1, true);
+    return ops.div(e, ops.where(ops.gt(s, 0), s, 1));
+  });
 }
 
 /** Core of attention: returns the output and the (post-dropout) weights. `notAllowed`: bool, true = masked out. */

@@ -2,6 +2,7 @@ import type { Tensor } from "../../tensor/tensor.js";
 import { shapeToString } from "../../tensor/shape.js";
 import * as ops from "../../ops/index.js";
 import { windowOutputSize } from "../../tensor/shape.js";
+import { recordAsOne } from "../../ops/trace-hook.js";
 import { checkRank, expandInts, geometry, type IntOrTuple } from "./window-utils.js";
 
 /** Convolution padding: per-dim amounts, or PyTorch's "same" / "valid" strings. */
@@ -50,6 +51,11 @@ function withBatch(x: Tensor, spatial: number, op: string, layout: string): { xb
  * [O, C/groups, kh, kw], bias [O]. Built as im2col + one (grouped) matmul.
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: ConvOptions = {}, op = "conv2d"): Tensor {
+  // A tracer (the ONNX exporter) sees one conv2d op, not the im2col + matmul below.
+  return recordAsOne("conv2d", bias ? [x, weight, bias] : [x, weight], { options }, () => conv2dBody(x, weight, bias, options, op));
+}
+
+function conv2dBody(x: Tensor, weight: Tensor, bias: Tensor | null, options: ConvOptions, op: string): Tensor {
   const { xb, batched } = withBatch(x, 2, op, "[N, C, H, W]");
   if (weight.ndim !== 4) throw new RangeError(`${op}: expected a 4-D weight [O, C/groups, kh, kw], got shape ${shapeToString(weight.shape)}`);
   const groups = options.groups ?? 1;
@@ -121,6 +127,11 @@ export function convTransposeOutputSize(inSize: number, kernel: number, stride: 
  * [Cin, Cout/groups, kh, kw]. Built as one (grouped) matmul to columns, then col2im.
  */
 export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: ConvTransposeOptions = {}, op = "convTranspose2d"): Tensor {
+  // A tracer (the ONNX exporter) sees one convTranspose2d op, not the matmul + col2im below.
+  return recordAsOne("convTranspose2d", bias ? [x, weight, bias] : [x, weight], { options }, () => convTranspose2dBody(x, weight, bias, options, op));
+}
+
+function convTranspose2dBody(x: Tensor, weight: Tensor, bias: Tensor | null, options: ConvTransposeOptions, op: string): Tensor {
   const { xb, batched } = withBatch(x, 2, op, "[N, C, H, W]");
   if (weight.ndim !== 4) throw new RangeError(`${op}: expected a 4-D weight [Cin, Cout/groups, kh, kw], got shape ${shapeToString(weight.shape)}`);
   const groups = options.groups ?? 1;

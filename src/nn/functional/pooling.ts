@@ -1,6 +1,7 @@
 import type { Tensor } from "../../tensor/tensor.js";
 import { shapeToString, windowOutputLength } from "../../tensor/shape.js";
 import * as ops from "../../ops/index.js";
+import { recordAsOne } from "../../ops/trace-hook.js";
 import { noGrad } from "../../autograd/grad-mode.js";
 import { checkRank, constant, expandInts, geometry, type IntOrTuple } from "./window-utils.js";
 
@@ -70,6 +71,12 @@ function windows(pl: PoolPlan, padValue: number): Tensor {
 export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, options: MaxPoolOptions & { returnIndices: true }, op?: string): [Tensor, Tensor];
 export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, options?: MaxPoolOptions, op?: string): Tensor;
 export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, options: MaxPoolOptions = {}, op = "maxPool2d"): Tensor | [Tensor, Tensor] {
+  // A tracer (the ONNX exporter) sees one maxPool2d op, not the im2col + argmax below.
+  if (!options.returnIndices) return recordAsOne("maxPool2d", [x], { kernelSize, options }, () => maxPool2dBody(x, kernelSize, options, op) as Tensor);
+  return maxPool2dBody(x, kernelSize, options, op);
+}
+
+function maxPool2dBody(x: Tensor, kernelSize: IntOrTuple, options: MaxPoolOptions, op: string): Tensor | [Tensor, Tensor] {
   const pl = plan(x, kernelSize, options.stride, options.padding, options.dilation, options.ceilMode ?? false, op);
   const [N, C] = pl.x.shape as [number, number];
   const cols = windows(pl, -Infinity);
@@ -105,6 +112,11 @@ function flatIndices(arg: Tensor, pl: PoolPlan): Tensor {
  * windows clipped at the padded border, divisorOverride).
  */
 export function avgPool2d(x: Tensor, kernelSize: IntOrTuple, options: AvgPoolOptions = {}, op = "avgPool2d"): Tensor {
+  // A tracer (the ONNX exporter) sees one avgPool2d op, not the im2col + mean below.
+  return recordAsOne("avgPool2d", [x], { kernelSize, options }, () => avgPool2dBody(x, kernelSize, options, op));
+}
+
+function avgPool2dBody(x: Tensor, kernelSize: IntOrTuple, options: AvgPoolOptions, op: string): Tensor {
   const { countIncludePad = true, divisorOverride = null } = options;
   const pl = plan(x, kernelSize, options.stride, options.padding, 1, options.ceilMode ?? false, op);
   const [N, C, H, W] = pl.x.shape as [number, number, number, number];
