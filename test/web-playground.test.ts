@@ -4,7 +4,7 @@
  * the right class for the 10 bundled test images (one per class) and the CLI's preprocessing
  * agrees; training the MLP in the tab lowers the loss on wasm with one thread and with all
  * threads (cross-origin isolated) and on WebGPU (SwiftShader here); the char-gpt sampler writes
- * text; wrong files get a message in the page. Screenshots go to artifacts/playground-*.png.
+ * text; the DDPM panel shows its denoising step by step; wrong files get a message in the page. Screenshots go to artifacts/playground-*.png.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -26,7 +26,7 @@ interface TrainOutcome {
   threads: number;
 }
 
-test("playground in Chromium: classify, train on wasm (1 and all threads) and WebGPU, sample, errors", { skip, timeout: 600_000 }, async () => {
+test("playground in Chromium: classify, train on wasm (1 and all threads) and WebGPU, sample, DDPM step by step, errors", { skip, timeout: 600_000 }, async () => {
   const { buildPlayground } = (await import(join(repoRoot, "web", "build.mjs"))) as { buildPlayground: (o?: { minify?: boolean }) => Promise<{ inputs: Record<string, unknown> }> };
   const { startServer } = (await import(join(repoRoot, "web", "serve.mjs"))) as { startServer: (port?: number) => Promise<Server> };
   const meta = await buildPlayground();
@@ -118,6 +118,23 @@ test("playground in Chromium: classify, train on wasm (1 and all threads) and We
     await page.waitForSelector("#sample-error:not([hidden])");
     assert.match((await page.textContent("#sample-error"))!, /never seen/);
     await page.screenshot({ path: join(artifacts, "playground-sample.png"), fullPage: true });
+
+    // (d) DDPM: the denoising is shown step by step, and ends in a drawn batch of images
+    await page.fill("#ddpm-steps", "10");
+    await page.selectOption("#ddpm-class", "7");
+    await page.click("#ddpm-run");
+    await page.waitForFunction(() => /^step 1\/10/.test(document.getElementById("ddpm-status")!.textContent ?? ""), undefined, { timeout: 120_000 });
+    await page.waitForSelector("#ddpm-status[data-done='1']", { timeout: 300_000 });
+    assert.match((await page.textContent("#ddpm-status"))!, /^step 10\/10 .* done$/);
+    const lit = await page.evaluate(() => {
+      const c = document.getElementById("ddpm-canvas") as HTMLCanvasElement;
+      const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      let bright = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i]! > 64) bright++;
+      return bright / (d.length / 4);
+    });
+    assert.ok(lit > 0.02 && lit < 0.9, `generated images: ${(lit * 100).toFixed(1)} % of pixels lit`);
+    await page.screenshot({ path: join(artifacts, "playground-ddpm.png"), fullPage: true });
 
     assert.deepEqual(outside, [], "requests outside the page's origin");
     assert.deepEqual(problems, []);

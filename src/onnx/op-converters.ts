@@ -130,6 +130,33 @@ function scatterAdd(ctx: ConvertContext, ev: OpEvent, other: OpEvent): void {
   ctx.b.node("ScatterElements", [zero, index.name, src.name], { axis: { i: dim }, reduction: { s: "add" } }, out(ev));
 }
 
+/** log1p(x) = Log(1 + x) and expm1(x) = Exp(x) - 1: ONNX has neither as one op. */
+function log1p(ctx: ConvertContext, ev: OpEvent): void {
+  const x = ev.inputs[0]!;
+  ctx.b.node("Log", [ctx.b.node("Add", [x.name, ctx.b.constant(onnxType(x.dtype), [1], [])])], {}, out(ev));
+}
+
+function expm1(ctx: ConvertContext, ev: OpEvent): void {
+  const x = ev.inputs[0]!;
+  ctx.b.node("Sub", [ctx.b.node("Exp", [x.name]), ctx.b.constant(onnxType(x.dtype), [1], [])], {}, out(ev));
+}
+
+/**
+ * atan2(y, x) (ONNX has no Atan2): Atan(y / x), plus π where x < 0 and y ≥ 0, minus π where
+ * x < 0 and y < 0; 0 where both are 0 (as PyTorch), where y / x would be NaN.
+ */
+function atan2(ctx: ConvertContext, ev: OpEvent): void {
+  const [y, x] = operands(ctx, ev) as [string, string];
+  const type = onnxType(ev.output.dtype);
+  const zero = ctx.b.constant(type, [0], []);
+  const pi = ctx.b.constant(type, [Math.PI], []);
+  const minusPi = ctx.b.constant(type, [-Math.PI], []);
+  const base = ctx.b.node("Atan", [ctx.b.node("Div", [y, x])]);
+  const shift = ctx.b.node("Where", [ctx.b.node("Less", [x, zero]), ctx.b.node("Where", [ctx.b.node("Less", [y, zero]), minusPi, pi]), zero]);
+  const bothZero = ctx.b.node("And", [ctx.b.node("Equal", [x, zero]), ctx.b.node("Equal", [y, zero])]);
+  ctx.b.node("Where", [bothZero, zero, ctx.b.node("Add", [base, shift])], {}, out(ev));
+}
+
 function notExportable(why: string): OpConverter {
   return (_ctx, ev) => {
     throw new Error(`onnx export: op '${ev.op}' in module '${ev.path || "<model>"}' cannot be exported: ${why}`);
@@ -155,6 +182,10 @@ export const OP_CONVERTERS: Record<string, OpConverter> = {
   tanh: unary("Tanh"),
   sigmoid: unary("Sigmoid"),
   erf: unary("Erf"),
+  log1p,
+  expm1,
+  atan2,
+  hardswish: unary("HardSwish"),
   relu: unary("Relu"),
   reciprocal: unary("Reciprocal"),
   sign: unary("Sign"),
