@@ -1,9 +1,9 @@
 import type { Tensor } from "../tensor/tensor.js";
 
 /**
- * Sees every op that runs while it is installed: primitives from the dispatch point, and the
- * gradient-free ops (comparisons, sign, floor, …) that bypass it. The ONNX exporter installs
- * one to record a forward pass; nothing else does, so the hot path pays one null check.
+ * Sees every op that runs while it is installed, as the dispatch point reports it (comparisons
+ * report their un-broadcast inputs themselves). The ONNX exporter installs one to record a
+ * forward pass; nothing else does, so the hot path pays one null check.
  */
 export interface OpObserver {
   record(op: string, inputs: readonly Tensor[], params: object, output: Tensor): void;
