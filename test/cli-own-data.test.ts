@@ -70,6 +70,20 @@ describe("own data", { concurrency: 2 }, () => {
     assert.equal(sha(join(out2, "model.safetensors")), sha(join(out, "model.safetensors")));
   });
 
+  test("Fashion-MNIST with --val-split: each epoch on the validation split, the test set once at the end", async () => {
+    const bundled = new URL("../data/fashion-mnist-subset", import.meta.url).pathname;
+    const r = await neurite(["train", "--model", "mlp", "--data", bundled, "--limit", "500", "--test-limit", "100", "--val-split", "0.2", "--epochs", "2", "--out", join(tmp(), "run"), "--backend", "cpu", "--json", "--no-report"]);
+    assert.equal(r.code, 0, r.stderr);
+    const res = lastJson(r.stdout);
+    assert.equal(res.trainSamples, 400);
+    assert.equal(res.valSamples, 100);
+    assert.equal(res.testSamples, 100);
+    assert.equal(typeof res.valAccuracy, "number");
+    assert.equal(typeof res.testAccuracy, "number");
+    const history = res.history as { valLoss: number | null; testLoss: number | null }[];
+    assert.ok(history.every((h) => typeof h.valLoss === "number" && h.testLoss === null));
+  });
+
   test("bad data: one line naming the folder, file or row; exit code 2", async () => {
     const dir = tmp();
     const imgs = await writeImageFolder(join(dir, "imgs"), 2, 8);

@@ -188,7 +188,7 @@ test("CLI rejects bad arguments with one line and exit code 2", async () => {
     [["train", "--backend", "tpu"], /unknown backend 'tpu'/],
     [["train", "--scheduler", "warp"], /unknown --scheduler 'warp'/],
     [["train", "--frobnicate"], /Unknown option '--frobnicate'/],
-    [["train", "--data", "/nonexistent/dir"], /--data \/nonexistent\/dir: no such directory/],
+    [["train", "--data", "/nonexistent/dir"], /--data \/nonexistent\/dir: no such file or directory/],
     [["train", "--data", "/tmp"], /--data \/tmp: lacks /],
     [["train", "--model", "mlp", "--text", "README.md"], /--text is for character models/],
     [["train", "--resume", "/nonexistent/run"], /--resume \/nonexistent\/run: no such directory/],
