@@ -118,3 +118,24 @@ test("tableCsv helper writes a learnable table", () => {
   assert.equal(t.rows.length, 50);
   assert.deepEqual(t.header, ["x", "y", "colour", "label"]);
 });
+
+test("own data from code: imageFolderDataset and tableDataset train with fit() on a seeded split", async () => {
+  const nt = await import("../src/node.js");
+  const dir = tmp();
+  const csv = join(dir, "t.csv");
+  writeFileSync(csv, tableCsv(300));
+  const { dataset, encoder, classNames } = await nt.data.tableDataset(csv, "label");
+  assert.deepEqual(classNames, ["high", "low"]);
+  const { train, val } = nt.data.splitIndices(dataset.length, 0.2, 0);
+  const trainLoader = new nt.data.DataLoader(new nt.data.Subset(dataset, train), { batchSize: 32, shuffle: true, seed: 0 });
+  const valLoader = new nt.data.DataLoader(new nt.data.Subset(dataset, val), { batchSize: 100 });
+  nt.manualSeed(0);
+  const model = new nt.nn.Sequential(new nt.nn.Linear(nt.data.encodedWidth(encoder), 32), new nt.nn.ReLU(), new nt.nn.Linear(32, 2));
+  const result = await nt.train.fit(model, { train: trainLoader, val: valLoader, optimizer: new nt.optim.Adam(model.parameters(), { lr: 0.01 }), loss: nt.nn.functional.crossEntropy, epochs: 15 });
+  assert.ok(result.history.at(-1)!.val!.accuracy >= 0.9, `val accuracy ${result.history.at(-1)!.val!.accuracy}`);
+
+  const imgs = await writeImageFolder(join(dir, "imgs"), 6, 8);
+  const folder = await nt.data.imageFolderDataset(imgs, { color: "grey" });
+  assert.deepEqual(folder.dataset.tensors[0]!.shape, [18, 1, 8, 8]);
+  assert.deepEqual(folder.classNames, ["left", "right", "top"]);
+});

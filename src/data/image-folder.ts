@@ -5,6 +5,8 @@
  */
 import { nodeBuiltin } from "../platform/node-builtins.js";
 import type { Image } from "./image.js";
+import { TensorDataset } from "./dataset.js";
+import { tensor } from "../ops/creation.js";
 import { resizeToPlanes, type ImageTransform, MAX_IMAGE_SIDE } from "./image-transform.js";
 
 export const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg"] as const;
@@ -159,3 +161,16 @@ export async function isImageFolder(dir: string): Promise<boolean> {
   }
 }
 
+
+/**
+ * An image folder as a TensorDataset of [images [N, C, H, W] float32, labels [N] int32], with
+ * its class names and the transform to prepare new images with (`applyImageTransform`).
+ */
+export async function imageFolderDataset(dir: string, options: ImageFolderOptions & { device?: string } = {}): Promise<{ dataset: TensorDataset; classNames: string[]; transform: ImageTransform }> {
+  const d = await loadImageFolder(dir, options);
+  const t = d.transform;
+  const n = d.labels.length;
+  const on = options.device === undefined ? {} : { device: options.device };
+  const dataset = new TensorDataset(tensor(d.inputs, { shape: [n, t.channels, t.height, t.width], ...on }), tensor(d.labels, { shape: [n], dtype: "int32", ...on }));
+  return { dataset, classNames: d.classNames, transform: t };
+}

@@ -6,6 +6,8 @@
  * file: readTable.
  */
 import { parseCsv, type CsvTable, type CsvValue } from "./csv.js";
+import { TensorDataset } from "./dataset.js";
+import { tensor } from "../ops/creation.js";
 
 export type TableColumn =
   | { name: string; kind: "numeric"; mean: number; std: number }
@@ -173,4 +175,19 @@ export function checkTableEncoder(e: unknown, where: string): TableEncoder {
 export async function readTable(path: string): Promise<CsvTable & { header: string[] }> {
   const { readTextFile } = await import("./text.js");
   return parseTable(await readTextFile(path), path);
+}
+
+/**
+ * A CSV file as a TensorDataset of [inputs [N, F] float32, labels [N] int32] for predicting
+ * `target`, with the fitted encoder (pass it back as `encoder` to encode other files the same way).
+ */
+export async function tableDataset(path: string, target: string, options: { encoder?: TableEncoder; device?: string } = {}): Promise<{ dataset: TensorDataset; encoder: TableEncoder; classNames: string[] }> {
+  const table = await readTable(path);
+  const encoder = options.encoder ?? fitTableEncoder(table, target, path);
+  const { inputs, labels, width } = encodeTable(encoder, table, path);
+  if (!labels) throw new TableError(`${path}: no column '${encoder.target}' (the target)`);
+  const n = labels.length;
+  const on = options.device === undefined ? {} : { device: options.device };
+  const dataset = new TensorDataset(tensor(inputs, { shape: [n, width], ...on }), tensor(labels, { shape: [n], dtype: "int32", ...on }));
+  return { dataset, encoder, classNames: encoder.classes };
 }
