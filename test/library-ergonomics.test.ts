@@ -89,3 +89,18 @@ test("writeReport takes a fit() result as it is", async () => {
   assert.match(html, /validation accuracy/);
   assert.match(html, /stopped<\/t[hd]><td>completed/);
 });
+
+test("registerFullBackwardHook sees the gradient at the module's output; removable", () => {
+  const lin = new nt.nn.Linear(2, 3);
+  const seen: number[][] = [];
+  const h = lin.registerFullBackwardHook((m, grad, i) => {
+    assert.equal(m, lin);
+    assert.equal(i, 0);
+    seen.push(Array.from(grad.dataSync()));
+  });
+  lin.forward(nt.ones([2, 2])).mul(3).sum().backward();
+  assert.deepEqual(seen, [[3, 3, 3, 3, 3, 3]]);
+  h.remove();
+  lin.forward(nt.ones([2, 2])).sum().backward();
+  assert.equal(seen.length, 1, "removed: not called again");
+});

@@ -159,6 +159,7 @@ function run(roots: readonly Tensor[], seeds: readonly (Tensor | undefined)[], o
       const needed = inputs ? nodesLeadingTo(order, inputs) : null;
       for (const node of order) {
         const g = acc.take(node, node.outputShape);
+        if (g && node.gradHooks) for (const hook of node.gradHooks) hook(g);
         if (g && wanted.has(node)) captured.set(node, g);
         if (!g || (needed && !needed.has(node))) {
           if (g && !captured.has(node) && !acc.inUse(g)) acc.release(g);

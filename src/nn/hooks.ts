@@ -7,11 +7,19 @@
  * finds children and parameters.
  */
 import type { Module } from "./module.js";
+import { Tensor } from "../tensor/tensor.js";
 
 /** Runs before forward; returning an array replaces the inputs (a non-array: the single input). */
 export type ForwardPreHook<M extends Module = Module> = (module: M, inputs: unknown[]) => unknown;
 /** Runs after forward; returning something other than undefined replaces the output. */
 export type ForwardHook<M extends Module = Module> = (module: M, inputs: unknown[], output: unknown) => unknown;
+
+/**
+ * Runs during backward with the gradient of the loss with respect to the module's output (one
+ * call per tensor output that has a gradient), PyTorch's grad_output. The gradient is lent:
+ * read it (e.g. `grad.normSync()` or `await grad.data()` copies), do not dispose or keep it.
+ */
+export type BackwardHook<M extends Module = Module> = (module: M, gradOutput: Tensor, outputIndex: number) => void;
 
 /** Returned by the register methods: `remove()` unregisters the hook (PyTorch's RemovableHandle). */
 export interface HookHandle {
@@ -72,4 +80,29 @@ export function addForwardPreHook(module: Module, hook: ForwardPreHook): HookHan
 export function addForwardHook(module: Module, hook: ForwardHook): HookHandle {
   if (typeof hook !== "function") throw new TypeError(`registerForwardHook: expected a function, got ${typeof hook}`);
   return handle(hooksOf(module).post, hook);
+}
+
+/**
+ * A backward hook: a forward hook that marks each tensor output's autograd node, so that the
+ * engine calls `hook` with the gradient arriving at that output.
+ */
+export function addBackwardHook(module: Module, hook: BackwardHook): HookHandle {
+  if (typeof hook !== "function") throw new TypeError(`registerFullBackwardHook: expected a function, got ${typeof hook}`);
+  let active = true;
+  const forward = addForwardHook(module, (_m, _inputs, output) => {
+    const outs = output instanceof Tensor ? [output] : Array.isArray(output) ? output : [];
+    outs.forEach((t, i) => {
+      if (!(t instanceof Tensor) || t.gradFn === null) return;
+      const node = t.gradFn;
+      (node.gradHooks ??= []).push((g) => {
+        if (active) hook(module, g, i);
+      });
+    });
+  });
+  return {
+    remove() {
+      active = false;
+      forward.remove();
+    },
+  };
 }

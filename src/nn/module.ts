@@ -1,4 +1,4 @@
-import { addForwardHook, addForwardPreHook, type ForwardHook, type ForwardPreHook, type HookHandle } from "./hooks.js";
+import { addBackwardHook, addForwardHook, addForwardPreHook, type BackwardHook, type ForwardHook, type ForwardPreHook, type HookHandle } from "./hooks.js";
 import { Tensor } from "../tensor/tensor.js";
 import { noGrad } from "../autograd/grad-mode.js";
 import { shapeToString, shapesEqual } from "../tensor/shape.js";
@@ -46,6 +46,17 @@ export class Module {
    */
   registerForwardHook(hook: ForwardHook<this>): HookHandle {
     return addForwardHook(this, hook as ForwardHook);
+  }
+
+  /**
+   * Calls `hook(module, gradOutput, outputIndex)` during backward with the gradient of the loss
+   * with respect to each tensor output of this module's forward calls made while the hook is
+   * registered (PyTorch's register_full_backward_hook, grad_output only: for gradients with
+   * respect to inputs, register the hook on the module before). The gradient is lent: read it,
+   * do not dispose or keep it.
+   */
+  registerFullBackwardHook(hook: BackwardHook<this>): HookHandle {
+    return addBackwardHook(this, hook as BackwardHook);
   }
 
   /** Sets a parameter field (for names computed at run time, like `weight_ih_l0`). */
