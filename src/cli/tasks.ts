@@ -139,6 +139,7 @@ export async function loadTaskData(entry: ZooEntry, o: DataOptions): Promise<Tas
     if (entry.task === "char-lm") throw new UsageError(`neurite ${o.command}: --val-split is for image and table data; character models hold out the last 10% of the text`);
     return { ...data, ...splitDataset(data.train, fraction, o.seed ?? 0) };
   }
+  if (o.limit || o.testLimit) throw new UsageError(`neurite ${o.command}: --limit and --test-limit are for the built-in data sets; with your own data, give a smaller folder or table`);
   const loaded = await loadOwnData(entry, o);
   const ctx = { numClasses: loaded.classNames.length, inputShape: loaded.sampleShape };
   const base = { source: loaded.source, classNames: loaded.classNames, input: loaded.input, ctx, dataConfig: { data: o.data ?? null } };

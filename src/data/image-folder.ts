@@ -150,17 +150,26 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions =
   return { inputs, labels: Int32Array.from(labels), classNames, files, transform: t };
 }
 
-/** True when `dir` looks like an image folder: it has sub-folders (Fashion-MNIST folders hold IDX files). */
+/**
+ * True when `dir` looks like an image folder: no IDX files (a Fashion-MNIST folder) and a
+ * sub-folder holding a PNG or JPEG file.
+ */
 export async function isImageFolder(dir: string): Promise<boolean> {
   const fs = nodeBuiltin("fs/promises", `reading the folder '${dir}'`);
+  const { join, extname } = nodeBuiltin("path", `reading the folder '${dir}'`);
   try {
     const entries = await fs.readdir(dir, { withFileTypes: true });
-    return entries.some((e) => e.isDirectory() && !e.name.startsWith(".")) && !entries.some((e) => /idx\d-ubyte/.test(e.name));
+    if (entries.some((e) => /idx\d-ubyte/.test(e.name))) return false;
+    for (const e of entries) {
+      if (!e.isDirectory() || e.name.startsWith(".")) continue;
+      const files = await fs.readdir(join(dir, e.name)).catch(() => [] as string[]);
+      if (files.some((f) => (IMAGE_EXTENSIONS as readonly string[]).includes(extname(f).toLowerCase()))) return true;
+    }
+    return false;
   } catch {
     return false;
   }
 }
-
 
 /**
  * An image folder as a TensorDataset of [images [N, C, H, W] float32, labels [N] int32], with
