@@ -12,7 +12,8 @@ import { CosineAnnealingLR } from "../../optim/lr-scheduler/cosine-annealing-lr.
 import { StepLR } from "../../optim/lr-scheduler/step-lr.js";
 import { OneCycleLR } from "../../optim/lr-scheduler/one-cycle-lr.js";
 import { ReduceLROnPlateau } from "../../optim/lr-scheduler/reduce-lr-on-plateau.js";
-import { setDetectAnomaly } from "../../autograd/anomaly.js";
+import { setDetectAnomaly, AnomalyError } from "../../autograd/anomaly.js";
+import { OutOfMemoryError, isAllocationFailure } from "../../memory/out-of-memory.js";
 import { fit, NonFiniteLossError, TrainingError, type Callback, type SchedulerLike } from "../../train/fit.js";
 import { evaluate } from "../../train/evaluate.js";
 import { EarlyStopping, ProgressLogger, JsonLinesLogger } from "../../train/callbacks.js";
@@ -477,13 +478,13 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
       console.error(`neurite train: ${e.message}${args.flag("detect-anomaly") ? "" : "; rerun with --detect-anomaly to find the operation that produced it, or lower --lr"}`);
       return 3;
     }
-    if (e instanceof TrainingError && /^anomaly: /.test((e.cause as Error | undefined)?.message ?? "")) {
+    if (e instanceof TrainingError && e.cause instanceof AnomalyError) {
       console.error(`neurite train: ${e.message}`);
       return 3;
     }
     if (e instanceof TrainingError) {
       const cause = e.cause as Error | undefined;
-      const oom = cause instanceof RangeError && /allocation failed|Invalid typed array length|out of memory/i.test(cause.message);
+      const oom = cause instanceof OutOfMemoryError || isAllocationFailure(cause);
       throw new Error(`${oom ? "out of memory: " : ""}${e.message}${oom ? "; try a smaller --batch-size" : ""}`, { cause: e });
     }
     throw e;
