@@ -221,7 +221,7 @@ function makeScheduler(config: RunConfig, optimizer: Optimizer, stepsPerEpoch: n
     case "step":
       return { scheduler: new StepLR(optimizer, { stepSize: Math.max(1, Math.ceil(config.epochs / 3)), gamma: 0.1 }), interval: "epoch" };
     case "plateau":
-      return { scheduler: new ReduceLROnPlateau(optimizer, { patience: 1, factor: 0.5 }) as unknown as SchedulerLike, interval: "epoch" };
+      return { scheduler: new ReduceLROnPlateau(optimizer, { patience: 1, factor: 0.5 }), interval: "epoch" };
     default:
       return { interval: "epoch" };
   }
