@@ -139,3 +139,16 @@ test("own data from code: imageFolderDataset and tableDataset train with fit() o
   assert.deepEqual(folder.dataset.tensors[0]!.shape, [18, 1, 8, 8]);
   assert.deepEqual(folder.classNames, ["left", "right", "top"]);
 });
+
+test("weights metadata: an own-data model's input spec is checked before it sizes anything", async () => {
+  const { parseModelMetadata, MetadataError } = await import("../src/cli/model-metadata.js");
+  const image = { kind: "image", height: 32, width: 32, channels: 3, mean: [0.5, 0.5, 0.5], std: [0.2, 0.2, 0.2] };
+  const ok = parseModelMetadata("m.safetensors", { input: JSON.stringify(image), classes: '["cat","dog"]' });
+  assert.deepEqual(ok.inputShape, [3, 32, 32]);
+  assert.deepEqual(ok.classNames, ["cat", "dog"], "any number of classes for own images");
+  assert.throws(() => parseModelMetadata("m.safetensors", { input: JSON.stringify({ ...image, height: 1e6 }) }), (e: Error) => e instanceof MetadataError && /m\.safetensors: metadata "input": the image transform's height and width/.test(e.message));
+  const table = { kind: "table", target: "y", classes: ["a", "b"], columns: [{ name: "x", kind: "numeric", mean: 0, std: 1 }, { name: "c", kind: "categorical", categories: ["p", "q"] }] };
+  assert.deepEqual(parseModelMetadata("t.safetensors", { input: JSON.stringify(table), classes: '["a","b"]' }).inputShape, [3]);
+  assert.throws(() => parseModelMetadata("t.safetensors", { input: JSON.stringify(table), classes: '["a","b","c"]' }), /metadata "classes" must be a JSON array of 2 class names/);
+  assert.throws(() => parseModelMetadata("t.safetensors", { input: "{" }), /metadata "input" is not valid JSON/);
+});
