@@ -1,5 +1,6 @@
 /** Reference models: factories, their default configs, and sampling for the character LMs. */
 export { createMlp, mlpConfig, type MlpConfig } from "./mlp.js";
+export { createTabularMlp, tabularMlpConfig, type TabularMlpConfig } from "./tabular-mlp.js";
 export { createCnn, cnnConfig, type CnnConfig } from "./cnn.js";
 export { createCnnBn, cnnBnConfig, augmentBatch, type CnnBnConfig, type AugmentOptions } from "./cnn-bn.js";
 export { CharLSTM, createCharLstm, charLstmConfig, generateCharLstm, type CharLstmConfig, type LstmState } from "./char-lstm.js";

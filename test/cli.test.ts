@@ -180,6 +180,9 @@ test("a character model trains on text and generates with sample/generate", asyn
 });
 
 test("CLI rejects bad arguments with one line and exit code 2", async () => {
+  const notData = tmp("not-data");
+  mkdirSync(join(notData, "notes"));
+  writeFileSync(join(notData, "notes", "readme.txt"), "no images here");
   const cases: [string[], RegExp][] = [
     [["train", "--model", "nope"], /unknown model 'nope' \(choose one of: mlp/],
     [["train", "--epochs", "abc"], /--epochs must be an integer/],
@@ -188,8 +191,9 @@ test("CLI rejects bad arguments with one line and exit code 2", async () => {
     [["train", "--backend", "tpu"], /unknown backend 'tpu'/],
     [["train", "--scheduler", "warp"], /unknown --scheduler 'warp'/],
     [["train", "--frobnicate"], /Unknown option '--frobnicate'/],
-    [["train", "--data", "/nonexistent/dir"], /--data \/nonexistent\/dir: no such directory/],
-    [["train", "--data", "/tmp"], /--data \/tmp: lacks /],
+    [["train", "--data", "/nonexistent/dir"], /--data \/nonexistent\/dir: no such file or directory/],
+    // A folder that is neither Fashion-MNIST nor an image folder (its sub-folder holds no images).
+    [["train", "--data", notData], /--data .*neurite-not-data-.*: lacks /],
     [["train", "--model", "mlp", "--text", "README.md"], /--text is for character models/],
     [["train", "--resume", "/nonexistent/run"], /--resume \/nonexistent\/run: no such directory/],
     [["train", "--out", "README.md"], /--out README\.md is a file, not a folder/],

@@ -19,10 +19,10 @@ await nt.setBackend("cpu");
 const dir = mkdtempSync(join(tmpdir(), "neurite-export-cli-"));
 const lastJson = (s: string) => JSON.parse(s.trim().split("\n").pop()!);
 
-async function zooCheckpoint(name: string, meta: Record<string, string> = {}): Promise<nt.nn.Module> {
+async function zooCheckpoint(name: string, meta: Record<string, string> = {}, ctx: { numClasses?: number; inputShape?: number[] } = {}): Promise<nt.nn.Module> {
   nt.manualSeed(7);
   const entry = MODEL_ZOO[name]!;
-  const model = entry.create({ numClasses: 10, vocabSize: 12, blockSize: 10 });
+  const model = entry.create({ numClasses: 10, vocabSize: 12, blockSize: 10, ...ctx });
   await nt.io.save(model.stateDict(), join(dir, name, "model.safetensors"), { model: name, task: entry.task, ...meta });
   return model;
 }
@@ -46,6 +46,8 @@ test("neurite export writes every zoo model and the DDPM U-Net; the files match 
   const ids = (b: number) => ({ ids: nt.randint(0, 12, [b, 10], { dtype: "int32" }) });
   const cases: { name: string; model: nt.nn.Module; feeds: (b: number) => Record<string, nt.Tensor> }[] = [];
   for (const name of ["mlp", "cnn", "cnn-bn", "row-gru"]) cases.push({ name, model: await zooCheckpoint(name), feeds: images });
+  const tableMeta = { classes: '["a","b","c"]', input: JSON.stringify({ kind: "table", target: "y", classes: ["a", "b", "c"], columns: [{ name: "x", kind: "numeric", mean: 0, std: 1 }, { name: "c", kind: "categorical", categories: ["p", "q", "r", "s"] }] }) };
+  cases.push({ name: "tabular-mlp", model: await zooCheckpoint("tabular-mlp", tableMeta, { numClasses: 3, inputShape: [5] }), feeds: (b) => ({ features: nt.randn([b, 5]) }) });
   for (const name of ["char-lstm", "char-gpt", "bigram"]) cases.push({ name, model: await zooCheckpoint(name, charMeta), feeds: ids });
   nt.manualSeed(8);
   const ddpm = DDPM.preset("tiny");

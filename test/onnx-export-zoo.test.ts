@@ -28,6 +28,7 @@ const cases: OnnxCase[] = [
   { name: "cnn", model: models.createCnn(), inputs: images, inputNames: ["image"] },
   { name: "cnn-bn", model: withTrainedStats(createCnnBn()), inputs: images, inputNames: ["image"] },
   { name: "row-gru", model: models.createRowGru(), inputs: images, inputNames: ["image"] },
+  { name: "tabular-mlp", model: models.createTabularMlp({ inFeatures: 7, numClasses: 3 }), inputs: seeded(4, (b) => [nt.randn([b, 7])]), inputNames: ["features"] },
   { name: "char-lstm", model: models.createCharLstm({ vocabSize: 50 }), inputs: chars(50, 24), inputNames: ["ids"] },
   { name: "char-gpt", model: models.createCharGpt({ vocabSize: 50, blockSize: 32 }), inputs: chars(50, 32), inputNames: ["ids"] },
   {

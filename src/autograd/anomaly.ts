@@ -7,6 +7,18 @@ import type { Tensor } from "../tensor/tensor.js";
  */
 let enabled = false;
 
+/** A NaN or Inf found by anomaly detection; `op` names the primitive that produced it. */
+export class AnomalyError extends Error {
+  override name = "AnomalyError";
+  constructor(
+    message: string,
+    readonly op: string,
+    readonly phase: "forward" | "backward",
+  ) {
+    super(message);
+  }
+}
+
 export function setDetectAnomaly(on: boolean): void {
   enabled = on;
 }
@@ -21,7 +33,7 @@ export function checkAnomaly(op: string, out: Tensor): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (v !== v || v === Infinity || v === -Infinity) {
-      throw new Error(`anomaly: '${op}' produced ${v} at flat index ${i} of its output of shape [${out.shape.join(", ")}]`);
+      throw new AnomalyError(`anomaly: '${op}' produced ${v} at flat index ${i} of its output of shape [${out.shape.join(", ")}]`, op, "forward");
     }
   }
 }

@@ -8,7 +8,7 @@ import { tidy } from "../memory/tidy.js";
 import { add } from "../ops/elementwise.js";
 import { GradAccumulator, type Contribution } from "./grad-accumulator.js";
 import { onesLike } from "../ops/creation.js";
-import { isAnomalyEnabled } from "./anomaly.js";
+import { AnomalyError, isAnomalyEnabled } from "./anomaly.js";
 
 export interface BackwardOptions {
   /**
@@ -159,6 +159,7 @@ function run(roots: readonly Tensor[], seeds: readonly (Tensor | undefined)[], o
       const needed = inputs ? nodesLeadingTo(order, inputs) : null;
       for (const node of order) {
         const g = acc.take(node, node.outputShape);
+        if (g && node.gradHooks) for (const hook of node.gradHooks) hook(g);
         if (g && wanted.has(node)) captured.set(node, g);
         if (!g || (needed && !needed.has(node))) {
           if (g && !captured.has(node) && !acc.inUse(g)) acc.release(g);
@@ -202,7 +203,7 @@ function checkFinite(g: Tensor, prim: string): void {
   if (!g.backend.canReadSync) return;
   const v = g.dataSync();
   for (let i = 0; i < v.length; i++) {
-    if (!Number.isFinite(v[i]!)) throw new Error(`anomaly: the gradient computed by '${prim}' backward contains ${v[i]}`);
+    if (!Number.isFinite(v[i]!)) throw new AnomalyError(`anomaly: the gradient computed by '${prim}' backward contains ${v[i]}`, prim, "backward");
   }
 }
 

@@ -3,4 +3,4 @@
  */
 export { grad } from "./engine.js";
 export type { BackwardOptions, GradOptions } from "./engine.js";
-export { setDetectAnomaly } from "./anomaly.js";
+export { setDetectAnomaly, AnomalyError } from "./anomaly.js";

@@ -33,6 +33,12 @@ export class GradNode<P extends Prim = Prim> {
     this.savedOutput = savedOutput;
   }
 
+  /**
+   * Called with the gradient of this node's output during backward, before it flows on (module
+   * backward hooks). Observers only: they must not dispose or keep the gradient.
+   */
+  gradHooks: ((grad: Tensor) => void)[] | null = null;
+
   get released(): boolean {
     return this.savedInputs === null && this.savedOutput === null && this.wasReleased;
   }

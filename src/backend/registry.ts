@@ -30,16 +30,37 @@ export async function initBackend(name: string): Promise<Backend> {
   return backend;
 }
 
-/** Selects the backend new tensors are created on. */
+/** A switch to a backend that is still initialising (setBackend called, not yet awaited). */
+let pending: string | null = null;
+
+/**
+ * Selects the backend new tensors are created on. An initialised backend is selected at once;
+ * another is initialised first, and until then creating a tensor throws (a forgotten `await`
+ * would otherwise silently keep computing on the old backend).
+ */
 export async function setBackend(name: string): Promise<void> {
-  current = await initBackend(name);
+  const existing = ready.get(name);
+  if (existing) {
+    current = existing;
+    return;
+  }
+  pending = name;
+  try {
+    current = await initBackend(name);
+  } finally {
+    if (pending === name) pending = null;
+  }
 }
 
 export function getBackend(): string {
   return current.name;
 }
 
+/** The selected backend; throws while a setBackend switch is still initialising. */
 export function currentBackend(): Backend {
+  if (pending !== null) {
+    throw new Error(`setBackend("${pending}") has not finished initialising the backend; await it (await nt.setBackend("${pending}")) before creating tensors`);
+  }
   return current;
 }
 

@@ -3,6 +3,7 @@
 import "../backend/register-all.js";
 import { trainCommand } from "./commands/train.js";
 import { evalCommand } from "./commands/eval.js";
+import { OutOfMemoryError, isAllocationFailure } from "../memory/out-of-memory.js";
 import { predictCommand } from "./commands/predict.js";
 import { sampleCommand } from "./commands/sample.js";
 import { benchCommand } from "./commands/bench.js";
@@ -76,10 +77,10 @@ async function main(argv: string[]): Promise<number> {
   return run(rest);
 }
 
-/** Allocation failures of typed arrays, wasm memory or GPU buffers. */
+/** Allocation failures of typed arrays, wasm memory or GPU buffers, here or as the cause. */
 function isOutOfMemory(e: unknown): boolean {
-  const msg = e instanceof Error ? `${e.message} ${(e.cause as Error | undefined)?.message ?? ""}` : "";
-  return /Invalid typed array length|Array buffer allocation failed|out of memory/i.test(msg);
+  const cause = (e as Error | undefined)?.cause;
+  return e instanceof OutOfMemoryError || cause instanceof OutOfMemoryError || isAllocationFailure(e) || isAllocationFailure(cause);
 }
 
 // Before anything is printed: a reader closing the pipe must not crash a command.

@@ -7,14 +7,17 @@ import type { Tensor } from "../tensor/tensor.js";
 import { createCharLstm } from "../../models/char-lstm.js";
 import { createCharGpt } from "../../models/char-gpt.js";
 import { createRowGru } from "../../models/row-gru.js";
+import { createTabularMlp } from "../../models/tabular-mlp.js";
 
 /**
  * What a model trains on:
  * - "fashion-mnist": images float32 [N, 1, 28, 28] in [0, 1] → logits [N, 10]
+ *   or, on an own image folder (`--data DIR`), images [N, C, H, W] → logits [N, classes]
  * - "char-lm": character ids int32 [N, T] → next-character logits [N, T, vocabSize]
  *   (trained on a text file, `--text FILE`, default data/fortunes-sample.txt)
+ * - "tabular": encoded table rows float32 [N, F] → logits [N, classes] (`--data table.csv --target COLUMN`)
  */
-export type Task = "fashion-mnist" | "char-lm";
+export type Task = "fashion-mnist" | "char-lm" | "tabular";
 
 /** Passed to `create`: sizes that come from the data. */
 export interface ModelContext {
@@ -24,6 +27,22 @@ export interface ModelContext {
   vocabSize?: number;
   /** Context length in characters (char-lm). */
   blockSize?: number;
+  /** Input shape of one sample: [C, H, W] for images (default [1, 28, 28]), [F] for table rows. */
+  inputShape?: number[];
+}
+
+/** [C, H, W] of an image model's input (Fashion-MNIST's [1, 28, 28] unless the data says otherwise). */
+function imageShape(ctx: ModelContext | undefined): [number, number, number] {
+  const s = ctx?.inputShape ?? [1, 28, 28];
+  if (s.length !== 3) throw new RangeError(`image models take [C, H, W] inputs, got [${s.join(", ")}]`);
+  return s as [number, number, number];
+}
+
+/** A square image side that two 2x2 poolings divide (cnn, cnn-bn); a clear error otherwise. */
+function squareSide(model: string, ctx: ModelContext | undefined): { inChannels: number; imageSize: number } {
+  const [c, h, w] = imageShape(ctx);
+  if (h !== w || h % 4 !== 0) throw new RangeError(`${model} needs square images whose side is divisible by 4 (got ${h}x${w}); pass --size N, e.g. --size ${Math.max(4, Math.round(Math.max(h, w) / 4) * 4)}`);
+  return { inChannels: c, imageSize: h };
 }
 
 /** A trainable reference model for `neurite train --model NAME`. */
@@ -59,21 +78,21 @@ export const MODEL_ZOO: Record<string, ZooEntry> = {
     name: "mlp",
     description: "reference MLP (neurite bench mlp): Flatten → Linear(784,256) → ReLU → Linear(256,256) → ReLU → Linear(256,10)",
     task: "fashion-mnist",
-    create: () => createMlp(),
+    create: (ctx) => createMlp({ inFeatures: imageShape(ctx).reduce((a, b) => a * b, 1), numClasses: ctx?.numClasses ?? 10 }),
     defaults: { epochs: 5, batchSize: 128, lr: 1e-3, optimizer: "adam" },
   },
   cnn: {
     name: "cnn",
     description: "reference CNN (neurite bench cnn): 2 x (Conv2d 3x3 → ReLU → MaxPool2d) → Linear(3136,128) → ReLU → Linear(128,10); Adam 1e-3, batch 128",
     task: "fashion-mnist",
-    create: () => createCnn(),
+    create: (ctx) => createCnn({ ...squareSide("cnn", ctx), numClasses: ctx?.numClasses ?? 10 }),
     defaults: { epochs: 2, batchSize: 128, lr: 1e-3, optimizer: "adam" },
   },
   "cnn-bn": {
     name: "cnn-bn",
     description: "CNN with BatchNorm and dropout (models/cnn-bn.ts)",
     task: "fashion-mnist",
-    create: () => createCnnBn(),
+    create: (ctx) => createCnnBn({ ...squareSide("cnn-bn", ctx), numClasses: ctx?.numClasses ?? 10 }),
     augment: (x) => augmentBatch(x),
     defaults: { epochs: 15, batchSize: 128, lr: 2e-3, optimizer: "adam", scheduler: "cosine" },
   },
@@ -81,8 +100,19 @@ export const MODEL_ZOO: Record<string, ZooEntry> = {
     name: "row-gru",
     description: "sequence classifier: a GRU(128) reads each image as 28 rows of 28 pixels → Linear (models/row-gru.ts)",
     task: "fashion-mnist",
-    create: () => createRowGru(),
+    create: (ctx) => {
+      const [c, , w] = imageShape(ctx);
+      if (c !== 1) throw new RangeError(`row-gru reads gray images (1 channel), got ${c} channels; pass --color grey`);
+      return createRowGru({ rowSize: w, numClasses: ctx?.numClasses ?? 10 });
+    },
     defaults: { epochs: 3, batchSize: 128, lr: 2e-3, optimizer: "adam" },
+  },
+  "tabular-mlp": {
+    name: "tabular-mlp",
+    description: "MLP for table rows (--data table.csv --target COLUMN): Linear(F,64) → ReLU → Dropout(0.1) → Linear(64,64) → ReLU → Linear(64,classes)",
+    task: "tabular",
+    create: (ctx) => createTabularMlp({ inFeatures: ctx?.inputShape?.[0] ?? 1, numClasses: ctx?.numClasses ?? 2 }),
+    defaults: { epochs: 30, batchSize: 64, lr: 3e-3, optimizer: "adam" },
   },
   "char-lstm": {
     name: "char-lstm",

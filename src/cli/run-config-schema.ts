@@ -33,5 +33,11 @@ export function checkSavedRunConfig(config: unknown, where: string, choices: { o
   field("blockSize", c.blockSize === null || (isInt(c.blockSize, 2) && (c.blockSize as number) <= MAX_BLOCK_SIZE), `null or an integer from 2 to ${MAX_BLOCK_SIZE}`);
   field("data", c.data === null || typeof c.data === "string", "null or a path");
   field("text", c.text === null || typeof c.text === "string", "null or a path");
+  // Own data and validation (absent in checkpoints written before they existed).
+  field("valSplit", c.valSplit === undefined || c.valSplit === null || (typeof c.valSplit === "number" && c.valSplit >= 0 && c.valSplit < 1), "null or a number in [0, 1)");
+  field("target", c.target === undefined || c.target === null || typeof c.target === "string", "null or a column name");
+  field("size", c.size === undefined || c.size === null || (isInt(c.size, 1) && (c.size as number) <= 1024), "null or an integer from 1 to 1024");
+  field("color", c.color === undefined || c.color === "auto" || c.color === "grey" || c.color === "rgb", "auto, grey or rgb");
+  field("normalize", c.normalize === undefined || c.normalize === "dataset" || c.normalize === "none", "dataset or none");
   field("vocab", c.vocab === undefined || (typeof c.vocab === "string" && [...c.vocab].length <= MAX_VOCAB), `a string of at most ${MAX_VOCAB} characters`);
 }

@@ -10,6 +10,10 @@ import { readTextFile } from "../data/text.js";
 import { crossEntropy } from "../nn/functional/loss.js";
 import type { ModelContext, ZooEntry } from "./model-zoo.js";
 import { UsageError } from "./args.js";
+import { splitIndices } from "../data/split.js";
+import type { Dataset } from "../data/dataset.js";
+import { isImageFolder } from "../data/image-folder.js";
+import { loadOwnImages, loadOwnTable, type InputSpec, type OwnData } from "./own-data.js";
 
 /**
  * Where task data sets live: host memory. Uploading Fashion-MNIST whole to a GPU would need one
@@ -18,14 +22,21 @@ import { UsageError } from "./args.js";
 export const HOST_DEVICE = "cpu";
 
 /** A loader over a host data set that hands out batches on the current backend. */
-export function hostLoader(dataset: TensorDataset, options: { batchSize: number; shuffle?: boolean; seed?: number }): DataLoader<Tensor[]> {
+export function hostLoader(dataset: Dataset<Tensor[]>, options: { batchSize: number; shuffle?: boolean; seed?: number }): DataLoader<Tensor[]> {
   return new DataLoader(dataset, { ...options, device: getBackend() });
 }
 
 export interface TaskData {
   train: TensorDataset;
-  /** Held-out data, evaluated every epoch and at the end (Fashion-MNIST: the test split). */
-  test: TensorDataset;
+  /**
+   * The validation split (`--val-split`), evaluated every epoch; null without one, when the
+   * test data (if any) is what each epoch is evaluated on, as before validation splits existed.
+   */
+  val: TensorDataset | null;
+  /** Test data (Fashion-MNIST: the test split; char-lm: the last 10% of the text); null for own data. */
+  test: TensorDataset | null;
+  /** Own data: how inputs are prepared (image transform or table encoder), stored with the model. */
+  input?: InputSpec;
   /** Human-readable description of where the data came from. */
   source: string;
   /** What to record in the checkpoint to rebuild the same data on resume. */
@@ -85,9 +96,80 @@ export interface DataOptions {
   blockSize?: number;
   /** char-lm: reuse this vocabulary (when resuming) instead of deriving it from the text. */
   vocab?: string;
+  /** Fraction of the training data held out for validation (default: 0.1 for own data, else 0). */
+  valSplit?: number | null;
+  /** Seed of the validation split. */
+  seed?: number;
+  /** Own tables: the column to predict. */
+  target?: string | null;
+  /** Own images: resize, colour and normalisation (ignored when `input` is given). */
+  size?: number | null;
+  color?: "grey" | "rgb" | "auto";
+  normalize?: "dataset" | "none";
+  /** eval: the model's own input preparation and classes; all of the data is then the test set. */
+  input?: InputSpec;
+  classNames?: string[];
 }
 
+/** Default validation fraction for the user's own data (the issue's "seeded, default for own data"). */
+export const OWN_DATA_VAL_SPLIT = 0.1;
+
+/** A seeded split of `ds` into training and validation TensorDatasets (host memory). */
+function splitDataset(ds: TensorDataset, fraction: number, seed: number): { train: TensorDataset; val: TensorDataset } {
+  const { train, val } = splitIndices(ds.length, fraction, seed);
+  const pick = (idx: number[]) => new TensorDataset(...ds.getBatch(idx));
+  const out = { train: pick(train), val: pick(val) };
+  for (const t of ds.tensors) t.dispose();
+  return out;
+}
+
+const isCsv = (p: string) => /\.csv$/i.test(p);
+
+/**
+ * Task data for `entry`: its built-in data set, or the user's own (`--data DIR` of class
+ * folders, `--data table.csv --target COLUMN`), with a seeded validation split when asked
+ * (own data: by default).
+ */
 export async function loadTaskData(entry: ZooEntry, o: DataOptions): Promise<TaskData> {
+  const own = entry.task === "tabular" || (entry.task === "fashion-mnist" && o.data != null && (isCsv(o.data) || (await isImageFolder(o.data))));
+  const fraction = o.valSplit ?? (own ? OWN_DATA_VAL_SPLIT : 0);
+  if (!own) {
+    const data = await loadBuiltinData(entry, o);
+    if (fraction === 0 || o.input) return data;
+    if (entry.task === "char-lm") throw new UsageError(`neurite ${o.command}: --val-split is for image and table data; character models hold out the last 10% of the text`);
+    return { ...data, ...splitDataset(data.train, fraction, o.seed ?? 0) };
+  }
+  if (o.limit || o.testLimit) throw new UsageError(`neurite ${o.command}: --limit and --test-limit are for the built-in data sets; with your own data, give a smaller folder or table`);
+  const loaded = await loadOwnData(entry, o);
+  const ctx = { numClasses: loaded.classNames.length, inputShape: loaded.sampleShape };
+  const base = { source: loaded.source, classNames: loaded.classNames, input: loaded.input, ctx, dataConfig: { data: o.data ?? null } };
+  // eval: everything is test data, prepared as the model was trained.
+  if (o.input) return { ...base, train: loaded.all, val: null, test: loaded.all };
+  if (fraction === 0) return { ...base, train: loaded.all, val: null, test: null };
+  if (loaded.all.length < 2) throw new UsageError(`neurite ${o.command}: --data ${o.data} has ${loaded.all.length} sample; a validation split needs at least 2 (or pass --val-split 0)`);
+  return { ...base, ...splitDataset(loaded.all, fraction, o.seed ?? 0), test: null };
+}
+
+async function loadOwnData(entry: ZooEntry, o: DataOptions): Promise<OwnData> {
+  const data = o.data;
+  if (entry.task === "tabular") {
+    if (!data || !isCsv(data)) throw new UsageError(`neurite ${o.command}: '${entry.name}' trains on a table; pass --data table.csv --target COLUMN`);
+    if (o.input && o.input.kind !== "table") throw new UsageError(`neurite ${o.command}: the model's input metadata is not a table encoder`);
+    if (!o.input && !o.target) throw new UsageError(`neurite ${o.command}: --data ${data} is a table; say which column to predict with --target COLUMN`);
+    return loadOwnTable(o.command, data, o.target ?? null, o.input?.kind === "table" ? o.input : undefined);
+  }
+  if (isCsv(data!)) throw new UsageError(`neurite ${o.command}: --data ${data} is a table; train a table model with --model tabular-mlp --target COLUMN`);
+  if (o.input && o.input.kind !== "image") throw new UsageError(`neurite ${o.command}: the model's input metadata is not an image transform`);
+  return loadOwnImages(o.command, data!, {
+    ...(o.size != null ? { size: o.size } : {}),
+    ...(o.color ? { color: o.color } : {}),
+    ...(o.normalize ? { normalize: o.normalize } : {}),
+    ...(o.input?.kind === "image" ? { transform: o.input } : {}),
+    ...(o.classNames ? { classNames: o.classNames } : {}),
+  });
+}
+
+async function loadBuiltinData(entry: ZooEntry, o: DataOptions): Promise<TaskData> {
   if (entry.task === "fashion-mnist") {
     if (o.text) throw new UsageError(`neurite ${o.command}: --text is for character models; '${entry.name}' trains on Fashion-MNIST (use --data DIR)`);
     const dir = await findFashionMnistDir(o.data ?? undefined).catch((e: Error) => {
@@ -98,6 +180,7 @@ export async function loadTaskData(entry: ZooEntry, o: DataOptions): Promise<Tas
     return {
       // On the host: the loaders move one batch at a time to the training device (see hostLoader).
       train: fashionMnistDataset(fm.train, { ...(o.limit ? { limit: o.limit } : {}), device: HOST_DEVICE }),
+      val: null,
       test: fashionMnistDataset(fm.test, { limit: testN, device: HOST_DEVICE }),
       source: fm.source,
       dataConfig: { data: dir, limit: o.limit ?? null, testLimit: o.testLimit ?? null },
@@ -138,6 +221,7 @@ export async function loadTaskData(entry: ZooEntry, o: DataOptions): Promise<Tas
   };
   return {
     train: windows(0, split, o.limit),
+    val: null,
     test: windows(split, ids.length, o.testLimit),
     source: path,
     dataConfig: { text: path, limit: o.limit ?? null, testLimit: o.testLimit ?? null, blockSize: T },

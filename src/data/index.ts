@@ -12,3 +12,9 @@ export { readPixels, fromPixels, decodeImage, toGrayscale, prepareFashionMnistIm
 export type { Image, ImageChannels, PixelSource } from "./image.js";
 export type { IdxArray, IdxData } from "./idx.js";
 export type { FashionMnistSplit, FashionMnist } from "./fashion-mnist.js";
+export { parseTable, fitTableEncoder, encodeTable, encodedWidth, checkTableEncoder, TableError, MAX_CATEGORIES } from "./tabular.js";
+export type { TableEncoder, TableColumn } from "./tabular.js";
+export { applyImageTransform, resizeToPlanes, standardizePlanes, checkImageTransform } from "./image-transform.js";
+export type { ImageTransform } from "./image-transform.js";
+export { decodeJpeg, isJpeg } from "./jpeg.js";
+export { splitIndices } from "./split.js";

@@ -1,6 +1,7 @@
 /** `nt.nn`: modules, layers, initialisation and functional ops. */
 export { Module, Parameter } from "./module.js";
 export type { LoadResult } from "./module.js";
+export type { ForwardHook, ForwardPreHook, BackwardHook, HookHandle } from "./hooks.js";
 export { Linear, Identity } from "./layers/linear.js";
 export { ReLU, LeakyReLU, GELU, SiLU, Sigmoid, Tanh, ELU, Softplus, Mish, Hardswish, Softmax, LogSoftmax, Dropout } from "./layers/activation.js";
 export { Sequential, ModuleList, ModuleDict, Flatten, Unflatten } from "./layers/container.js";

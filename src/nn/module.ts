@@ -1,3 +1,4 @@
+import { addBackwardHook, addForwardHook, addForwardPreHook, type BackwardHook, type ForwardHook, type ForwardPreHook, type HookHandle } from "./hooks.js";
 import { Tensor } from "../tensor/tensor.js";
 import { noGrad } from "../autograd/grad-mode.js";
 import { shapeToString, shapesEqual } from "../tensor/shape.js";
@@ -29,6 +30,33 @@ export class Module {
   /** Subclasses implement the computation. */
   forward(..._inputs: unknown[]): unknown {
     throw new Error(`${this.constructor.name}.forward is not implemented`);
+  }
+
+  /**
+   * Calls `hook(module, inputs)` before every forward of this module; an array it returns
+   * replaces the inputs. PyTorch's register_forward_pre_hook; `handle.remove()` unregisters.
+   */
+  registerForwardPreHook(hook: ForwardPreHook<this>): HookHandle {
+    return addForwardPreHook(this, hook as ForwardPreHook);
+  }
+
+  /**
+   * Calls `hook(module, inputs, output)` after every forward of this module (e.g. to record
+   * activations); a value it returns replaces the output. PyTorch's register_forward_hook.
+   */
+  registerForwardHook(hook: ForwardHook<this>): HookHandle {
+    return addForwardHook(this, hook as ForwardHook);
+  }
+
+  /**
+   * Calls `hook(module, gradOutput, outputIndex)` during backward with the gradient of the loss
+   * with respect to each tensor output of this module's forward calls made while the hook is
+   * registered (PyTorch's register_full_backward_hook, grad_output only: for gradients with
+   * respect to inputs, register the hook on the module before). The gradient is lent: read it,
+   * do not dispose or keep it.
+   */
+  registerFullBackwardHook(hook: BackwardHook<this>): HookHandle {
+    return addBackwardHook(this, hook as BackwardHook);
   }
 
   /** Sets a parameter field (for names computed at run time, like `weight_ih_l0`). */

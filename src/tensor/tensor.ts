@@ -130,7 +130,10 @@ export class Tensor implements View {
   }
   set requiresGrad(value: boolean) {
     if (value && this.dtype !== "float32" && this.dtype !== "float64") {
-      throw new TypeError(`requiresGrad: only floating-point tensors can require gradients (got ${this.dtype})`);
+      // JavaScript has no 1.0 literal: nt.tensor([1, 2, 3]) is int32 (PyTorch: int64, which cannot require gradients either).
+      throw new TypeError(
+        `requiresGrad: only floating-point tensors can require gradients (got ${this.dtype})${this.dtype.startsWith("int") || this.dtype.startsWith("uint") ? `; whole numbers make an integer tensor, so pass the dtype: nt.tensor([1, 2, 3], { dtype: "float32", requiresGrad: true })` : ""}`,
+      );
     }
     if (!value && this.gradFn) throw new Error("requiresGrad: cannot turn off gradients of a non-leaf tensor; use detach()");
     this._requiresGrad = value;
@@ -269,6 +272,14 @@ export class Tensor implements View {
   }
   async tolist(): Promise<NestedArray> {
     return toNested(await this.data(), this.shape, this.dtype === "bool");
+  }
+  /** The values as nested arrays, read synchronously (cpu and wasm; webgpu: await tolist()). */
+  tolistSync(): NestedArray {
+    return toNested(this.dataSync(), this.shape, this.dtype === "bool");
+  }
+  /** `console.log(t)` and `util.inspect(t)` in Node print the values, as PyTorch's repr does. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
   }
   toString(): string {
     if (!this.backend.canReadSync || this._disposed) {
@@ -522,6 +533,11 @@ export class Tensor implements View {
   }
   transpose(dim0 = -2, dim1 = -1): Tensor {
     return ops.transpose(this, dim0, dim1);
+  }
+  /** Transpose of a tensor of at most 2 dims (PyTorch's `t()`): 0-D and 1-D tensors are returned as they are. */
+  t(): Tensor {
+    if (this.ndim > 2) throw new RangeError(`t: expects a tensor with at most 2 dims, got shape ${shapeToString(this.shape)}; use transpose(dim0, dim1) or mT`);
+    return this.ndim < 2 ? this : ops.transpose(this, 0, 1);
   }
   /** Transpose of the last two dims (PyTorch's `mT`). */
   get mT(): Tensor {

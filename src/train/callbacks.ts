@@ -1,4 +1,5 @@
 import type { Callback, CheckpointInfo, EpochInfo, FitContext, FitResult, SchedulerLike, StepInfo } from "./fit.js";
+import { stepScheduler } from "./fit.js";
 import { ProgressLine, formatProgress, formatDuration } from "./progress.js";
 import { nodeBuiltin } from "../platform/node-builtins.js";
 
@@ -144,12 +145,13 @@ export class LRSchedulerCallback implements Callback {
 
   onStepEnd(s: StepInfo): void {
     if (this.interval !== "step") return;
-    if (s.optimizerSteps !== this.lastOptimizerSteps) this.scheduler.step();
+    // A metric scheduler (ReduceLROnPlateau) has no per-step form: it steps per epoch only.
+    if (s.optimizerSteps !== this.lastOptimizerSteps && this.scheduler.stepsOnMetric !== true) this.scheduler.step();
     this.lastOptimizerSteps = s.optimizerSteps;
   }
 
   onEpochEnd(e: EpochInfo): void {
-    if (this.interval === "epoch") this.scheduler.step(...(("patience" in this.scheduler) ? [e.val?.loss ?? e.trainLoss] : []));
+    if (this.interval === "epoch") stepScheduler(this.scheduler, e);
   }
 
   stateDict(): unknown {

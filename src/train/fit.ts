@@ -96,10 +96,31 @@ export interface Callback {
   loadStateDict?(state: unknown): void;
 }
 
-export interface SchedulerLike {
-  step(metric?: number): void;
+/** A learning-rate scheduler stepped on a schedule (per step or per epoch): `step()`. */
+export interface StepScheduler {
+  readonly stepsOnMetric?: false;
+  step(): void;
   stateDict?(): unknown;
   loadStateDict?(state: never): void;
+}
+
+/**
+ * A scheduler stepped with a metric (ReduceLROnPlateau): it says so with `stepsOnMetric: true`,
+ * and fit() steps it each epoch with the validation loss (the training loss without validation).
+ */
+export interface MetricScheduler {
+  readonly stepsOnMetric: true;
+  step(metric: number): void;
+  stateDict?(): unknown;
+  loadStateDict?(state: never): void;
+}
+
+export type SchedulerLike = StepScheduler | MetricScheduler;
+
+/** The metric a scheduler is stepped with after an epoch: the validation loss, else the training loss. */
+export function stepScheduler(scheduler: SchedulerLike, epoch: { val?: { loss: number }; trainLoss: number }): void {
+  if (scheduler.stepsOnMetric === true) scheduler.step(epoch.val?.loss ?? epoch.trainLoss);
+  else scheduler.step();
 }
 
 export interface FitOptions {
@@ -235,9 +256,6 @@ function freshProgress(epochs: number): Progress {
   };
 }
 
-function isPlateauScheduler(s: SchedulerLike): boolean {
-  return "patience" in s && "threshold" in s && "cooldown" in s;
-}
 
 /**
  * The training loop behind `neurite train`: forward, loss, backward, (clip), step, with running
@@ -250,6 +268,9 @@ function isPlateauScheduler(s: SchedulerLike): boolean {
  */
 export async function fit(model: Module, options: FitOptions): Promise<FitResult> {
   const { train, optimizer, loss: lossFn, epochs, callbacks = [], accumulate = 1, scheduler } = options;
+  if (scheduler?.stepsOnMetric === true && options.schedulerInterval === "step") {
+    throw new RangeError('fit: a scheduler stepped with a metric (ReduceLROnPlateau) steps once per epoch; pass schedulerInterval: "epoch"');
+  }
   if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`fit: epochs must be a positive integer, got ${epochs}`);
   if (!Number.isInteger(accumulate) || accumulate < 1) throw new RangeError(`fit: accumulate must be a positive integer, got ${accumulate}`);
   const metrics = options.metrics ?? (options.accuracy === false ? [] : [accuracyMetric()]);
@@ -374,7 +395,7 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
             optimizer.step();
             micro = 0;
             p.optimizerSteps++;
-            if (options.schedulerInterval === "step") scheduler?.step();
+            if (options.schedulerInterval === "step" && scheduler && scheduler.stepsOnMetric !== true) scheduler.step();
           }
           for (const m of metrics) sums.push([m.name, await m.batch(out, y!)]);
         });
@@ -454,8 +475,7 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
     if (options.val) info.val = await evaluate(model, options.val, lossFn, { metrics });
     if (options.schedulerInterval !== "step" && scheduler) {
       // ReduceLROnPlateau-style schedulers step on a metric: the validation loss, else the training loss.
-      if (isPlateauScheduler(scheduler)) scheduler.step(info.val?.loss ?? info.trainLoss);
-      else scheduler.step();
+      stepScheduler(scheduler, info);
     }
     p.history.push(info);
     p.epochDone = true;

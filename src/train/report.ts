@@ -18,12 +18,19 @@ export interface MisclassifiedImage {
   index: number;
 }
 
+/**
+ * What a report shows. A `fit()` result is one as it is (`await writeReport("runs/x", result)`):
+ * the title, configuration and summary are optional, the summary then taken from the history.
+ */
 export interface ReportInput {
-  title: string;
-  /** Shown as a table: model, data, optimizer, seed, ... */
-  config: Record<string, unknown>;
-  /** Headline numbers: test accuracy, throughput, ... */
-  summary: Record<string, string | number>;
+  /** Default "neurite training report". */
+  title?: string;
+  /** Shown as a table: model, data, optimizer, seed, ... (default: none). */
+  config?: Record<string, unknown>;
+  /** Headline numbers: test accuracy, throughput, ... (default: from the last epoch of `history`). */
+  summary?: Record<string, string | number>;
+  /** A fit() result's stop reason, shown in the default summary. */
+  stopReason?: string;
   history: EpochInfo[];
   steps: StepRecord[];
   confusion?: { classNames: string[]; matrix: number[][] };
@@ -190,6 +197,7 @@ export async function reportHtml(input: ReportInput, svgs: Record<string, string
     );
     mis = `<section><h2>Misclassified test images</h2><p>Prediction (confidence) and the true class, most confident mistakes first.</p><div class="grid">${cells.join("")}</div></section>`;
   }
+  const title = input.title ?? "neurite training report";
   const epochRows = input.history
     .map(
       (h) =>
@@ -198,7 +206,7 @@ export async function reportHtml(input: ReportInput, svgs: Record<string, string
     .join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(input.title)}</title>
+<title>${esc(title)}</title>
 <style>
 body{font-family:${FONT};margin:2rem auto;max-width:1120px;padding:0 1rem;color:#222}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.3rem}
@@ -209,8 +217,8 @@ figure{margin:0}.chart svg{max-width:100%;height:auto}.grid{display:flex;flex-wr
 pre{background:#f6f6f6;padding:1rem;white-space:pre-wrap}
 </style></head>
 <body>
-<h1>${esc(input.title)}</h1>
-<div class="cols"><section><h2>Result</h2>${table(input.summary)}</section><section><h2>Configuration</h2>${table(input.config)}</section></div>
+<h1>${esc(title)}</h1>
+<div class="cols"><section><h2>Result</h2>${table(input.summary ?? summaryFromHistory(input))}</section><section><h2>Configuration</h2>${table(input.config ?? {})}</section></div>
 <section><h2>Curves</h2><div class="charts">${chart("loss")}${chart("accuracy")}${chart("loss-steps")}${chart("accuracy-steps")}${chart("lr")}</div></section>
 ${svgs["confusion"] ? `<section><h2>Confusion matrix</h2>${chart("confusion")}</section>` : ""}
 ${mis}
@@ -226,6 +234,21 @@ ${input.text ? `<section><h2>${esc(input.text.title)}</h2><pre>${esc(input.text.
  * (vega, vega-lite, @resvg/resvg-js) and PNG conversion failures (no native resvg for this
  * platform) are reported as warnings, not errors: the page is written without those charts.
  */
+/** The headline numbers of a report given only a history (a fit() result): the last epoch's. */
+export function summaryFromHistory(input: ReportInput): Record<string, string | number> {
+  const last = input.history[input.history.length - 1];
+  if (!last) return { epochs: 0 };
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  return {
+    epochs: input.history.length,
+    "train loss": last.trainLoss,
+    ...(Number.isFinite(last.trainAccuracy) ? { "train accuracy": pct(last.trainAccuracy) } : {}),
+    ...(last.val ? { "validation loss": last.val.loss } : {}),
+    ...(last.val && Number.isFinite(last.val.accuracy) ? { "validation accuracy": pct(last.val.accuracy) } : {}),
+    ...(input.stopReason ? { stopped: input.stopReason } : {}),
+  };
+}
+
 export async function writeReport(dir: string, input: ReportInput, options: { png?: boolean } = {}): Promise<ReportFiles> {
   const { join } = nodeBuiltin("path", "the training report (writes files)");
   const { writeFileAtomic } = await import("../io/atomic-write.js");

@@ -10,12 +10,15 @@ export const EVAL_HELP = `neurite eval --checkpoint FILE [options]
 
 Loads a safetensors state_dict (written by neurite or by PyTorch) into a reference model and
 reports its loss and accuracy on the test data (Fashion-MNIST test set, or the held-out 10% of
-the text for character models).
+the text for character models). A model trained on your own data (--data DIR or a CSV) is
+evaluated on every image or row of --data, prepared exactly as in training, with its own classes.
 
 Options:
   --checkpoint FILE   safetensors file, or a run folder (required)
   --model NAME        ${modelNames().join(", ")} (default: the file's metadata, else mlp)
-  --data DIR          Fashion-MNIST folder (default: system data set, else bundled subset)
+  --data DIR          Fashion-MNIST folder (default: system data set, else bundled subset), or
+                      for an own-data model an image folder (DIR/CLASS/*.png|jpg) or a CSV
+                      with the model's columns and target
   --text FILE         text for character models (default: bundled fortunes sample)
   --limit N           evaluate only the first N test samples
   --backend NAME      backend to run on
@@ -45,7 +48,10 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const limit = args.str("limit") === undefined ? null : intOption("eval", "limit", args.str("limit"), 0);
   const backendName = backendFromArgs("eval", args);
   await registry.setBackend(backendName);
-  const { model, entry, path, vocab, blockSize } = await loadModelFile("eval", checkpoint, args.str("model"));
+  const { model, entry, path, vocab, blockSize, input, classNames } = await loadModelFile("eval", checkpoint, args.str("model"));
+  if (input && args.str("data") === undefined) {
+    throw new UsageError(`neurite eval: ${path} was trained on your own ${input.kind === "table" ? "table" : "images"}; pass the data to evaluate on with --data ${input.kind === "table" ? "FILE.csv" : "DIR"}`);
+  }
   const data = await loadTaskData(entry, {
     command: "eval",
     data: args.str("data") ?? null,
@@ -53,8 +59,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     testLimit: limit,
     ...(blockSize !== undefined ? { blockSize } : {}),
     ...(vocab !== undefined ? { vocab } : {}),
+    ...(input ? { input, classNames } : {}),
   });
-  const test = await evaluate(model, hostLoader(data.test, { batchSize: evalBatchSize(entry) }), taskLoss);
+  const test = await evaluate(model, hostLoader(data.test!, { batchSize: evalBatchSize(entry) }), taskLoss);
   const result = {
     model: entry.name,
     checkpoint: path,
@@ -66,7 +73,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     dataSource: data.source,
   };
   if (args.flag("json")) console.log(JSON.stringify(result));
-  else console.log(`${entry.name} from ${path}: test accuracy ${(test.accuracy * 100).toFixed(2)}%, test loss ${test.loss.toFixed(4)} on ${test.count} ${entry.task === "char-lm" ? "sequences" : "images"}`);
+  else console.log(`${entry.name} from ${path}: test accuracy ${(test.accuracy * 100).toFixed(2)}%, test loss ${test.loss.toFixed(4)} on ${test.count} ${entry.task === "char-lm" ? "sequences" : entry.task === "tabular" ? "rows" : "images"}`);
   model.dispose();
   return 0;
 }

@@ -13,6 +13,7 @@ import { isDdpmCheckpoint } from "../../diffusion/cli/index.js";
 import { modelNames } from "../model-zoo.js";
 import { UsageError, choiceOption, parseCommandArgs } from "../args.js";
 import { loadModelFile } from "./weights.js";
+import { encodedWidth } from "../../data/tabular.js";
 
 export const EXPORT_HELP = `neurite export --checkpoint RUN --format onnx --out FILE [options]
 
@@ -20,7 +21,9 @@ Writes a trained model as an ONNX file (opset 17) for ONNX Runtime (Node, Python
 TensorRT or Triton. Weights keep their state_dict names.
 
 Inputs and outputs by model:
-  mlp, cnn, cnn-bn, row-gru   image float32 [N, 1, 28, 28] (pixels / 255) → logits [N, 10]
+  mlp, cnn, cnn-bn, row-gru   image float32 [N, 1, 28, 28] (pixels / 255) → logits [N, 10];
+                              trained on your images: [N, C, H, W] after the stored transform
+  tabular-mlp                 features float32 [N, F] (the stored encoder's output) → logits
   char-lstm, char-gpt, bigram ids int32 [N, blockSize] → logits [N, blockSize, vocab]
                               (char-lstm also returns its final states h_n, c_n)
   ddpm (U-Net denoiser)       x_t float32 [N, C, H, W], t int32 [N], class int32 [N] → eps
@@ -56,7 +59,12 @@ async function loadExportable(checkpoint: string, modelName: string | undefined)
     }
     return { name: "ddpm", model: ddpm.unet, inputs, inputNames };
   }
-  const { model, entry, metadata } = await loadModelFile("export", checkpoint, modelName);
+  const { model, entry, metadata, input } = await loadModelFile("export", checkpoint, modelName);
+  // Own data: the input the model was trained on (images [C, H, W] after its transform, or encoded table rows [F]).
+  if (input?.kind === "table") {
+    return { name: entry.name, model, inputs: [zeros([1, encodedWidth(input)])], inputNames: ["features"] };
+  }
+  if (input?.kind === "image") return { name: entry.name, model, inputs: [zeros([1, input.channels, input.height, input.width])], inputNames: ["image"] };
   if (entry.task === "char-lm") {
     const block = Number(metadata.block_size ?? entry.defaults.blockSize ?? 64);
     return { name: entry.name, model, inputs: [zeros([1, block], { dtype: "int32" })], inputNames: ["ids"] };

@@ -13,15 +13,23 @@ import { MODEL_ZOO, modelNames } from "../model-zoo.js";
 import { UsageError, choiceOption, intOption, parseCommandArgs } from "../args.js";
 import { loadModelFile } from "./weights.js";
 import { modelOutput } from "../../train/evaluate.js";
+import { readImageFile, IMAGE_EXTENSIONS } from "../../data/image-folder.js";
+import { applyImageTransform } from "../../data/image-transform.js";
+import { readTable, encodeTable, TableError } from "../../data/tabular.js";
+import type { Module } from "../../nn/module.js";
+import type { TableEncoder } from "../../data/tabular.js";
 
 /** PNG files larger than this are refused before reading (the pixel limit is checked next, from the header). */
 const MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024;
 
-export const PREDICT_HELP = `neurite predict --checkpoint FILE IMAGE.png|FOLDER... [options]
+export const PREDICT_HELP = `neurite predict --checkpoint FILE IMAGE|FOLDER|TABLE.csv... [options]
 
-Classifies PNG images with a trained Fashion-MNIST model and prints the top-k classes.
-Images of any size and colour are converted like Fashion-MNIST: gray, the object light on a
-dark background (light backgrounds are inverted), scaled to fit 28x28 and centred.
+Classifies images (PNG, JPEG) or table rows with a trained model and prints the top-k classes.
+A model trained on your own images prepares each image as in training (size, grey/RGB,
+normalisation; stored with the model) and names its own classes; a table model (tabular-mlp)
+classifies every row of the CSV files given. For a Fashion-MNIST model, images of any size and
+colour are converted like Fashion-MNIST: gray, the object light on a dark background (light
+backgrounds are inverted), scaled to fit 28x28 and centred.
 
 Options:
   --checkpoint FILE   model.safetensors or a run folder (default runs/mlp if it exists)
@@ -36,7 +44,8 @@ Exit codes: 0 every image classified, 1 some image could not be read, 2 bad argu
 
 Examples:
   neurite predict --checkpoint runs/mlp/model.safetensors my-shoe.png
-  neurite predict --checkpoint runs/mlp photos/ --top-k 1 --json`;
+  neurite predict --checkpoint runs/mlp photos/ --top-k 1 --json
+  neurite predict --checkpoint runs/tabular-mlp new-rows.csv`;
 
 /** The Fashion-MNIST preprocessing (in the library, shared with the browser playground). */
 export const preprocess = prepareFashionMnistImage;
@@ -47,10 +56,10 @@ function collectImages(inputs: string[]): string[] {
     if (!existsSync(p)) throw new UsageError(`neurite predict: ${p}: no such file or directory`);
     if (statSync(p).isDirectory()) {
       const pngs = readdirSync(p)
-        .filter((f) => extname(f).toLowerCase() === ".png")
+        .filter((f) => (IMAGE_EXTENSIONS as readonly string[]).includes(extname(f).toLowerCase()))
         .sort()
         .map((f) => join(p, f));
-      if (pngs.length === 0) throw new UsageError(`neurite predict: ${p}: the folder has no .png files`);
+      if (pngs.length === 0) throw new UsageError(`neurite predict: ${p}: the folder has no PNG or JPEG files`);
       for (const f of pngs) files.push(f);
     } else {
       files.push(p);
@@ -86,35 +95,32 @@ export async function predictCommand(argv: string[]): Promise<number> {
   const backendName = backendFromArgs("predict", args);
   const files = collectImages(args.positionals);
   await registry.setBackend(backendName);
-  const { model, entry, path, classNames } = await loadModelFile("predict", checkpoint, args.str("model"));
+  const { model, entry, path, classNames, input } = await loadModelFile("predict", checkpoint, args.str("model"));
+  const k = Math.min(topK, classNames.length);
+  model.eval();
+  if (input?.kind === "table") return predictRows(model, entry.name, path, input, args.positionals, k, classNames, args.flag("json"));
   if (entry.task !== "fashion-mnist") {
     const cls = modelNames().filter((n) => MODEL_ZOO[n]!.task === "fashion-mnist");
     throw new UsageError(`neurite predict: ${path} holds a '${entry.name}' model, which does not classify images (image models: ${cls.join(", ")}); use neurite sample for text models`);
   }
-  const k = Math.min(topK, classNames.length);
-  model.eval();
   const results: { file: string; top?: { class: string; index: number; probability: number }[]; error?: string }[] = [];
   for (const file of files) {
     let img: Image;
     try {
       // A regular file of bounded size (a FIFO or /dev/zero among the inputs is refused, not read).
-      img = await decodePng(await readRegularFile(file, { what: "image", maxBytes: MAX_IMAGE_FILE_BYTES }));
+      img = input ? await readImageFile(file) : await decodePng(await readRegularFile(file, { what: "image", maxBytes: MAX_IMAGE_FILE_BYTES }));
     } catch (e) {
       const ext = extname(file).toLowerCase();
       const hint = ext !== ".png" ? ` (only PNG images are read; convert ${ext || "the file"} to PNG first)` : "";
-      const why = e instanceof FileReadError ? e.message : `not a readable PNG image: ${(e as Error).message.replace(/^png: /, "")}${hint}`;
+      const why = e instanceof FileReadError || input ? (e as Error).message : `not a readable PNG image: ${(e as Error).message.replace(/^png: /, "")}${hint}`;
       results.push({ file, error: why });
       continue;
     }
-    const x = preprocess(img, invert);
-    const probs = await noGrad(() =>
-      tidy(async () => {
-        const out = modelOutput(model.forward(tensor(x, { shape: [1, 1, 28, 28] })));
-        return Array.from(await out.softmax(-1).data());
-      }),
-    );
-    const order = probs.map((p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]);
-    results.push({ file, top: order.slice(0, k).map(([p, i]) => ({ class: classNames[i] ?? String(i), index: i, probability: p })) });
+    // An own-data model prepares images as it was trained; a Fashion-MNIST model like Fashion-MNIST.
+    const x = input ? applyImageTransform(img, input) : preprocess(img, invert);
+    const shape = input ? [1, input.channels, input.height, input.width] : [1, 1, 28, 28];
+    const [probs] = await classProbabilities(model, x, shape);
+    results.push({ file, top: topClasses(probs!, k, classNames) });
   }
   const failed = results.filter((r) => r.error);
   if (args.flag("json")) {
@@ -128,4 +134,45 @@ export async function predictCommand(argv: string[]): Promise<number> {
   }
   model.dispose();
   return failed.length ? 1 : 0;
+}
+
+/** Softmax class probabilities of a batch of inputs (one row per sample). */
+async function classProbabilities(model: Module, x: Float32Array, shape: number[]): Promise<number[][]> {
+  const flat = await noGrad(() =>
+    tidy(async () => {
+      const out = modelOutput(model.forward(tensor(x, { shape })));
+      return Array.from(await out.softmax(-1).data());
+    }),
+  );
+  const n = shape[0]!;
+  const c = flat.length / n;
+  return Array.from({ length: n }, (_, i) => flat.slice(i * c, (i + 1) * c));
+}
+
+function topClasses(probs: number[], k: number, classNames: readonly string[]): { class: string; index: number; probability: number }[] {
+  const order = probs.map((p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]);
+  return order.slice(0, k).map(([p, i]) => ({ class: classNames[i] ?? String(i), index: i, probability: p }));
+}
+
+/** Classifies every row of the given CSV files with a table model; the target column, if present, is ignored. */
+async function predictRows(model: Module, name: string, path: string, encoder: TableEncoder, files: string[], k: number, classNames: readonly string[], json: boolean): Promise<number> {
+  const results: { file: string; row: number; top: { class: string; index: number; probability: number }[] }[] = [];
+  for (const file of files) {
+    if (!/\.csv$/i.test(file)) throw new UsageError(`neurite predict: ${path} holds a table model; give CSV files with its columns (${encoder.columns.map((c) => c.name).join(", ").slice(0, 200)}), got ${file}`);
+    let encoded;
+    try {
+      encoded = encodeTable(encoder, await readTable(file), file);
+    } catch (e) {
+      if (e instanceof TableError || e instanceof FileReadError) throw new UsageError(`neurite predict: ${e.message}`);
+      throw e;
+    }
+    const n = encoded.inputs.length / encoded.width;
+    const probs = await classProbabilities(model, encoded.inputs, [n, encoded.width]);
+    // Rows numbered as a spreadsheet shows them (the header is row 1).
+    probs.forEach((p, i) => results.push({ file, row: i + 2, top: topClasses(p, k, classNames) }));
+  }
+  if (json) console.log(JSON.stringify({ model: name, checkpoint: path, topK: k, predictions: results }));
+  else for (const r of results) console.log(`${basename(r.file)} row ${r.row}  ${r.top.map((t) => `${t.class} ${(t.probability * 100).toFixed(1)}%`).join(", ")}`);
+  model.dispose();
+  return 0;
 }

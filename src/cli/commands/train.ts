@@ -12,7 +12,8 @@ import { CosineAnnealingLR } from "../../optim/lr-scheduler/cosine-annealing-lr.
 import { StepLR } from "../../optim/lr-scheduler/step-lr.js";
 import { OneCycleLR } from "../../optim/lr-scheduler/one-cycle-lr.js";
 import { ReduceLROnPlateau } from "../../optim/lr-scheduler/reduce-lr-on-plateau.js";
-import { setDetectAnomaly } from "../../autograd/anomaly.js";
+import { setDetectAnomaly, AnomalyError } from "../../autograd/anomaly.js";
+import { OutOfMemoryError, isAllocationFailure } from "../../memory/out-of-memory.js";
 import { fit, NonFiniteLossError, TrainingError, type Callback, type SchedulerLike } from "../../train/fit.js";
 import { evaluate } from "../../train/evaluate.js";
 import { EarlyStopping, ProgressLogger, JsonLinesLogger } from "../../train/callbacks.js";
@@ -43,7 +44,16 @@ result.json, metrics.jsonl and report.html with the charts also as SVG and PNG.
 Model and data:
   --model NAME          ${modelNames().join(", ")} (default mlp)
   --data DIR            Fashion-MNIST folder (default: /usr/share/datasets/fashion-mnist if
-                        installed, else the subset bundled with neurite)
+                        installed, else the subset bundled with neurite), or your own images:
+                        one sub-folder per class of PNG/JPEG files (DIR/cat/1.jpg, DIR/dog/2.png)
+  --data FILE.csv       your own table (header row; default model tabular-mlp); with --target
+  --target COLUMN       the table column to predict (its distinct values are the classes)
+  --size N              own images: resize to NxN (default: the first image's size, at most 64)
+  --color MODE          own images: auto, grey or rgb (default auto: grey if every image is)
+  --normalize MODE      own images: dataset (per-channel mean/std, default) or none ([0, 1])
+  --val-split X         hold out this fraction of the training data, seeded, for per-epoch
+                        validation, --patience and the plateau schedule (default 0.1 for own
+                        data, else 0: each epoch is evaluated on the test set)
   --text FILE           text for character models (default: bundled data/fortunes-sample.txt)
   --block-size N        characters per training sequence (character models)
   --limit N             use only the first N training samples
@@ -57,7 +67,7 @@ Training:
   --no-augment          train without the model's data augmentation (cnn-bn: random shifts/flips)
   --grad-clip X         clip the gradient norm to X
   --accumulate N        accumulate gradients over N batches per optimizer step
-  --patience N          stop early when the test loss has not improved for N epochs
+  --patience N          stop early when the validation loss has not improved for N epochs
   --seed N              random seed for initialisation, shuffling and dropout (default 0)
   --backend NAME        ${registry.backends().join(", ")} (default ${registry.getBackend()})
   --threads N           threads of the wasm backend (default: all cores)
@@ -80,7 +90,9 @@ Examples:
   neurite train --model mlp --epochs 5
   neurite train --model mlp --epochs 10 --scheduler cosine --checkpoint-every 100
   neurite train --resume runs/mlp
-  neurite train --model bigram --text data/fortunes-sample.txt --epochs 3`;
+  neurite train --model bigram --text data/fortunes-sample.txt --epochs 3
+  neurite train --model cnn --data photos/ --size 32 --epochs 10
+  neurite train --data iris.csv --target species`;
 
 export interface TrainResult {
   model: string;
@@ -90,12 +102,19 @@ export interface TrainResult {
   stopReason: string;
   batchSize: number;
   trainSamples: number;
+  /** 0 when there is no test set (own data). */
   testSamples: number;
+  valSamples?: number;
   dataSource: string;
   trainLoss: number;
   trainAccuracy: number | null;
-  testLoss: number;
+  /** The test set, evaluated once at the end; null when there is none (own data). */
+  testLoss: number | null;
   testAccuracy: number | null;
+  /** The validation split (--val-split), where there is one. */
+  valLoss?: number;
+  valAccuracy?: number | null;
+  classes?: string[];
   seconds: number;
   trainSeconds: number;
   imagesPerSecond: number;
@@ -105,7 +124,7 @@ export interface TrainResult {
   checkpointDir: string;
   report: string | null;
   resumedFrom: { epoch: number; step: number; globalStep: number } | null;
-  history: { epoch: number; trainLoss: number; trainAccuracy: number | null; testLoss: number | null; testAccuracy: number | null; lr: number; seconds: number }[];
+  history: { epoch: number; trainLoss: number; trainAccuracy: number | null; testLoss: number | null; testAccuracy: number | null; valLoss?: number | null; valAccuracy?: number | null; lr: number; seconds: number }[];
 }
 
 /** The settings that define a run, saved in every checkpoint and reused by --resume. */
@@ -130,15 +149,22 @@ interface RunConfig {
   testLimit: number | null;
   backend: string;
   vocab?: string;
+  /** Fraction held out for validation (null: the data's default). */
+  valSplit?: number | null;
+  target?: string | null;
+  size?: number | null;
+  color?: "auto" | "grey" | "rgb";
+  normalize?: "dataset" | "none";
 }
 
 /** Flags that define the run: not allowed with --resume (the checkpoint's values are used). */
-const RUN_FLAGS = ["model", "batch-size", "lr", "optimizer", "scheduler", "grad-clip", "accumulate", "patience", "seed", "data", "text", "block-size", "limit", "test-limit"];
+const RUN_FLAGS = ["model", "batch-size", "lr", "optimizer", "scheduler", "grad-clip", "accumulate", "patience", "seed", "data", "text", "block-size", "limit", "test-limit", "val-split", "target", "size", "color", "normalize"];
 
 const finite = (x: number) => (Number.isFinite(x) ? x : null);
 
 function configFromArgs(args: ParsedArgs): { entry: ZooEntry; config: RunConfig } {
-  const name = args.str("model") ?? "mlp";
+  // A table trains the table model unless --model says otherwise.
+  const name = args.str("model") ?? (/\.csv$/i.test(args.str("data") ?? "") ? "tabular-mlp" : "mlp");
   const entry = findModel(name);
   if (!entry) throw new UsageError(`neurite train: unknown model '${name}' (choose one of: ${modelNames().join(", ")})`);
   const d = entry.defaults;
@@ -162,9 +188,18 @@ function configFromArgs(args: ParsedArgs): { entry: ZooEntry; config: RunConfig 
     limit: optional("limit", (v) => intOption("train", "limit", v, 0)),
     testLimit: optional("test-limit", (v) => intOption("train", "test-limit", v, 0)),
     backend: "", // set by the caller
+    valSplit: optional("val-split", (v) => {
+      const x = floatOption("train", "val-split", v, 0, 0);
+      if (x >= 1) throw new UsageError(`neurite train: --val-split must be a fraction in [0, 1), got '${v}'`);
+      return x;
+    }),
+    target: args.str("target") ?? null,
+    size: optional("size", (v) => intOption("train", "size", v, 0, 1)),
+    color: choiceOption("train", "color", args.str("color"), ["auto", "grey", "rgb"] as const, "auto"),
+    normalize: choiceOption("train", "normalize", args.str("normalize"), ["dataset", "none"] as const, "dataset"),
   };
   if (config.lr === 0) throw new UsageError("neurite train: --lr must be a number > 0, got '0'");
-  if (config.data !== null && !existsSync(config.data)) throw new UsageError(`neurite train: --data ${args.str("data")}: no such directory`);
+  if (config.data !== null && !existsSync(config.data)) throw new UsageError(`neurite train: --data ${args.str("data")}: no such file or directory`);
   if (config.text !== null && !existsSync(config.text)) throw new UsageError(`neurite train: --text ${args.str("text")}: no such file`);
   return { entry, config };
 }
@@ -186,7 +221,7 @@ function makeScheduler(config: RunConfig, optimizer: Optimizer, stepsPerEpoch: n
     case "step":
       return { scheduler: new StepLR(optimizer, { stepSize: Math.max(1, Math.ceil(config.epochs / 3)), gamma: 0.1 }), interval: "epoch" };
     case "plateau":
-      return { scheduler: new ReduceLROnPlateau(optimizer, { patience: 1, factor: 0.5 }) as unknown as SchedulerLike, interval: "epoch" };
+      return { scheduler: new ReduceLROnPlateau(optimizer, { patience: 1, factor: 0.5 }), interval: "epoch" };
     default:
       return { interval: "epoch" };
   }
@@ -270,6 +305,11 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
     "block-size": { type: "string" },
     limit: { type: "string" },
     "test-limit": { type: "string" },
+    "val-split": { type: "string" },
+    target: { type: "string" },
+    size: { type: "string" },
+    color: { type: "string" },
+    normalize: { type: "string" },
     out: { type: "string" },
     ...BACKEND_OPTION_SPEC,
     seed: { type: "string" },
@@ -360,19 +400,30 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
     testLimit: config.testLimit,
     ...(config.blockSize !== null ? { blockSize: config.blockSize } : {}),
     ...(config.vocab !== undefined ? { vocab: config.vocab } : {}),
+    valSplit: config.valSplit ?? null,
+    seed: config.seed,
+    target: config.target ?? null,
+    size: config.size ?? null,
+    ...(config.color ? { color: config.color } : {}),
+    ...(config.normalize ? { normalize: config.normalize } : {}),
   });
   if (data.vocab !== undefined) config.vocab = data.vocab;
   const model = entry.create(data.ctx);
   const optimizer = makeOptimizer(config, model.parameters());
   const trainLoader = hostLoader(data.train, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
-  const testLoader = hostLoader(data.test, { batchSize: evalBatchSize(entry) });
+  const testLoader = data.test ? hostLoader(data.test, { batchSize: evalBatchSize(entry) }) : null;
+  const valLoader = data.val ? hostLoader(data.val, { batchSize: evalBatchSize(entry) }) : null;
+  // Each epoch is evaluated on the validation split, else (as before splits existed) on the test set.
+  const epochLoader = valLoader ?? testLoader;
+  const epochLabel = valLoader ? "val" : "test";
+  const noun = entry.task === "char-lm" ? "sequences" : entry.task === "tabular" ? "rows" : "images";
   const { scheduler, interval } = makeScheduler(config, optimizer, trainLoader.length);
   if (args.flag("detect-anomaly")) setDetectAnomaly(true);
 
   out(
     resume
       ? `neurite: resuming ${entry.name} from ${resume.dir}, backend ${backendName}`
-      : `neurite: training ${entry.name} on ${data.train.length} ${entry.task === "char-lm" ? "sequences" : "images"} (${data.source}), backend ${backendName}, ${config.epochs} epoch(s), batch ${config.batchSize}${config.scheduler !== "none" ? `, ${config.scheduler} schedule` : ""}${config.augment ? ", augmented" : ""}, run folder ${relative(process.cwd(), runDir) || "."}`,
+      : `neurite: training ${entry.name} on ${data.train.length} ${noun}${data.val ? ` (+${data.val.length} held out for validation)` : ""} (${data.source}), backend ${backendName}, ${config.epochs} epoch(s), batch ${config.batchSize}${config.scheduler !== "none" ? `, ${config.scheduler} schedule` : ""}${config.augment ? ", augmented" : ""}, run folder ${relative(process.cwd(), runDir) || "."}`,
   );
 
   // Ctrl-C: stop after the current step and checkpoint; a second Ctrl-C quits at once.
@@ -391,7 +442,7 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
   process.on("SIGTERM", onSigint);
 
   const callbacks: Callback[] = [
-    new ProgressLogger({ enabled: !quiet, log: (s) => out(s), valLabel: "test" }),
+    new ProgressLogger({ enabled: !quiet, log: (s) => out(s), valLabel: epochLabel }),
     new JsonLinesLogger(join(runDir, "metrics.jsonl")),
   ];
   if (config.patience !== null) callbacks.push(new EarlyStopping({ monitor: "val.loss", patience: config.patience }));
@@ -399,12 +450,13 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
   if (data.vocab !== undefined) modelMetadata.vocab = JSON.stringify(data.vocab);
   if (data.ctx.blockSize !== undefined) modelMetadata.block_size = String(data.ctx.blockSize);
   if (data.classNames) modelMetadata.classes = JSON.stringify(data.classNames);
+  if (data.input) modelMetadata.input = JSON.stringify(data.input);
 
   let result;
   try {
     result = await fit(model, {
       train: trainLoader,
-      val: testLoader,
+      ...(epochLoader ? { val: epochLoader } : {}),
       optimizer,
       loss: taskLoss,
       epochs: config.epochs,
@@ -426,13 +478,13 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
       console.error(`neurite train: ${e.message}${args.flag("detect-anomaly") ? "" : "; rerun with --detect-anomaly to find the operation that produced it, or lower --lr"}`);
       return 3;
     }
-    if (e instanceof TrainingError && /^anomaly: /.test((e.cause as Error | undefined)?.message ?? "")) {
+    if (e instanceof TrainingError && e.cause instanceof AnomalyError) {
       console.error(`neurite train: ${e.message}`);
       return 3;
     }
     if (e instanceof TrainingError) {
       const cause = e.cause as Error | undefined;
-      const oom = cause instanceof RangeError && /allocation failed|Invalid typed array length|out of memory/i.test(cause.message);
+      const oom = cause instanceof OutOfMemoryError || isAllocationFailure(cause);
       throw new Error(`${oom ? "out of memory: " : ""}${e.message}${oom ? "; try a smaller --batch-size" : ""}`, { cause: e });
     }
     throw e;
@@ -456,7 +508,11 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
   }
 
   // ---- final evaluation, weights, result, report ----
-  const test = await evaluate(model, testLoader, taskLoss, { keepPredictions: entry.task === "fashion-mnist" });
+  // The test set is evaluated once, here; the validation split again with the final weights.
+  const classify = entry.task !== "char-lm";
+  const test = testLoader ? await evaluate(model, testLoader, taskLoss, { keepPredictions: classify }) : null;
+  const val = valLoader ? await evaluate(model, valLoader, taskLoss, { keepPredictions: classify }) : null;
+  const heldOut = test ?? val;
   const weights = join(runDir, "model.safetensors");
   // The folder's manifest is rewritten once both final files are in place; until then there is
   // none, rather than one that no longer matches.
@@ -473,12 +529,15 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
     stopReason: result.stopReason,
     batchSize: config.batchSize,
     trainSamples: data.train.length,
-    testSamples: test.count,
+    testSamples: test?.count ?? 0,
+    ...(val ? { valSamples: val.count } : {}),
     dataSource: data.source,
     trainLoss: last?.trainLoss ?? NaN,
     trainAccuracy: finite(last?.trainAccuracy ?? NaN),
-    testLoss: test.loss,
-    testAccuracy: finite(test.accuracy),
+    testLoss: test?.loss ?? null,
+    testAccuracy: test ? finite(test.accuracy) : null,
+    ...(val ? { valLoss: val.loss, valAccuracy: finite(val.accuracy) } : {}),
+    ...(data.input && data.classNames ? { classes: data.classNames } : {}),
     seconds: (performance.now() - started) / 1000,
     trainSeconds: result.trainSeconds,
     imagesPerSecond: totalSamples / Math.max(1e-9, result.history.reduce((s, h) => s + h.seconds, 0)),
@@ -492,8 +551,8 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
       epoch: h.epoch,
       trainLoss: h.trainLoss,
       trainAccuracy: finite(h.trainAccuracy),
-      testLoss: h.val?.loss ?? null,
-      testAccuracy: finite(h.val?.accuracy ?? NaN),
+      // Per-epoch evaluation is on the validation split when there is one, else on the test set.
+      ...(valLoader ? { valLoss: h.val?.loss ?? null, valAccuracy: finite(h.val?.accuracy ?? NaN), testLoss: null, testAccuracy: null } : { testLoss: h.val?.loss ?? null, testAccuracy: finite(h.val?.accuracy ?? NaN) }),
       lr: h.lr,
       seconds: h.seconds,
     })),
@@ -508,8 +567,10 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
       }
       const misclassified: MisclassifiedImage[] = [];
       let confusion;
-      if (test.predictions && test.targets && data.classNames && data.testImages) {
-        confusion = { classNames: data.classNames, matrix: confusionMatrix(test.targets, test.predictions, data.classNames.length) };
+      if (heldOut?.predictions && heldOut.targets && data.classNames) {
+        confusion = { classNames: data.classNames, matrix: confusionMatrix(heldOut.targets, heldOut.predictions, data.classNames.length) };
+      }
+      if (test?.predictions && test.targets && data.classNames && data.testImages) {
         const wrong = [...test.predictions.keys()].filter((i) => test.predictions![i] !== test.targets![i]);
         wrong.sort((a, b) => test.confidences![b]! - test.confidences![a]! || a - b);
         for (const i of wrong.slice(0, 40)) {
@@ -525,12 +586,14 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
         }
       }
       const files = await writeReport(runDir, {
-        title: `neurite train: ${entry.name}${entry.task === "fashion-mnist" ? " on Fashion-MNIST" : ` on ${config.text ?? "fortunes-sample.txt"}`}`,
+        title: `neurite train: ${entry.name} on ${data.input ? config.data : entry.task === "fashion-mnist" ? "Fashion-MNIST" : (config.text ?? "fortunes-sample.txt")}`,
         config: Object.fromEntries(Object.entries({ ...config, data: data.source, runDir }).filter(([k, v]) => v !== null && k !== "vocab")),
         summary: {
-          "test loss": test.loss,
-          ...(Number.isFinite(test.accuracy) ? { "test accuracy": `${(test.accuracy * 100).toFixed(2)}%` } : {}),
-          ...(entry.task === "char-lm" ? { "test perplexity": Math.exp(test.loss) } : {}),
+          ...(test ? { "test loss": test.loss } : {}),
+          ...(test && Number.isFinite(test.accuracy) ? { "test accuracy": `${(test.accuracy * 100).toFixed(2)}%` } : {}),
+          ...(test && entry.task === "char-lm" ? { "test perplexity": Math.exp(test.loss) } : {}),
+          ...(val ? { "validation loss": val.loss } : {}),
+          ...(val && Number.isFinite(val.accuracy) ? { "validation accuracy": `${(val.accuracy * 100).toFixed(2)}%` } : {}),
           "train loss": trainResult.trainLoss,
           epochs: trainResult.epochs,
           steps: trainResult.steps,
@@ -559,11 +622,14 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
   if (json) {
     console.log(JSON.stringify(trainResult));
   } else if (!quiet) {
-    const acc = Number.isFinite(test.accuracy) ? `, test accuracy ${(test.accuracy * 100).toFixed(2)}%` : "";
-    const ppl = entry.task === "char-lm" ? `, perplexity ${Math.exp(test.loss).toFixed(2)}` : "";
-    console.log(`test loss ${test.loss.toFixed(4)}${acc}${ppl} on ${test.count} ${entry.task === "char-lm" ? "sequences" : "images"}`);
+    for (const [label, r] of [["validation", val], ["test", test]] as const) {
+      if (!r) continue;
+      const acc = Number.isFinite(r.accuracy) ? `, ${label} accuracy ${(r.accuracy * 100).toFixed(2)}%` : "";
+      const ppl = entry.task === "char-lm" ? `, perplexity ${Math.exp(r.loss).toFixed(2)}` : "";
+      console.log(`${label} loss ${r.loss.toFixed(4)}${acc}${ppl} on ${r.count} ${noun}`);
+    }
     console.log(`loss per step  ${sparkline(result.steps.map((s) => s.loss))}`);
-    if (result.stopReason === "early-stop") console.log(`stopped early: the test loss did not improve for ${config.patience} epoch(s)`);
+    if (result.stopReason === "early-stop") console.log(`stopped early: the ${epochLabel === "val" ? "validation" : "test"} loss did not improve for ${config.patience} epoch(s)`);
     console.log(`trained in ${formatDuration(trainResult.trainSeconds)} (${Math.round(trainResult.imagesPerSecond)} samples/s)`);
     console.log(`weights: ${relative(process.cwd(), weights)}   checkpoint: ${relative(process.cwd(), checkpointDir)}/`);
     if (trainResult.report) console.log(`report:  ${relative(process.cwd(), trainResult.report)}`);

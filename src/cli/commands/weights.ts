@@ -7,6 +7,7 @@ import { hasManifest, readVerifiedFolder, ManifestError } from "../../train/mani
 import { findModel, modelNames, type ZooEntry } from "../model-zoo.js";
 import { parseModelMetadata, MetadataError } from "../model-metadata.js";
 import { UsageError } from "../args.js";
+import type { InputSpec } from "../own-data.js";
 
 /** A clear, one-line failure to use a weights file (exit code 1). */
 export class WeightsError extends Error {}
@@ -46,7 +47,7 @@ export async function loadModelFile(
   command: string,
   path: string,
   modelName?: string,
-): Promise<{ model: Module; entry: ZooEntry; metadata: Record<string, string>; path: string; classNames: string[]; vocab?: string; blockSize?: number }> {
+): Promise<{ model: Module; entry: ZooEntry; metadata: Record<string, string>; path: string; classNames: string[]; vocab?: string; blockSize?: number; input?: InputSpec }> {
   let file = path;
   let st;
   try {
@@ -87,6 +88,7 @@ export async function loadModelFile(
       numClasses: meta.classNames.length,
       ...(meta.vocab !== undefined ? { vocabSize: [...meta.vocab].length } : {}),
       ...(meta.blockSize !== undefined ? { blockSize: meta.blockSize } : {}),
+      ...(meta.inputShape !== undefined ? { inputShape: meta.inputShape } : {}),
     });
     try {
       model.loadStateDict(loaded.tensors);
@@ -104,6 +106,7 @@ export async function loadModelFile(
       classNames: meta.classNames,
       ...(meta.vocab !== undefined ? { vocab: meta.vocab } : {}),
       ...(meta.blockSize !== undefined ? { blockSize: meta.blockSize } : {}),
+      ...(meta.input !== undefined ? { input: meta.input } : {}),
     };
   } finally {
     for (const t of loaded.tensors.values()) t.dispose();

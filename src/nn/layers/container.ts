@@ -26,7 +26,11 @@ export class Sequential extends Module {
     return this;
   }
 
-  override forward(x: unknown): unknown {
+  /**
+   * Runs the modules in order. The result is typed as a Tensor (what almost every Sequential
+   * returns); a Sequential ending in a module with another output names it: `seq.forward<[Tensor, Tensor]>(x)`.
+   */
+  override forward<Out = Tensor>(x: unknown): Out {
     // Without autograd no intermediate is needed once the next module has consumed it, so each
     // is released at once: inference then holds about two activations at a time instead of the
     // whole network's until the enclosing tidy ends (what made a 1000-image cnn-bn evaluation
@@ -38,7 +42,7 @@ export class Sequential extends Module {
       if (release && y !== x && y !== next && y instanceof Tensor && !y.requiresGrad) y.dispose();
       y = next;
     }
-    return y;
+    return y as Out;
   }
 }
 

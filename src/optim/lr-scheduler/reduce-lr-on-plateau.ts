@@ -27,6 +27,8 @@ export interface ReduceLROnPlateauOptions {
  */
 export class ReduceLROnPlateau {
   readonly name = "ReduceLROnPlateau";
+  /** Stepped with a metric (train.fit passes the validation loss): see train/fit.ts MetricScheduler. */
+  readonly stepsOnMetric = true as const;
   readonly optimizer: Optimizer;
   mode: "min" | "max";
   factor: number;
