@@ -10,10 +10,12 @@ import type {
   BinaryOp,
   DType,
   ReduceOp,
+  OptimizerKernel,
   UnaryOp,
   View,
   WindowGeometry,
 } from "../backend.js";
+import { checkOptimizerBuffers, OPTIMIZER_CONSTANTS } from "../optimizer-kernels.js";
 import { HeapAllocator } from "./allocator.js";
 import type { KernelExports } from "./loader.js";
 import { CpuBackend, CpuBuffer } from "../cpu/cpu-backend.js";
@@ -25,6 +27,9 @@ const ELSIZE: Record<DType, number> = { float32: 4, int32: 4, bool: 1, float64: 
 const DT: Record<DType, number> = { float32: 0, int32: 1, bool: 2, float64: 3 };
 
 const MAXD = 16;
+/** Kernel codes and pointer slots of wasm/src/optim.c. */
+const OPTIMIZER_KERNEL_CODE: Record<OptimizerKernel, number> = { adam: 0, sgd: 1, rmsprop: 2 };
+const OPTIMIZER_BUFFERS = 5;
 /** Bytes reserved on the heap for kernel descriptors (index.ts allocates them). */
 export const DESC_BYTES = 4096;
 /** The shared JS kernels for what the C kernels leave out (float64, unusual dtype mixes). */
@@ -320,6 +325,17 @@ export class WasmBackend implements Backend {
     }
     this.free(o);
     return this.fromReference(reference.contiguous(this.cpuView(x)));
+  }
+
+  optimizerStep(kernel: OptimizerKernel, bufs: readonly BackendBuffer[], constants: Float32Array): void {
+    checkOptimizerBuffers(this.name, kernel, bufs, constants);
+    const own = bufs.map((b) => this.own(b));
+    // Descriptor: OPTIMIZER_BUFFERS pointers (0 where unused), then the constants (optim.c).
+    const ptrs = Array.from({ length: OPTIMIZER_BUFFERS }, (_, i) => own[i]?.ptr ?? 0);
+    const desc = this.desc(ptrs);
+    const constsPtr = desc + OPTIMIZER_BUFFERS * 4;
+    this.f32.set(constants.subarray(0, OPTIMIZER_CONSTANTS), constsPtr >> 2);
+    this.ex.optimizer_step(OPTIMIZER_KERNEL_CODE[kernel], desc, constsPtr, own[0]!.size);
   }
 
   fill(dtype: DType, size: number, value: number): BackendBuffer {
