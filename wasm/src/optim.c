@@ -110,12 +110,12 @@ static void opt_task(const void *args, int chunk, int tid) {
 }
 
 /*
- * bufs: OPT_NBUF pointers (unused ones 0), consts: OPT_NC floats, both in the descriptor area.
+ * bufs: OPT_NBUF pointers (unused ones 0; 32-bit in wasm32, 64-bit natively), consts: OPT_NC floats, both in the descriptor area.
  * Small parameters run on the calling thread: a hand-off costs more than the pass.
  */
-EXPORT(optimizer_step) void optimizer_step(int kernel, const int *bufs, const float *consts, long n) {
+EXPORT(optimizer_step) void optimizer_step(int kernel, const intptr_t *bufs, const float *consts, long n) {
   opt_job J;
-  for (int i = 0; i < OPT_NBUF; i++) J.b[i] = (float *)(uintptr_t)bufs[i];
+  for (int i = 0; i < OPT_NBUF; i++) J.b[i] = (float *)bufs[i];
   J.c = consts;
   J.n = n;
   J.kernel = kernel;
