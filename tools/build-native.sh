@@ -1,12 +1,14 @@
 #!/bin/sh
-# First step of the `native` backend (issue 13): compiles the same wasm/src kernels for x86-64
-# (AVX2 + FMA baseline) through SIMDe's implementation of the wasm SIMD intrinsics, into
-# build/native/libneurite-kernels.so, and runs tools/native-smoke.c against it (sgemm and the fused
-# Adam step checked, sgemm throughput printed). Nothing loads this library yet: there is no
-# Node-API glue and no registered backend, so Node keeps using wasm.
-#   apt-get install -y clang-16 libsimde-dev
-# Usage: tools/build-native.sh          build and smoke-test
-#        tools/build-native.sh --check  build twice and fail unless the builds are byte-identical
+# Builds the `native` backend's Node-API addon for linux-x64 into
+# packages/neurite-native-linux-x64/neurite-native.node: native/addon.c with the fused optimizer
+# kernels of wasm/src (compiled for x86-64, AVX2 + FMA baseline, through SIMDe's implementation
+# of the wasm SIMD intrinsics) and GEMM from Debian's static OpenBLAS (pthread build, all CPU
+# kernels chosen at run time). Headers come from the node-api-headers package; no node-gyp.
+# Also compiles every wasm/src kernel natively and runs tools/native-smoke.c on them.
+# Size budget of the addon: 32 MB (OpenBLAS's run-time-dispatched kernels are most of it).
+#   apt-get install -y clang-16 libsimde-dev libopenblas-pthread-dev
+# Usage: tools/build-native.sh          build the addon (and the kernel smoke test)
+#        tools/build-native.sh --check  rebuild into a temp dir and fail if the committed addon differs
 set -eu
 cd "$(dirname "$0")/.."
 CC=${CC:-}
@@ -17,22 +19,33 @@ if [ -z "$CC" ]; then
 fi
 [ -n "$CC" ] || { echo "build-native: no clang found (apt-get install -y clang-16)" >&2; exit 1; }
 [ -f /usr/include/simde/wasm/simd128.h ] || { echo "build-native: SIMDe missing (apt-get install -y libsimde-dev)" >&2; exit 1; }
-node --import tsx tools/gen-scalar-ops.ts >/dev/null
-# GEMM_C_UKERNEL: the C micro-kernel (the wasm builds use hand-written wasm assembly).
-FLAGS="-O3 -mavx2 -mfma -fPIC -fvisibility=hidden -ffile-prefix-map=$(pwd)=. -DGEMM_C_UKERNEL"
-build() {
-  mkdir -p "$1"
-  $CC $FLAGS -shared -Wl,--build-id=none -o "$1/libneurite-kernels.so" wasm/src/neurite.c
+BLAS=/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.a
+[ -f "$BLAS" ] || { echo "build-native: $BLAS missing (apt-get install -y libopenblas-pthread-dev)" >&2; exit 1; }
+NAPI=node_modules/node-api-headers/include
+[ -f "$NAPI/node_api.h" ] || { echo "build-native: $NAPI missing (npm ci)" >&2; exit 1; }
+PKG=packages/neurite-native-linux-x64
+BUDGET=33554432
+FLAGS="-O3 -mavx2 -mfma -fPIC -fvisibility=hidden -ffile-prefix-map=$(pwd)=."
+
+addon() {
+  $CC $FLAGS -I"$NAPI" -shared -s -Wl,--build-id=none -Wl,--exclude-libs,ALL -o "$1/neurite-native.node" native/addon.c "$BLAS" -lpthread -lm
+  size=$(wc -c <"$1/neurite-native.node")
+  [ "$size" -le "$BUDGET" ] || { echo "build-native: addon is $size bytes, over the $BUDGET-byte budget" >&2; exit 1; }
 }
+
 if [ "${1:-}" = "--check" ]; then
-  a=$(mktemp -d); b=$(mktemp -d)
-  build "$a"; build "$b"
-  cmp -s "$a/libneurite-kernels.so" "$b/libneurite-kernels.so" || { echo "build-native --check: two builds differ" >&2; exit 1; }
-  rm -rf "$a" "$b"
-  echo "build-native --check: reproducible"
+  tmp=$(mktemp -d)
+  addon "$tmp"
+  cmp -s "$tmp/neurite-native.node" "$PKG/neurite-native.node" || { echo "build-native --check: $PKG/neurite-native.node differs from a fresh build" >&2; rm -rf "$tmp"; exit 1; }
+  rm -rf "$tmp"
+  echo "build-native --check: $PKG/neurite-native.node is what native/addon.c and wasm/src build to"
   exit 0
 fi
-build build/native
+addon "$PKG"
+ls -l "$PKG/neurite-native.node"
+# Every wasm/src kernel, natively, with the C GEMM micro-kernel (the wasm builds use wasm assembly).
+node --import tsx tools/gen-scalar-ops.ts >/dev/null
+mkdir -p build/native
+$CC $FLAGS -DGEMM_C_UKERNEL -shared -Wl,--build-id=none -o build/native/libneurite-kernels.so wasm/src/neurite.c
 $CC -O2 -o build/native/native-smoke tools/native-smoke.c -Lbuild/native -lneurite-kernels -Wl,-rpath,'$ORIGIN' -lm
-ls -l build/native/libneurite-kernels.so
 build/native/native-smoke

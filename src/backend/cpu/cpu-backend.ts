@@ -82,7 +82,7 @@ function binaryRow(op: BinaryOp, f: (a: number, b: number) => number, float: boo
  * matmul which must be fast enough to train the reference MLP.
  */
 export class CpuBackend implements Backend {
-  readonly name = "cpu";
+  readonly name: string = "cpu";
   readonly canReadSync = true;
 
   alloc(dtype: DType, size: number): CpuBuffer {
