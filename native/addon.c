@@ -1,7 +1,7 @@
 /*
  * The `native` backend's Node-API addon (built by tools/build-native.sh, no node-gyp): GEMM from
- * a statically linked OpenBLAS, and the fused optimizer kernels of wasm/src/optim.c compiled for
- * x86-64. Buffers are JS typed arrays (64-bit sizes); each call receives them with element
+ * a statically linked OpenBLAS, and the elementwise and fused optimizer kernels of wasm/src
+ * (ew.c, optim.c) compiled for x86-64. Buffers are JS typed arrays (64-bit sizes); each call receives them with element
  * offsets and computes on their memory in place, without copies.
  */
 #define NAPI_VERSION 8
@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "../wasm/src/rt.h"
+#include "../wasm/src/ew.c"
 #include "../wasm/src/optim.c"
 
 /* OpenBLAS's CBLAS entry points (libopenblas.a), declared here to need no cblas.h. */
@@ -20,7 +21,7 @@ char *openblas_get_config(void);
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
 
 /* Version of this addon's JS interface; src/backend/native/load-native.ts checks it. */
-#define NATIVE_ABI 1
+#define NATIVE_ABI 2
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "neurite native: " #call " failed"); return NULL; } } while (0)
 
@@ -34,6 +35,19 @@ static float *f32_arg(napi_env env, napi_value v, size_t *len) {
   }
   if (len) *len = n;
   return (float *)data;
+}
+
+/* Any typed array's data at element offset `off`; NULL (with a JS exception) otherwise. */
+static char *bytes_arg(napi_env env, napi_value v, int64_t off) {
+  napi_typedarray_type t;
+  void *data;
+  size_t n;
+  if (napi_get_typedarray_info(env, v, &t, &n, &data, NULL, NULL) != napi_ok) {
+    napi_throw_type_error(env, NULL, "neurite native: expected a typed array");
+    return NULL;
+  }
+  int64_t sz = (t == napi_uint8_array || t == napi_int8_array) ? 1 : (t == napi_float64_array ? 8 : 4);
+  return (char *)data + off * sz;
 }
 
 static int64_t int_arg(napi_env env, napi_value v) {
@@ -62,6 +76,41 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
                 b + bo + i * bbs, (int)ldb, 0.0f, c + i * m * n, (int)n);
   }
   return NULL;
+}
+
+static const int *desc_arg(napi_env env, napi_value v) {
+  napi_typedarray_type t;
+  void *data;
+  size_t n;
+  if (napi_get_typedarray_info(env, v, &t, &n, &data, NULL, NULL) != napi_ok || t != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "neurite native: expected an Int32Array descriptor");
+    return NULL;
+  }
+  return (const int *)data;
+}
+
+/* ewUnary(op, dt, out, x, xOffset, desc) -> 1 when done, 0 when the kernels lack the case. */
+static napi_value ew_unary_js(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value v[6], r;
+  CHECK(napi_get_cb_info(env, info, &argc, v, NULL, NULL));
+  char *out = bytes_arg(env, v[2], 0), *x = bytes_arg(env, v[3], int_arg(env, v[4]));
+  const int *desc = desc_arg(env, v[5]);
+  if (!out || !x || !desc) return NULL;
+  CHECK(napi_create_int32(env, ew_unary((int)int_arg(env, v[0]), (int)int_arg(env, v[1]), out, x, desc), &r));
+  return r;
+}
+
+/* ewBinary(op, dt, out, a, aOffset, b, bOffset, desc) -> 1 when done, 0 when the kernels lack the case. */
+static napi_value ew_binary_js(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value v[8], r;
+  CHECK(napi_get_cb_info(env, info, &argc, v, NULL, NULL));
+  char *out = bytes_arg(env, v[2], 0), *a = bytes_arg(env, v[3], int_arg(env, v[4])), *b = bytes_arg(env, v[5], int_arg(env, v[6]));
+  const int *desc = desc_arg(env, v[7]);
+  if (!out || !a || !b || !desc) return NULL;
+  CHECK(napi_create_int32(env, ew_binary((int)int_arg(env, v[0]), (int)int_arg(env, v[1]), out, a, b, desc), &r));
+  return r;
 }
 
 /* optimizerStep(kernel, [p, grad, ...state] as Float32Arrays of one length, constants Float32Array). */
@@ -119,6 +168,8 @@ static napi_value config_js(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL},
+    {"ewUnary", NULL, ew_unary_js, NULL, NULL, NULL, napi_default, NULL},
+    {"ewBinary", NULL, ew_binary_js, NULL, NULL, NULL, napi_default, NULL},
     {"optimizerStep", NULL, optimizer_step_js, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads_js, NULL, NULL, NULL, napi_default, NULL},
     {"threads", NULL, threads_js, NULL, NULL, NULL, napi_default, NULL},

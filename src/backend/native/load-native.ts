@@ -4,9 +4,10 @@
  * see it; every reason it cannot load (another OS or CPU, a CPU without AVX2/FMA, a missing
  * package, an ABI mismatch) becomes the message of the error, which `neurite info` shows.
  */
+import type { AnyTypedArray } from "../backend.js";
 import { isNode, nodeBuiltin } from "../../platform/node-builtins.js";
 
-/** What native/addon.c exports (NATIVE_ABI 1). */
+/** What native/addon.c exports (NATIVE_ABI 2). */
 export interface NativeAddon {
   readonly abi: number;
   gemm(
@@ -14,13 +15,16 @@ export interface NativeAddon {
     b: Float32Array, bOffset: number, bBatchStride: number, ldb: number, bTrans: number,
     batch: number, m: number, n: number, k: number,
   ): void;
+  /** 1 when done, 0 when the C kernels lack the op/dtype (the caller falls back). */
+  ewUnary(op: number, dt: number, out: AnyTypedArray, x: AnyTypedArray, xOffset: number, desc: Int32Array): number;
+  ewBinary(op: number, dt: number, out: AnyTypedArray, a: AnyTypedArray, aOffset: number, b: AnyTypedArray, bOffset: number, desc: Int32Array): number;
   optimizerStep(kernel: number, bufs: Float32Array[], constants: Float32Array): void;
   setThreads(n: number): void;
   threads(): number;
   blasConfig(): string;
 }
 
-export const NATIVE_ABI = 1;
+export const NATIVE_ABI = 2;
 /** Platforms with a prebuilt addon: the per-platform package of each. */
 const PACKAGES: Record<string, string> = { "linux-x64": "neurite-native-linux-x64" };
 

@@ -1,14 +1,21 @@
 /**
  * The `native` backend (Node on linux-x64): the cpu backend's buffers (JS typed arrays, 64-bit
  * sizes, no 4 GiB heap) with its heaviest work moved into a Node-API addon: float32 matmul runs
- * on a statically linked OpenBLAS (threaded), optimizer steps on the fused C kernels of
- * wasm/src/optim.c compiled for x86-64. Every other op is the cpu backend's, so results agree
- * with it op for op except matmul, which sums in OpenBLAS's order.
+ * on a statically linked OpenBLAS (threaded); unary and binary ops and optimizer steps on the C
+ * kernels of wasm/src (ew.c, optim.c) compiled for x86-64, the same source as the wasm backend.
+ * The remaining ops (reductions, indexing, im2col, float64) are the cpu backend's.
  */
-import type { BackendBuffer, OptimizerKernel, View } from "../backend.js";
+import type { BackendBuffer, BinaryOp, DType, OptimizerKernel, UnaryOp, View } from "../backend.js";
 import { CpuBackend, CpuBuffer } from "../cpu/cpu-backend.js";
 import { checkOptimizerBuffers } from "../optimizer-kernels.js";
+import { EwScratch, writeEwDescriptor } from "../ew-descriptor.js";
+import { BINARY_CODE, BINARY_OPS, UNARY_CODE, UNARY_OPS } from "../scalar-ops/table.js";
+import { allocArray } from "../../tensor/dtype.js";
+import { numel } from "../../tensor/shape.js";
 import type { NativeAddon } from "./load-native.js";
+
+/** dtype codes of wasm/src/ew.c (float64 has none: the cpu kernels run it). */
+const DT: Partial<Record<DType, number>> = { float32: 0, int32: 1, bool: 2 };
 
 /** Kernel codes of wasm/src/optim.c. */
 const OPTIMIZER_KERNEL_CODE: Record<OptimizerKernel, number> = { adam: 0, sgd: 1, rmsprop: 2 };
@@ -42,6 +49,32 @@ export class NativeBackend extends CpuBackend {
   /** OpenBLAS's build and the CPU kernels it chose, for `neurite info`. */
   get blasConfig(): string {
     return this.addon.blasConfig();
+  }
+
+  private readonly ewScratch = new EwScratch();
+  private readonly desc = new Int32Array(1 + 16 * 4);
+
+  override unary(op: UnaryOp, x: View): CpuBuffer {
+    const size = numel(x.shape);
+    const dt = DT[x.dtype];
+    if (dt !== undefined && size > 0 && writeEwDescriptor(this.desc, 0, this.ewScratch, x.shape, x.strides)) {
+      const outDtype: DType = UNARY_OPS[op].result === "bool" ? "bool" : x.dtype;
+      const out = allocArray(outDtype, size);
+      if (this.addon.ewUnary(UNARY_CODE[op], dt, out, (x.buf as CpuBuffer).data, x.offset, this.desc)) return new CpuBuffer(outDtype, out);
+    }
+    return super.unary(op, x);
+  }
+
+  override binary(op: BinaryOp, a: View, b: View, outDtype: DType): CpuBuffer {
+    const size = numel(a.shape);
+    const dt = DT[a.dtype];
+    const natural: DType = BINARY_OPS[op].result === "bool" ? "bool" : a.dtype;
+    if (dt !== undefined && a.dtype === b.dtype && outDtype === natural && size > 0 && b.shape.length === a.shape.length &&
+        writeEwDescriptor(this.desc, 0, this.ewScratch, a.shape, a.strides, b.strides)) {
+      const out = allocArray(outDtype, size);
+      if (this.addon.ewBinary(BINARY_CODE[op], dt, out, (a.buf as CpuBuffer).data, a.offset, (b.buf as CpuBuffer).data, b.offset, this.desc)) return new CpuBuffer(outDtype, out);
+    }
+    return super.binary(op, a, b, outDtype);
   }
 
   override matmul(a: View, b: View): CpuBuffer {

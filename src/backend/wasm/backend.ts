@@ -16,6 +16,7 @@ import type {
   WindowGeometry,
 } from "../backend.js";
 import { checkOptimizerBuffers, OPTIMIZER_CONSTANTS } from "../optimizer-kernels.js";
+import { EwScratch, writeEwDescriptor } from "../ew-descriptor.js";
 import { HeapAllocator } from "./allocator.js";
 import type { KernelExports } from "./loader.js";
 import { CpuBackend, CpuBuffer } from "../cpu/cpu-backend.js";
@@ -149,43 +150,15 @@ export class WasmBackend implements Backend {
     return this.own(v.buf).ptr + v.offset * ELSIZE[v.dtype];
   }
 
-  private readonly cShape = new Int32Array(64);
-  private readonly cStr = [new Float64Array(64), new Float64Array(64), new Float64Array(64)];
+  private readonly ewScratch = new EwScratch();
 
   /**
-   * Coalesces `shape` for 1-3 operands' strides (see layout.ts) and writes the elementwise
-   * descriptor [nd, shape..., strides of each operand...] straight into the heap, without
-   * allocating. Returns the descriptor's address, or 0 when more than MAXD dims remain.
+   * Writes the elementwise descriptor (ew-descriptor.ts) straight into the heap, without
+   * allocating. Returns the descriptor's address, or 0 when the kernels cannot take the layout.
    */
   private ewDesc(shape: readonly number[], s0: readonly number[], s1?: readonly number[], s2?: readonly number[]): number {
-    const k = s2 ? 3 : s1 ? 2 : 1;
-    const ops = [s0, s1, s2];
-    const cs = this.cShape, cst = this.cStr;
-    let nd = 0;
-    for (let d = 0; d < shape.length; d++) {
-      const n = shape[d]!;
-      if (n === 1) continue;
-      if (nd > 0) {
-        let merge = true;
-        for (let j = 0; j < k; j++) if (cst[j]![nd - 1] !== ops[j]![d]! * n) merge = false;
-        if (merge) {
-          cs[nd - 1] *= n;
-          for (let j = 0; j < k; j++) cst[j]![nd - 1] = ops[j]![d]!;
-          continue;
-        }
-      }
-      if (nd >= MAXD) return 0;
-      cs[nd] = n;
-      for (let j = 0; j < k; j++) cst[j]![nd] = ops[j]![d]!;
-      nd++;
-    }
     this.refresh();
-    const h = this.i32;
-    let p = this.descPtr >> 2;
-    h[p++] = nd;
-    for (let d = 0; d < nd; d++) h[p++] = cs[d]!;
-    for (let j = 0; j < k; j++) for (let d = 0; d < nd; d++) h[p++] = cst[j]![d]!;
-    return this.descPtr;
+    return writeEwDescriptor(this.i32, this.descPtr >> 2, this.ewScratch, shape, s0, s1, s2) ? this.descPtr : 0;
   }
 
   /** Writes a kernel descriptor (int32s) into the reserved scratch area. */
