@@ -9,6 +9,7 @@
 import { createInterface } from "node:readline";
 import * as nt from "../src/index.js";
 import { createWasmBackend, type WasmBackendHandle } from "../src/backend/wasm/index.js";
+import "../src/backend/register-native.js";
 import { createMlp } from "../models/mlp.js";
 import { createCnn } from "../models/cnn.js";
 

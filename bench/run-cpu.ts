@@ -7,7 +7,7 @@
  *   node --import tsx bench/run-cpu.ts [--quick] [--rounds 3] [--only sgemm,train,infer]
  *                                        [--json out.json]
  *
- * Peers: neurite on `wasm` (1 thread and all threads), OpenBLAS sgemm through Debian's numpy,
+ * Peers: neurite on `wasm` (1 thread and all threads) and on `native`, OpenBLAS sgemm through Debian's numpy,
  * PyTorch 1.13 (Debian python3-torch, 2 threads), TensorFlow.js 4.22 `cpu` and `wasm` backends.
  * Inputs are random (throughput does not depend on pixel values), BENCH.md shapes and batches.
  */
@@ -89,6 +89,7 @@ class Peer {
 const tsx = ["--import", "tsx"];
 const peers = {
   neurite: new Peer("neurite-wasm", process.execPath, [...tsx, `${here}peer-neurite.ts`]),
+  native: new Peer("neurite-native", process.execPath, [...tsx, `${here}peer-neurite.ts`, "--backend", "native"]),
   python: new Peer("python", "/usr/bin/python3", [`${here}peer_python.py`], { BENCH_THREADS: "2" }),
   tfcpu: new Peer("tfjs-cpu", process.execPath, [`${here}peer-tfjs.mjs`, "cpu"]),
   tfwasm: new Peer("tfjs-wasm", process.execPath, [`${here}peer-tfjs.mjs`, "wasm"]),
@@ -109,6 +110,7 @@ if (only.has("sgemm")) {
     const s = n >= 2048 ? secs * 2 : secs;
     jobs.push({ row: `sgemm N=${n} (GFLOP/s)`, col: `neurite-wasm ${nthreads}T`, peer: "neurite", task: { task: "sgemm", n, seconds: s } });
     jobs.push({ row: `sgemm N=${n} (GFLOP/s)`, col: "neurite-wasm 1T", peer: "neurite", task: { task: "sgemm", n, threads: 1, seconds: s } });
+    jobs.push({ row: `sgemm N=${n} (GFLOP/s)`, col: "neurite-native", peer: "native", task: { task: "sgemm", n, seconds: s } });
     jobs.push({ row: `sgemm N=${n} (GFLOP/s)`, col: "OpenBLAS (numpy) 2T", peer: "python", task: { task: "sgemm", n, seconds: s } });
     jobs.push({ row: `sgemm N=${n} (GFLOP/s)`, col: "PyTorch mm 2T", peer: "python", task: { task: "sgemm", n, lib: "torch", seconds: s } });
     jobs.push({ row: `sgemm N=${n} (GFLOP/s)`, col: "tfjs-wasm", peer: "tfwasm", task: { task: "sgemm", n, seconds: s } });
@@ -121,6 +123,7 @@ for (const kind of ["train", "infer"] as const) {
     const row = `${model.toUpperCase()} ${kind} (img/s)`;
     const s = model === "cnn" ? secs * 2 : secs;
     jobs.push({ row, col: `neurite-wasm ${nthreads}T`, peer: "neurite", task: { task: kind, model, batch, seconds: s } });
+    jobs.push({ row, col: "neurite-native", peer: "native", task: { task: kind, model, batch, seconds: s } });
     jobs.push({ row, col: "PyTorch 2T", peer: "python", task: { task: kind, model, batch, seconds: s } });
     jobs.push({ row, col: "tfjs-wasm", peer: "tfwasm", task: { task: kind, model, batch, seconds: s } });
     // TF.js's pure-JS CNN takes tens of seconds per training step: one warm-up, one timed step

@@ -5,6 +5,8 @@
  * bundles resolve "neurite" to index.ts and never see pngjs, vega or resvg.
  */
 export * from "./index.js";
+// The native backend (Node-API addon) is known only here, never in browser bundles.
+import "./backend/register-native.js";
 export * as data from "./data/node.js";
 export * as train from "./train/node.js";
 export * as diffusion from "./diffusion/node.js";

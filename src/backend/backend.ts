@@ -5,7 +5,8 @@
  * autograd or broadcasting rules. The frontend (src/ops) hands it *views*: a buffer plus
  * shape/strides/offset in elements. Broadcasting is already resolved by the frontend into
  * stride-0 views whose shape equals the output shape, so every elementwise kernel sees inputs
- * of exactly the output's shape. Every kernel writes a fresh, contiguous (row-major) buffer.
+ * of exactly the output's shape. Every kernel writes a fresh, contiguous (row-major) buffer, except
+ * the fused optimizer step, which updates its buffers in place.
  */
 
 /** Element types. `float64` exists for gradient checks on the reference backend. */
@@ -41,6 +42,9 @@ export interface View {
 import type { ArgReduceOp, BinaryOp, ReduceOp, UnaryOp } from "./scalar-ops/table.js";
 export type { ArgReduceOp, BinaryOp, ReduceOp, UnaryOp };
 
+
+/** Fused optimizer kernels; their constants and reference math are in optimizer-kernels.ts. */
+export type OptimizerKernel = "adam" | "sgd" | "rmsprop";
 
 /** im2col / col2im geometry for 2-D windows (convolution, pooling). */
 export interface WindowGeometry {
@@ -120,6 +124,15 @@ export interface Backend {
   im2col(x: View, g: WindowGeometry, padValue: number): BackendBuffer;
   /** Adjoint of im2col: cols [N, C*kh*kw, outH*outW] summed back into [N,C,H,W]. */
   col2im(cols: View, g: WindowGeometry, outShape: readonly [number, number, number, number]): BackendBuffer;
+
+  // ---- fused optimizer steps ----
+  /**
+   * One optimizer update in a single in-place pass over float32 buffers of one size: bufs[0] is
+   * the parameter, bufs[1] the gradient (read only), the rest the optimizer state (see
+   * optimizer-kernels.ts for each kernel's buffers and constants). The only kernel that writes
+   * into existing buffers; optimizers fall back to composed ops where it is missing.
+   */
+  optimizerStep?(kernel: OptimizerKernel, bufs: readonly BackendBuffer[], constants: Float32Array): void;
 
   /** Releases threads/devices so the process can exit. */
   dispose?(): Promise<void> | void;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // First: registers the backends and picks the default one (wasm), so help texts show it.
 import "../backend/register-all.js";
+import "../backend/register-native.js";
 import { trainCommand } from "./commands/train.js";
 import { evalCommand } from "./commands/eval.js";
 import { OutOfMemoryError, isAllocationFailure } from "../memory/out-of-memory.js";

@@ -46,6 +46,11 @@ export class Storage {
     return this.refs > 0;
   }
 
+  /** References held (handles and saved tensors); 1 means one tensor owns the buffer alone. */
+  get refCount(): number {
+    return this.refs;
+  }
+
   retain(): this {
     if (this.refs <= 0) throw new Error("internal: retain() on a freed storage");
     this.refs++;

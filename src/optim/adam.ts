@@ -2,6 +2,8 @@ import type { Tensor } from "../tensor/tensor.js";
 import { zerosLike, maximum } from "../ops/index.js";
 import { Optimizer, checkOptionKeys, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "./check.js";
+import { kernelConstants, tryFusedStep } from "./fused-step.js";
+import { ADAM } from "../backend/optimizer-kernels.js";
 
 export interface AdamOptions {
   lr: number;
@@ -38,10 +40,11 @@ export function initAdamState(p: Tensor, amsgrad: boolean): AdamState {
  * decay (shrink the parameter) instead of Adam's L2 term (added to the gradient).
  */
 export function adamUpdate(p: Tensor, grad: Tensor, s: AdamState, g: AdamOptions, decoupled: boolean, setMax: (t: Tensor) => void): void {
+  s.step += 1;
+  if (fusedAdamUpdate(p, grad, s, g, decoupled, setMax)) return;
   const { lr, eps, weightDecay, amsgrad, maximize } = g;
   const [beta1, beta2] = g.betas;
   let d = maximize ? grad.neg() : grad;
-  s.step += 1;
   if (decoupled) p.assign(p.mul(1 - lr * weightDecay));
   else if (weightDecay !== 0) d = d.add(p, weightDecay);
 
@@ -49,9 +52,7 @@ export function adamUpdate(p: Tensor, grad: Tensor, s: AdamState, g: AdamOptions
   // addcmul_(d, d, value) computes (value * d) * d.
   s.expAvgSq.assign(s.expAvgSq.mul(beta2).add(d.mul(1 - beta2).mul(d)));
 
-  const biasCorrection1 = 1 - beta1 ** s.step;
-  const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** s.step);
-  const stepSize = lr / biasCorrection1;
+  const { stepSize, bc2Sqrt } = biasCorrections(g, s.step);
   let second = s.expAvgSq;
   if (amsgrad) {
     // The buffer is missing when amsgrad was switched on after the first step.
@@ -59,9 +60,40 @@ export function adamUpdate(p: Tensor, grad: Tensor, s: AdamState, g: AdamOptions
     else setMax(s.expAvgSq.clone());
     second = s.maxExpAvgSq!;
   }
-  const denom = second.sqrt().div(biasCorrection2Sqrt).add(eps);
+  const denom = second.sqrt().div(bc2Sqrt).add(eps);
   // addcdiv_(expAvg, denom, value) computes (value * expAvg) / denom.
   p.assign(p.add(s.expAvg.mul(-stepSize).div(denom)));
+}
+
+function biasCorrections(g: AdamOptions, step: number): { stepSize: number; bc2Sqrt: number } {
+  const [beta1, beta2] = g.betas;
+  return { stepSize: g.lr / (1 - beta1 ** step), bc2Sqrt: Math.sqrt(1 - beta2 ** step) };
+}
+
+/** The same update as one in-place kernel (backend/optimizer-kernels.ts); false where it does not apply. */
+function fusedAdamUpdate(p: Tensor, grad: Tensor, s: AdamState, g: AdamOptions, decoupled: boolean, setMax: (t: Tensor) => void): boolean {
+  const [beta1, beta2] = g.betas;
+  const { stepSize, bc2Sqrt } = biasCorrections(g, s.step);
+  const c = kernelConstants({
+    [ADAM.sign]: g.maximize ? -1 : 1,
+    [ADAM.decay]: decoupled ? 1 - g.lr * g.weightDecay : 1,
+    [ADAM.l2]: decoupled ? 0 : g.weightDecay,
+    [ADAM.beta1]: beta1,
+    [ADAM.oneMinusBeta1]: 1 - beta1,
+    [ADAM.beta2]: beta2,
+    [ADAM.oneMinusBeta2]: 1 - beta2,
+    [ADAM.bc2Sqrt]: bc2Sqrt,
+    [ADAM.eps]: g.eps,
+    [ADAM.negStepSize]: -stepSize,
+    [ADAM.amsgrad]: g.amsgrad,
+  });
+  const state = [s.expAvg, s.expAvgSq];
+  if (g.amsgrad) {
+    // Switched on after the first step: max(0, expAvgSq) is expAvgSq, what the composed path copies.
+    if (!s.maxExpAvgSq) setMax(zerosLike(p));
+    state.push(s.maxExpAvgSq!);
+  }
+  return tryFusedStep("adam", p, grad, state, c);
 }
 
 /**

@@ -2,6 +2,8 @@ import type { Tensor } from "../tensor/tensor.js";
 import { zerosLike } from "../ops/index.js";
 import { Optimizer, checkOptionKeys, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
 import { checkBoolean, checkNonNegative } from "./check.js";
+import { kernelConstants, tryFusedStep } from "./fused-step.js";
+import { RMSPROP as K } from "../backend/optimizer-kernels.js";
 
 export interface RMSpropOptions {
   lr: number;
@@ -51,6 +53,7 @@ export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
       if (momentum > 0 && !s.momentumBuffer) this.setStateTensor(s, "momentumBuffer", zerosLike(p));
       if (centered && !s.gradAvg) this.setStateTensor(s, "gradAvg", zerosLike(p));
       s.step += 1;
+      if (this.fusedUpdate(group, p, grad, s)) continue;
 
       let d = maximize ? grad.neg() : grad;
       if (weightDecay !== 0) d = d.add(p, weightDecay);
@@ -74,5 +77,25 @@ export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
         p.assign(p.add(d.mul(-lr).div(avg)));
       }
     }
+  }
+
+  /** The update above as one in-place kernel (backend/optimizer-kernels.ts); false where it does not apply. */
+  private fusedUpdate(group: ParamGroup<RMSpropOptions>, p: Tensor, grad: Tensor, s: RMSpropState): boolean {
+    const { lr, alpha, eps, weightDecay, momentum, centered, maximize } = group;
+    const c = kernelConstants({
+      [K.sign]: maximize ? -1 : 1,
+      [K.l2]: weightDecay,
+      [K.alpha]: alpha,
+      [K.oneMinusAlpha]: 1 - alpha,
+      [K.eps]: eps,
+      [K.momentum]: momentum,
+      [K.negLr]: -lr,
+      [K.centered]: centered,
+      [K.hasMomentum]: momentum > 0,
+    });
+    const state = [s.squareAvg];
+    if (centered) state.push(s.gradAvg!);
+    if (momentum > 0) state.push(s.momentumBuffer!);
+    return tryFusedStep("rmsprop", p, grad, state, c);
   }
 }

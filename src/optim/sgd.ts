@@ -1,6 +1,9 @@
 import type { Tensor } from "../tensor/tensor.js";
 import { Optimizer, checkOptionKeys, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
 import { checkBoolean, checkNonNegative, checkNumber } from "./check.js";
+import { zerosLike } from "../ops/index.js";
+import { kernelConstants, tryFusedStep } from "./fused-step.js";
+import { SGD as K } from "../backend/optimizer-kernels.js";
 
 export interface SGDOptions {
   lr: number;
@@ -44,6 +47,7 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
   protected updateGroup(group: ParamGroup<SGDOptions>, groupIndex: number): void {
     const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
     for (const [p, grad] of this.paramsWithGrad(group, groupIndex)) {
+      if (this.fusedUpdate(group, p, grad)) continue;
       let d = maximize ? grad.neg() : grad;
       if (weightDecay !== 0) d = d.add(p, weightDecay);
       const state = this.stateOf(p, () => ({ momentumBuffer: null }));
@@ -59,5 +63,36 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
       }
       p.assign(p.add(d, -lr));
     }
+  }
+
+  /** The update above as one in-place kernel (backend/optimizer-kernels.ts); false where it does not apply. */
+  private fusedUpdate(group: ParamGroup<SGDOptions>, p: Tensor, grad: Tensor): boolean {
+    const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
+    const state = this.stateOf(p, () => ({ momentumBuffer: null }));
+    const hasMomentum = momentum !== 0;
+    const init = hasMomentum && state.momentumBuffer === null;
+    const c = kernelConstants({
+      [K.sign]: maximize ? -1 : 1,
+      [K.l2]: weightDecay,
+      [K.momentum]: momentum,
+      [K.oneMinusDampening]: 1 - dampening,
+      [K.nesterov]: nesterov,
+      [K.negLr]: -lr,
+      [K.init]: init,
+      [K.hasMomentum]: hasMomentum,
+    });
+    const buffers: Tensor[] = [];
+    if (hasMomentum) {
+      // The first step copies the gradient into a new buffer, as PyTorch's clone().
+      const buf = state.momentumBuffer ?? zerosLike(p);
+      buffers.push(buf);
+      if (!tryFusedStep("sgd", p, grad, buffers, c)) {
+        if (buf !== state.momentumBuffer) buf.dispose();
+        return false;
+      }
+      if (buf !== state.momentumBuffer) this.setStateTensor(state, "momentumBuffer", buf);
+      return true;
+    }
+    return tryFusedStep("sgd", p, grad, buffers, c);
   }
 }

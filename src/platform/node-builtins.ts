@@ -17,6 +17,7 @@ import type * as Url from "node:url";
 import type * as V8 from "node:v8";
 import type * as WorkerThreads from "node:worker_threads";
 import type * as Util from "node:util";
+import type * as Module from "node:module";
 
 interface NodeBuiltins {
   "fs/promises": typeof FsPromises;
@@ -29,6 +30,7 @@ interface NodeBuiltins {
   v8: typeof V8;
   worker_threads: typeof WorkerThreads;
   util: typeof Util;
+  module: typeof Module;
 }
 
 type GetBuiltin = (id: string) => unknown;

@@ -1,4 +1,4 @@
-import type { AnyTypedArray, Backend, DType, View } from "../backend/backend.js";
+import type { AnyTypedArray, Backend, BackendBuffer, DType, View } from "../backend/backend.js";
 import { readyBackend } from "../backend/registry.js";
 import { countersFor, Storage } from "../memory/storage.js";
 import { track, untrack } from "../memory/scope.js";
@@ -231,6 +231,27 @@ export class Tensor implements View {
     this._strides = source._strides;
     this._offset = source._offset;
     return this;
+  }
+
+  /**
+   * This tensor's buffer, for a kernel that writes into it (the fused optimizer step). A tensor
+   * that shares its storage (views, tensors saved for backward) or views part of a buffer first
+   * gets a contiguous copy of its own, so the write changes this tensor only, as `assign` would.
+   */
+  exclusiveBuffer(op: string): BackendBuffer {
+    this.assertAlive(op);
+    opObserver()?.mutation(this);
+    if (!(this._storage.refCount === 1 && this.ownsWholeBuffer())) {
+      const copy = ops.clone(this);
+      this.assign(copy);
+      copy.dispose();
+    }
+    return this._storage.buf;
+  }
+
+  /** Whether the view is the whole buffer, contiguous from offset 0 (kernels can take the buffer as is). */
+  ownsWholeBuffer(): boolean {
+    return this._offset === 0 && this._storage.buf.size === this.size && this.isContiguous();
   }
 
   // ---------- reading ----------

@@ -1,4 +1,6 @@
 import * as nt from "../../src/index.js";
+// Node's entry registers the native backend; the suites run on it where its addon loads.
+import "../../src/backend/register-native.js";
 
 /**
  * The backends the conformance suite runs on: NEURITE_BACKENDS=cpu,wasm selects; by default

@@ -4,6 +4,7 @@
 #include "ew.c"
 #include "reduce.c"
 #include "move.c"
+#include "optim.c"
 
 /* Version of the kernel ABI; the JS loader checks it. */
-EXPORT(abi_version) int abi_version(void) { return 2; }
+EXPORT(abi_version) int abi_version(void) { return 3; }

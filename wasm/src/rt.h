@@ -9,10 +9,20 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#ifdef __wasm__
 #include <wasm_simd128.h>
+#define EXPORT(name) __attribute__((export_name(#name)))
+#else
+/* Native builds (tools/build-native.sh) run the same kernels through SIMDe's wasm SIMD on SSE/AVX. */
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/wasm/simd128.h>
+#define EXPORT(name) __attribute__((visibility("default")))
+/* SIMDe 0.7 lacks the const_splat forms; a splat of a constant folds the same way. */
+#define wasm_f32x4_const_splat(x) wasm_f32x4_splat(x)
+#define wasm_i32x4_const_splat(x) wasm_i32x4_splat(x)
+#endif
 
 typedef v128_t v4;
-#define EXPORT(name) __attribute__((export_name(#name)))
 #define INLINE static inline __attribute__((always_inline))
 #define NOINLINE __attribute__((noinline))
 #define SEQ __ATOMIC_SEQ_CST
@@ -29,6 +39,7 @@ typedef float f4_t __attribute__((vector_size(16)));
 #define VSTORE(p, v) wasm_v128_store((p), (v))
 #define VSPLAT(x) wasm_f32x4_splat(x)
 
+#ifdef __wasm__
 /* clang lowers these to memory.copy / memory.fill (bulk-memory). */
 void *memcpy(void *dst, const void *src, size_t n) {
   __builtin_memcpy(dst, src, n);
@@ -42,6 +53,7 @@ void *memmove(void *dst, const void *src, size_t n) {
   __builtin_memmove(dst, src, n);
   return dst;
 }
+#endif
 
 INLINE int imin(int a, int b) { return a < b ? a : b; }
 INLINE int imax(int a, int b) { return a > b ? a : b; }

@@ -6,9 +6,11 @@ import type {
   DType,
   ReduceOp,
   UnaryOp,
+  OptimizerKernel,
   View,
   WindowGeometry,
 } from "../backend.js";
+import { checkOptimizerBuffers, runOptimizerKernel } from "../optimizer-kernels.js";
 import { allocArray } from "../../tensor/dtype.js";
 import { collapseDims, contiguousStrides, numel, windowOutputSize } from "../../tensor/shape.js";
 import { forEachRow, viewOffsets } from "./strided.js";
@@ -80,7 +82,7 @@ function binaryRow(op: BinaryOp, f: (a: number, b: number) => number, float: boo
  * matmul which must be fast enough to train the reference MLP.
  */
 export class CpuBackend implements Backend {
-  readonly name = "cpu";
+  readonly name: string = "cpu";
   readonly canReadSync = true;
 
   alloc(dtype: DType, size: number): CpuBuffer {
@@ -103,6 +105,11 @@ export class CpuBackend implements Backend {
 
   readSync(buf: BackendBuffer): AnyTypedArray {
     return (buf as CpuBuffer).data.slice();
+  }
+
+  optimizerStep(kernel: OptimizerKernel, bufs: readonly BackendBuffer[], constants: Float32Array): void {
+    checkOptimizerBuffers(this.name, kernel, bufs, constants);
+    runOptimizerKernel(kernel, bufs.map((b) => (b as CpuBuffer).data as Float32Array), constants);
   }
 
   unary(op: UnaryOp, x: View): CpuBuffer {

@@ -10,10 +10,13 @@ import type {
   BinaryOp,
   DType,
   ReduceOp,
+  OptimizerKernel,
   UnaryOp,
   View,
   WindowGeometry,
 } from "../backend.js";
+import { checkOptimizerBuffers, OPTIMIZER_CONSTANTS } from "../optimizer-kernels.js";
+import { EwScratch, writeEwDescriptor } from "../ew-descriptor.js";
 import { HeapAllocator } from "./allocator.js";
 import type { KernelExports } from "./loader.js";
 import { CpuBackend, CpuBuffer } from "../cpu/cpu-backend.js";
@@ -25,6 +28,9 @@ const ELSIZE: Record<DType, number> = { float32: 4, int32: 4, bool: 1, float64: 
 const DT: Record<DType, number> = { float32: 0, int32: 1, bool: 2, float64: 3 };
 
 const MAXD = 16;
+/** Kernel codes and pointer slots of wasm/src/optim.c. */
+const OPTIMIZER_KERNEL_CODE: Record<OptimizerKernel, number> = { adam: 0, sgd: 1, rmsprop: 2 };
+const OPTIMIZER_BUFFERS = 5;
 /** Bytes reserved on the heap for kernel descriptors (index.ts allocates them). */
 export const DESC_BYTES = 4096;
 /** The shared JS kernels for what the C kernels leave out (float64, unusual dtype mixes). */
@@ -144,43 +150,15 @@ export class WasmBackend implements Backend {
     return this.own(v.buf).ptr + v.offset * ELSIZE[v.dtype];
   }
 
-  private readonly cShape = new Int32Array(64);
-  private readonly cStr = [new Float64Array(64), new Float64Array(64), new Float64Array(64)];
+  private readonly ewScratch = new EwScratch();
 
   /**
-   * Coalesces `shape` for 1-3 operands' strides (see layout.ts) and writes the elementwise
-   * descriptor [nd, shape..., strides of each operand...] straight into the heap, without
-   * allocating. Returns the descriptor's address, or 0 when more than MAXD dims remain.
+   * Writes the elementwise descriptor (ew-descriptor.ts) straight into the heap, without
+   * allocating. Returns the descriptor's address, or 0 when the kernels cannot take the layout.
    */
   private ewDesc(shape: readonly number[], s0: readonly number[], s1?: readonly number[], s2?: readonly number[]): number {
-    const k = s2 ? 3 : s1 ? 2 : 1;
-    const ops = [s0, s1, s2];
-    const cs = this.cShape, cst = this.cStr;
-    let nd = 0;
-    for (let d = 0; d < shape.length; d++) {
-      const n = shape[d]!;
-      if (n === 1) continue;
-      if (nd > 0) {
-        let merge = true;
-        for (let j = 0; j < k; j++) if (cst[j]![nd - 1] !== ops[j]![d]! * n) merge = false;
-        if (merge) {
-          cs[nd - 1] *= n;
-          for (let j = 0; j < k; j++) cst[j]![nd - 1] = ops[j]![d]!;
-          continue;
-        }
-      }
-      if (nd >= MAXD) return 0;
-      cs[nd] = n;
-      for (let j = 0; j < k; j++) cst[j]![nd] = ops[j]![d]!;
-      nd++;
-    }
     this.refresh();
-    const h = this.i32;
-    let p = this.descPtr >> 2;
-    h[p++] = nd;
-    for (let d = 0; d < nd; d++) h[p++] = cs[d]!;
-    for (let j = 0; j < k; j++) for (let d = 0; d < nd; d++) h[p++] = cst[j]![d]!;
-    return this.descPtr;
+    return writeEwDescriptor(this.i32, this.descPtr >> 2, this.ewScratch, shape, s0, s1, s2) ? this.descPtr : 0;
   }
 
   /** Writes a kernel descriptor (int32s) into the reserved scratch area. */
@@ -320,6 +298,17 @@ export class WasmBackend implements Backend {
     }
     this.free(o);
     return this.fromReference(reference.contiguous(this.cpuView(x)));
+  }
+
+  optimizerStep(kernel: OptimizerKernel, bufs: readonly BackendBuffer[], constants: Float32Array): void {
+    checkOptimizerBuffers(this.name, kernel, bufs, constants);
+    const own = bufs.map((b) => this.own(b));
+    // Descriptor: OPTIMIZER_BUFFERS pointers (0 where unused), then the constants (optim.c).
+    const ptrs = Array.from({ length: OPTIMIZER_BUFFERS }, (_, i) => own[i]?.ptr ?? 0);
+    const desc = this.desc(ptrs);
+    const constsPtr = desc + OPTIMIZER_BUFFERS * 4;
+    this.f32.set(constants.subarray(0, OPTIMIZER_CONSTANTS), constsPtr >> 2);
+    this.ex.optimizer_step(OPTIMIZER_KERNEL_CODE[kernel], desc, constsPtr, own[0]!.size);
   }
 
   fill(dtype: DType, size: number, value: number): BackendBuffer {

@@ -5,11 +5,14 @@ import type {
   BackendBuffer,
   BinaryOp,
   DType,
+  OptimizerKernel,
   ReduceOp,
   UnaryOp,
   View,
   WindowGeometry,
 } from "../backend.js";
+import { checkOptimizerBuffers } from "../optimizer-kernels.js";
+import { optimizerKernel, optimizerKernelKey } from "./wgsl/optim.js";
 import type { PoolStats } from "./buffer-pool.js";
 import type { DispatchStats, GpuContext } from "./gpu-context.js";
 import { type Scalar, convert, f32Bits, storageType, words } from "./wgsl/common.js";
@@ -82,6 +85,8 @@ export class WebGPUBackend implements Backend {
   }
   /** Invocations per 1-D workgroup and per reduction workgroup (a power of two), from the limits. */
   private readonly wg: number;
+  /** Buffers whose value is still a lazy graph (the in-place optimizer step computes the readers of what it overwrites). */
+  private readonly lazyBuffers = new Set<WebGPUBuffer>();
   private readonly wgPow2: number;
   /** Elementwise fusion (NEURITE_WEBGPU_FUSION=0 turns it off: one kernel per op). */
   fusion: boolean;
@@ -248,6 +253,7 @@ export class WebGPUBackend implements Backend {
     for (const b of bufs) b.refs++;
     root.owner = out;
     out.lazy = { root, shape: [...shape], bufs, uniform: bufs.length === 0 };
+    this.lazyBuffers.add(out);
     if (!this.fusion) this.materialise(out);
     return out;
   }
@@ -256,6 +262,7 @@ export class WebGPUBackend implements Backend {
   private dropLazy(b: WebGPUBuffer): void {
     const lazy = b.lazy!;
     b.lazy = null;
+    this.lazyBuffers.delete(b);
     if (lazy.root.kind === "op" && lazy.root.owner === b) lazy.root.owner = undefined;
     for (const leaf of lazy.bufs) this.decRef(leaf);
   }
@@ -554,6 +561,26 @@ export class WebGPUBackend implements Backend {
     const params = [n, N, C, H, W, g.kernel[0], g.kernel[1], g.stride[0], g.stride[1], g.padding[0], g.padding[1], g.dilation[0], g.dilation[1], oh, ow, cols.offset, ...cols.strides];
     this.ctx.dispatch(pipeline, [this.gbuf(cols.buf, "col2im"), out.gpu!], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
     return out;
+  }
+
+  optimizerStep(kernel: OptimizerKernel, bufs: readonly BackendBuffer[], constants: Float32Array): void {
+    checkOptimizerBuffers(this.name, kernel, bufs, constants);
+    const op = `optimizerStep(${kernel})`;
+    const own = bufs.map((b) => checkBuf(b, op));
+    const written = own.filter((_, i) => i !== 1);
+    // Lazy graphs that read a buffer about to be overwritten must see its old value: compute them now.
+    const overwritten = new Set(written.filter((w) => w.refs > 1));
+    if (overwritten.size > 0) {
+      for (const l of [...this.lazyBuffers]) if (l.lazy?.bufs.some((b) => overwritten.has(b))) this.materialise(l);
+    }
+    const n = own[0]!.size;
+    if (n === 0) return;
+    const gpus = own.map((b) => this.gbuf(b, op));
+    const pipeline = this.ctx.pipeline(optimizerKernelKey(kernel, constants, own.length), 1, () => optimizerKernel(kernel, constants, own.length, this.wg), own.length - 1);
+    const params = new Uint32Array(1 + constants.length);
+    params[0] = n;
+    params.set(new Uint32Array(constants.buffer, constants.byteOffset, constants.length), 1);
+    this.ctx.dispatch(pipeline, [gpus[1]!, gpus[0]!, ...gpus.slice(2)], params, this.ctx.grid(Math.ceil(n / this.wg)));
   }
 
   private expectIndex(index: View, op: string): void {

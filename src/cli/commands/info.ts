@@ -1,12 +1,14 @@
 import os from "node:os";
 import * as registry from "../../backend/registry.js";
 import { getNumThreads } from "../../backend/register-all.js";
+import { nativeStatus } from "../../backend/register-native.js";
 import { parseCommandArgs, intOption } from "../args.js";
 
 export const INFO_HELP = `neurite info [options]
 
 Shows what neurite can use here: Node and V8 versions, CPU and threads, memory, the backends
-available (and the default), WebAssembly SIMD/threads support, and the WebGPU adapter with its
+available (and the default), WebAssembly SIMD/threads support, whether the native backend loads
+(and why not), and the WebGPU adapter with its
 limits and features when there is one.
 
 Options:
@@ -92,6 +94,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
       // not usable here: reported as null
     }
   }
+  const native = await nativeStatus();
   const info = {
     neurite: "0.1.0",
     node: process.version,
@@ -104,6 +107,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
     backends: registry.backends(),
     defaultBackend: registry.getBackend(),
     wasm: { simd: wasmSimd(), sharedMemory: typeof SharedArrayBuffer === "function", threads: wasmThreads },
+    native,
     gpu,
   };
   if (args.flag("json")) {
@@ -118,6 +122,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
     ["memory", `${info.memoryGiB} GiB`],
     ["backends", `${info.backends.join(", ")} (default ${info.defaultBackend})`],
     ["wasm", `SIMD ${info.wasm.simd ? "yes" : "no"}, shared memory ${info.wasm.sharedMemory ? "yes" : "no"}, ${wasmThreads === null ? "backend unavailable" : `${wasmThreads} thread(s) (NEURITE_WASM_THREADS or --threads to change)`}`],
+    ["native", native.available ? `loads (${native.threads} OpenBLAS thread(s), ${native.blas}); opt in with --backend native` : `unavailable, wasm is used: ${native.reason}`],
     ["gpu", gpu.available ? `${Object.values(gpu.adapter ?? {}).filter(Boolean).join(" / ") || "adapter"} via ${gpu.source}` : `none (${gpu.error})`],
   ];
   for (const [k, v] of rows) console.log(`${k.padEnd(10)} ${v}`);

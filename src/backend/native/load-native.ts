@@ -1,0 +1,67 @@
+/**
+ * Finds and loads the `native` backend's prebuilt Node-API addon (packages/neurite-native-*),
+ * Node only. The addon is reached through createRequire and computed paths, so bundlers never
+ * see it; every reason it cannot load (another OS or CPU, a CPU without AVX2/FMA, a missing
+ * package, an ABI mismatch) becomes the message of the error, which `neurite info` shows.
+ */
+import type { AnyTypedArray } from "../backend.js";
+import { isNode, nodeBuiltin } from "../../platform/node-builtins.js";
+
+/** What native/addon.c exports (NATIVE_ABI 2). */
+export interface NativeAddon {
+  readonly abi: number;
+  gemm(
+    c: Float32Array, a: Float32Array, aOffset: number, aBatchStride: number, lda: number, aTrans: number,
+    b: Float32Array, bOffset: number, bBatchStride: number, ldb: number, bTrans: number,
+    batch: number, m: number, n: number, k: number,
+  ): void;
+  /** 1 when done, 0 when the C kernels lack the op/dtype (the caller falls back). */
+  ewUnary(op: number, dt: number, out: AnyTypedArray, x: AnyTypedArray, xOffset: number, desc: Int32Array): number;
+  ewBinary(op: number, dt: number, out: AnyTypedArray, a: AnyTypedArray, aOffset: number, b: AnyTypedArray, bOffset: number, desc: Int32Array): number;
+  optimizerStep(kernel: number, bufs: Float32Array[], constants: Float32Array): void;
+  setThreads(n: number): void;
+  threads(): number;
+  blasConfig(): string;
+}
+
+export const NATIVE_ABI = 2;
+/** Platforms with a prebuilt addon: the per-platform package of each. */
+const PACKAGES: Record<string, string> = { "linux-x64": "neurite-native-linux-x64" };
+
+/** The addon, or an Error saying why it cannot be used here. */
+export function loadNativeAddon(): NativeAddon {
+  if (!isNode()) throw new Error("the native backend needs Node (browsers use wasm or webgpu)");
+  const proc = globalThis.process;
+  const platform = `${proc.platform}-${proc.arch}`;
+  const pkg = PACKAGES[platform];
+  if (!pkg) throw new Error(`no prebuilt native backend for ${platform} (available: ${Object.keys(PACKAGES).join(", ")})`);
+  const missing = missingCpuFeatures();
+  if (missing.length > 0) throw new Error(`this CPU lacks ${missing.join(" and ")}, which the native backend's x86-64 build needs`);
+  const { createRequire } = nodeBuiltin("module", "the native backend");
+  const require = createRequire(import.meta.url);
+  const attempts: string[] = [];
+  // The installed optional package first, then the copy in this repository (src/ or dist/src/).
+  const candidates = [`${pkg}/neurite-native.node`, `../../../packages/${pkg}/neurite-native.node`, `../../../../packages/${pkg}/neurite-native.node`];
+  for (const id of candidates) {
+    try {
+      const addon = require(id) as NativeAddon;
+      if (addon.abi !== NATIVE_ABI) throw new Error(`addon ABI ${addon.abi}, expected ${NATIVE_ABI} (rebuild with tools/build-native.sh)`);
+      return addon;
+    } catch (e) {
+      attempts.push(`${id}: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
+  throw new Error(`the native addon did not load (${attempts.join("; ")})`);
+}
+
+/** AVX2 and FMA, from /proc/cpuinfo (x86-64 Linux, the only prebuilt platform). */
+function missingCpuFeatures(): string[] {
+  let flags: string;
+  try {
+    flags = nodeBuiltin("fs", "the native backend").readFileSync("/proc/cpuinfo", "utf8").match(/^flags\s*:(.*)$/m)?.[1] ?? "";
+  } catch {
+    return [];
+  }
+  const have = new Set(flags.trim().split(/\s+/));
+  return ["avx2", "fma"].filter((f) => !have.has(f)).map((f) => f.toUpperCase());
+}

@@ -1,0 +1,81 @@
+/**
+ * The native backend: whether it loads (and the reason when not), its BLAS matmul on every
+ * operand layout against the cpu backend, and that browser code never reaches it.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import * as nt from "../src/index.js";
+import { nativeStatus } from "../src/backend/register-native.js";
+
+const status = await nativeStatus();
+const cpuFlags = readFileSync("/proc/cpuinfo", "utf8").match(/^flags\s*:(.*)$/m)?.[1]?.split(/\s+/) ?? [];
+const shouldLoad = process.platform === "linux" && process.arch === "x64" && cpuFlags.includes("avx2") && cpuFlags.includes("fma");
+
+test("the native backend loads on linux-x64 with AVX2+FMA, else says why", () => {
+  if (shouldLoad) {
+    assert.equal(status.available, true, `native did not load: ${status.reason}`);
+    assert.match(status.blas!, /^OpenBLAS 0\.3\.\d+/);
+    assert.ok(status.threads! >= 1);
+  } else {
+    assert.equal(status.available, false);
+    assert.match(status.reason!, /native|prebuilt|CPU/);
+  }
+});
+
+test("native matmul equals the cpu backend's on transposed, strided, broadcast and degenerate operands (or setBackend says why not)", async () => {
+  if (!status.available) {
+    await assert.rejects(nt.setBackend("native"), (e: Error) => e.message === status.reason);
+    assert.notEqual(nt.getBackend(), "native");
+    return;
+  }
+  const cases: Array<[string, (x: nt.Tensor, y: nt.Tensor) => nt.Tensor, number[], number[]]> = [
+    ["plain", (x, y) => x.matmul(y), [5, 7], [7, 3]],
+    ["a transposed", (x, y) => x.transpose(0, 1).matmul(y), [7, 5], [7, 3]],
+    ["b transposed", (x, y) => x.matmul(y.transpose(0, 1)), [5, 7], [3, 7]],
+    ["both transposed, batched", (x, y) => x.transpose(1, 2).matmul(y.transpose(1, 2)), [4, 7, 5], [4, 3, 7]],
+    ["broadcast batch", (x, y) => x.matmul(y), [5, 7], [6, 7, 3]],
+    ["vector times matrix", (x, y) => x.matmul(y), [7], [7, 3]],
+    ["matrix times vector", (x, y) => x.matmul(y), [5, 7], [7]],
+    ["k = 1", (x, y) => x.matmul(y), [5, 1], [1, 3]],
+    ["k = 0", (x, y) => x.matmul(y), [5, 0], [0, 3]],
+  ];
+  for (const [name, f, sa, sb] of cases) {
+    await nt.setBackend("cpu");
+    const a = nt.randn(sa);
+    const b = nt.randn(sb);
+    const want = await f(a, b).data();
+    await nt.setBackend("native");
+    const got = await f(a.to("native"), b.to("native")).data();
+    assert.equal(got.length, want.length, name);
+    want.forEach((w, i) => assert.ok(Math.abs(got[i]! - w) <= 1e-5 * Math.max(1, Math.abs(w)), `${name}[${i}]: ${got[i]} vs ${w}`));
+  }
+  // Every other element of a row: neither row- nor column-major, so the operand is copied first.
+  await nt.setBackend("native");
+  const wide = nt.randn([5, 14]);
+  const strided = wide.reshape([5, 7, 2]).narrow(2, 0, 1).reshape([5, 7]);
+  const y = nt.randn([7, 3]);
+  const got = await strided.matmul(y).data();
+  const want = await strided.contiguous().matmul(y).data();
+  assert.deepEqual(Array.from(got), Array.from(want));
+  await nt.setBackend("cpu");
+});
+
+test("only Node-only code imports the native backend (browser bundles never see it)", () => {
+  const src = new URL("../src/", import.meta.url).pathname;
+  const allowed = /^(node\.ts|cli\/|backend\/register-native\.ts|backend\/native\/)/;
+  const offenders: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (path.endsWith(".ts")) {
+        const rel = relative(src, path);
+        if (!allowed.test(rel) && /from\s+["'][^"']*(register-native|\/native\/)[^"']*["']|import\(["'][^"']*(register-native|\/native\/)/.test(readFileSync(path, "utf8"))) offenders.push(rel);
+      }
+    }
+  };
+  walk(src);
+  assert.deepEqual(offenders, []);
+});
