@@ -12,7 +12,7 @@
  *
  * The checkpoints of the committed assets came from (2026-12-02):
  *   neurite train --model cnn-bn --epochs 2 --out runs/web-cnn-bn          (test accuracy 90.19 %)
- *   neurite train --model char-gpt --text /usr/share/games/fortunes/computers --epochs 4 --out runs/web-char-gpt
+ *   neurite train --model char-gpt --text /usr/share/games/fortunes/computers --epochs 8 --out runs/web-char-gpt  (validation loss 2.1776 nats/char)
  *   neurite train --model ddpm --steps 1500 --out runs/web-ddpm             (final loss 0.098)
  */
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
