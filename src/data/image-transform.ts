@@ -3,7 +3,7 @@
  * size, gray or RGB, per-channel standardisation. Stored with the model as JSON (metadata key
  * "input"), so that `predict` prepares a new image exactly as training did. Browser-safe.
  */
-import { checkImage, type Image } from "./image.js";
+import { checkImage, resizePlaneByArea, type Image } from "./image.js";
 
 export interface ImageTransform {
   kind: "image";
@@ -58,26 +58,8 @@ export function resizeToPlanes(img: Image, width: number, height: number, channe
     }
   }
   const out = new Float32Array(channels * width * height);
-  for (let ty = 0; ty < height; ty++) {
-    const y0 = (ty * h) / height;
-    const y1 = ((ty + 1) * h) / height;
-    for (let tx = 0; tx < width; tx++) {
-      const x0 = (tx * w) / width;
-      const x1 = ((tx + 1) * w) / width;
-      for (let ch = 0; ch < channels; ch++) {
-        let acc = 0;
-        let area = 0;
-        for (let sy = Math.floor(y0); sy < Math.min(h, Math.ceil(y1)); sy++) {
-          const wy = Math.min(y1, sy + 1) - Math.max(y0, sy);
-          for (let sx = Math.floor(x0); sx < Math.min(w, Math.ceil(x1)); sx++) {
-            const wx = Math.min(x1, sx + 1) - Math.max(x0, sx);
-            acc += src[ch * plane + sy * w + sx]! * wx * wy;
-            area += wx * wy;
-          }
-        }
-        out[ch * width * height + ty * width + tx] = area > 0 ? acc / area : 0;
-      }
-    }
+  for (let ch = 0; ch < channels; ch++) {
+    resizePlaneByArea(src.subarray(ch * plane, (ch + 1) * plane), w, h, out, width, height, ch * width * height);
   }
   return out;
 }

@@ -194,6 +194,16 @@ export function prepareFashionMnistImage(img: Image, invert: "auto" | "yes" | "n
   const ox = Math.floor((size - tw) / 2);
   const oy = Math.floor((size - th) / 2);
   const out = new Float32Array(size * size);
+  resizePlaneByArea(gray, w, h, out, tw, th, oy * size + ox, size);
+  return out;
+}
+
+/**
+ * Resizes one w x h float plane to tw x th by area averaging (each target pixel is the mean of
+ * the source area it covers; enlarging repeats pixels), writing row ty of the result at
+ * out[offset + ty * rowStride]. Shared by the Fashion-MNIST preprocessing and own-data transforms.
+ */
+export function resizePlaneByArea(src: Float32Array, w: number, h: number, out: Float32Array, tw: number, th: number, offset = 0, rowStride = tw): void {
   for (let ty = 0; ty < th; ty++) {
     const y0 = (ty * h) / th;
     const y1 = ((ty + 1) * h) / th;
@@ -206,13 +216,11 @@ export function prepareFashionMnistImage(img: Image, invert: "auto" | "yes" | "n
         const wy = Math.min(y1, sy + 1) - Math.max(y0, sy);
         for (let sx = Math.floor(x0); sx < Math.min(w, Math.ceil(x1)); sx++) {
           const wx = Math.min(x1, sx + 1) - Math.max(x0, sx);
-          acc += gray[sy * w + sx]! * wx * wy;
+          acc += src[sy * w + sx]! * wx * wy;
           area += wx * wy;
         }
       }
-      out[(oy + ty) * size + ox + tx] = area > 0 ? acc / area : 0;
+      out[offset + ty * rowStride + tx] = area > 0 ? acc / area : 0;
     }
   }
-  return out;
 }
-
