@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { chromiumPath, esbuild, playwright, repoRoot, skip } from "./helpers/browser.js";
+import { esbuild, playwright, repoRoot, skip, launchChromium } from "./helpers/browser.js";
 import type { AddressInfo } from "node:net";
 
 const root = repoRoot;
@@ -110,10 +110,7 @@ test("wasm backend in headless Chromium: st build, COI main thread, 2 threads in
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
-  const browser = await playwright!.chromium.launch({
-    executablePath: chromiumPath,
-    args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const errors: string[] = [];

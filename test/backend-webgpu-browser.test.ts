@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { chromiumPath, esbuild, playwright, repoRoot, skip } from "./helpers/browser.js";
+import { esbuild, playwright, repoRoot, skip, launchChromium } from "./helpers/browser.js";
 import type { AddressInfo } from "node:net";
 
 const root = repoRoot;
@@ -69,11 +69,7 @@ test("webgpu backend in headless Chromium (navigator.gpu)", { skip }, async () =
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
-  const browser = await playwright!.chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ["--enable-unsafe-webgpu", "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const browser = await launchChromium({ webgpu: true });
   try {
     const page = await browser.newPage();
     const errors: string[] = [];

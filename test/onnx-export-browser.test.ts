@@ -10,7 +10,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as ort from "onnxruntime-node";
 import { assertOnnxClose } from "./helpers/onnx-run.js";
-import { chromiumPath, esbuild, playwright, repoRoot, skip } from "./helpers/browser.js";
+import { esbuild, playwright, repoRoot, skip, launchChromium } from "./helpers/browser.js";
 
 const ENTRY = `
 import * as ops from "./src/ops/index.ts";
@@ -52,10 +52,7 @@ test("onnx export runs in headless Chromium and its file runs in onnxruntime-nod
     else res.writeHead(200, { "content-type": "text/html" }).end(`<!doctype html><meta charset="utf-8"><script type="module" src="bundle.js"></script>`);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const browser = await playwright!.chromium.launch({
-    executablePath: chromiumPath,
-    args: ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const errors: string[] = [];

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { AddressInfo } from "node:net";
-import { chromiumPath, playwright, repoRoot, skip } from "./helpers/browser.js";
+import { repoRoot, skip, launchChromium } from "./helpers/browser.js";
 
 const bin = (name: string) => join(repoRoot, "node_modules", ".bin", name);
 
@@ -149,7 +149,7 @@ test("npm pack → install → bundle with esbuild, Vite and webpack → train i
       }
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const browser = await playwright!.chromium.launch({ executablePath: chromiumPath, headless: true, args: ["--no-sandbox", "--disable-background-networking", "--no-first-run"] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];

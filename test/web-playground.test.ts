@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { chromiumPath, playwright, repoRoot, skip } from "./helpers/browser.js";
+import { repoRoot, skip, launchChromium } from "./helpers/browser.js";
 
 const samplesDir = join(repoRoot, "web", "assets", "samples");
 const artifacts = join(repoRoot, "artifacts");
@@ -35,11 +35,7 @@ test("playground in Chromium: classify, train on wasm (1 and all threads) and We
 
   const server = await startServer(0);
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await playwright!.chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ["--enable-unsafe-webgpu", "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const browser = await launchChromium({ webgpu: true });
   mkdirSync(artifacts, { recursive: true });
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });

@@ -14,3 +14,10 @@ try {
   skip = `playwright-core or esbuild is not installed (${(e as Error).message})`;
 }
 if (!skip && !existsSync(chromiumPath)) skip = `no Chromium at ${chromiumPath}`;
+
+/** Headless Debian Chromium with the flags every browser test uses; `webgpu` enables navigator.gpu (SwiftShader without a GPU). */
+export function launchChromium(options: { webgpu?: boolean } = {}): Promise<import("playwright-core").Browser> {
+  const args = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+  if (options.webgpu) args.unshift("--enable-unsafe-webgpu");
+  return playwright!.chromium.launch({ executablePath: chromiumPath, headless: true, args });
+}
