@@ -378,9 +378,6 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
       throw new UsageError(`neurite train: --out ${outName}: ${(e as Error).message}`);
     }
     held.lock = lockRunFolder(runDir);
-    await refuseEarlierRun(runDir, args.flag("overwrite"));
-    // A fresh start: nothing of an earlier run may mix into this one (metrics.jsonl is appended to).
-    await clearRunFiles(runDir);
     await registry.setBackend(backendName);
   }
   const checkpointDir = join(runDir, CHECKPOINT_DIRNAME);
@@ -407,6 +404,13 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
     ...(config.color ? { color: config.color } : {}),
     ...(config.normalize ? { normalize: config.normalize } : {}),
   });
+  if (!resume) {
+    // After the data are read, so that a mistake in the options is reported as such even where
+    // the folder holds an earlier run (e.g. the README's main job in runs/mlp).
+    await refuseEarlierRun(runDir, args.flag("overwrite"));
+    // A fresh start: nothing of an earlier run may mix into this one (metrics.jsonl is appended to).
+    await clearRunFiles(runDir);
+  }
   if (data.vocab !== undefined) config.vocab = data.vocab;
   const model = entry.create(data.ctx);
   const optimizer = makeOptimizer(config, model.parameters());
