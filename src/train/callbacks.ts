@@ -1,5 +1,5 @@
-import type { Callback, CheckpointInfo, EpochInfo, FitContext, FitResult, SchedulerLike, StepInfo } from "./fit.js";
-import { stepScheduler } from "./fit.js";
+import type { Callback, CheckpointInfo, EpochInfo, FitContext, FitResult, StepInfo } from "./loop-types.js";
+import { stepScheduler, type SchedulerLike } from "./scheduling.js";
 import { ProgressLine, formatProgress, formatDuration } from "./progress.js";
 import { nodeBuiltin } from "../platform/node-builtins.js";
 
