@@ -78,10 +78,25 @@ async function main(argv: string[]): Promise<number> {
   return run(rest);
 }
 
-/** Allocation failures of typed arrays, wasm memory or GPU buffers, here or as the cause. */
-function isOutOfMemory(e: unknown): boolean {
-  const cause = (e as Error | undefined)?.cause;
-  return e instanceof OutOfMemoryError || cause instanceof OutOfMemoryError || isAllocationFailure(e) || isAllocationFailure(cause);
+/** `e` and its causes, outermost first. */
+function causeChain(e: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let x: unknown = e; x !== undefined && chain.length < 16; x = x instanceof Error ? x.cause : undefined) chain.push(x);
+  return chain;
+}
+
+/**
+ * The one line a user sees for a failed command. An OutOfMemoryError names the op and the size
+ * itself, and the errors that wrap one (TrainingError, ...) carry its message. An allocation
+ * failure that reached here unnamed (the engine's RangeError from a typed array or wasm memory,
+ * itself or as the cause) is named here, with the usual remedy.
+ */
+function userLine(e: unknown): string {
+  const line = (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
+  const chain = causeChain(e);
+  if (chain.some((x) => x instanceof OutOfMemoryError)) return line;
+  if (isAllocationFailure(chain[0]) || isAllocationFailure(chain[1])) return `out of memory: ${line}; try a smaller --batch-size`;
+  return line;
 }
 
 // Before anything is printed: a reader closing the pipe must not crash a command.
@@ -94,13 +109,11 @@ main(argv)
   })
   .catch(async (e: unknown) => {
     await disposeBackends().catch(() => undefined);
-    const err = e as Error;
     const code = e instanceof UsageError ? 2 : 1;
     // One line for users; the stack trace with NEURITE_DEBUG=1.
-    let line = (err?.message ?? String(e)).split("\n")[0]!;
-    if (isOutOfMemory(err) && !/out of memory/i.test(line)) line = `out of memory: ${line}; try a smaller --batch-size`;
+    let line = userLine(e);
     if (!line.startsWith("neurite")) line = `neurite${argv[0] && Object.hasOwn(COMMANDS, argv[0]) ? ` ${argv[0]}` : ""}: ${line}`;
-    console.error(process.env.NEURITE_DEBUG === "1" && code === 1 ? (err.stack ?? String(e)) : line);
+    console.error(process.env.NEURITE_DEBUG === "1" && code === 1 && e instanceof Error ? (e.stack ?? String(e)) : line);
     if (argv.includes("--json")) console.log(JSON.stringify({ error: line, exitCode: code }));
     process.exitCode = code;
   });
