@@ -1,7 +1,8 @@
 import * as registry from "../../backend/registry.js";
 import { BACKEND_OPTION_SPEC, backendFromArgs } from "../backend-options.js";
 import { manualSeed } from "../../tensor/random.js";
-import { rand, randint } from "../../ops/creation.js";
+import { rand, randint, TensorTooLargeError } from "../../ops/creation.js";
+import { OutOfMemoryError, isAllocationFailure } from "../../memory/out-of-memory.js";
 import { noGrad } from "../../autograd/grad-mode.js";
 import { tidy } from "../../memory/tidy.js";
 import type { Tensor } from "../../tensor/tensor.js";
@@ -105,7 +106,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     } catch (e) {
       progress.done();
       const msg = (e as Error).message.split("\n")[0]!;
-      rows.push({ backend, error: /Invalid typed array length|allocation failed|out of memory|a tensor can hold/i.test(msg) ? `out of memory at batch size ${batch} (${msg}); try a smaller --batch-size` : msg });
+      const tooBig = e instanceof OutOfMemoryError || e instanceof TensorTooLargeError || isAllocationFailure(e);
+      rows.push({ backend, error: tooBig ? `out of memory at batch size ${batch} (${msg}); try a smaller --batch-size` : msg });
     }
   }
   const ok = rows.some((r) => !r.error);

@@ -53,12 +53,16 @@ export async function probeGpu(timeoutMs: number): Promise<GpuInfo> {
     }
     const adapter = await gpu.requestAdapter();
     if (!adapter) return { available: false, source, error: `no GPU adapter found via ${source}` };
-    const info = adapter.info as unknown as Record<string, unknown> | undefined;
+    // Older Dawn builds have no adapter.info.
+    const info: GPUAdapterInfo | undefined = adapter.info;
     const adapterInfo: Record<string, string> = {};
-    for (const k of ["vendor", "architecture", "device", "description"]) if (info && info[k]) adapterInfo[k] = String(info[k]);
+    for (const k of ["vendor", "architecture", "device", "description"] as const) if (info?.[k]) adapterInfo[k] = String(info[k]);
     const limits: Record<string, number> = {};
-    const l = adapter.limits as unknown as Record<string, number>;
-    for (const k in l) if (typeof l[k] === "number") limits[k] = l[k];
+    // The limits are getters on the prototype: for-in finds them, Object.entries does not.
+    for (const k in adapter.limits) {
+      const v: unknown = Reflect.get(adapter.limits, k);
+      if (typeof v === "number") limits[k] = v;
+    }
     return { available: true, source, adapter: adapterInfo, limits, features: [...adapter.features].map(String).sort() };
   };
   let timer: NodeJS.Timeout | undefined;
