@@ -76,17 +76,27 @@ export async function probeGpu(timeoutMs: number): Promise<GpuInfo> {
   }
 }
 
-export async function infoCommand(argv: string[]): Promise<number> {
+/** What `neurite info` was asked to do. */
+export type InfoRequest = { kind: "help" } | { kind: "info"; timeoutMs: number; json: boolean };
+
+/** Parses `neurite info`'s argv; every option error is a UsageError. */
+export function parseInfoArgs(argv: string[]): InfoRequest {
   const args = parseCommandArgs("info", argv, {
     "timeout-ms": { type: "string" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
-  if (args.flag("help")) {
+  if (args.flag("help")) return { kind: "help" };
+  return { kind: "info", timeoutMs: intOption("info", "timeout-ms", args.str("timeout-ms"), 5000, 1), json: args.flag("json") };
+}
+
+export async function infoCommand(argv: string[]): Promise<number> {
+  const request = parseInfoArgs(argv);
+  if (request.kind === "help") {
     console.log(INFO_HELP);
     return 0;
   }
-  const timeoutMs = intOption("info", "timeout-ms", args.str("timeout-ms"), 5000, 1);
+  const { timeoutMs } = request;
   const cpus = os.cpus();
   const gpu = await probeGpu(timeoutMs);
   let wasmThreads: number | null = null;
@@ -114,7 +124,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
     native,
     gpu,
   };
-  if (args.flag("json")) {
+  if (request.json) {
     console.log(JSON.stringify(info));
     return 0;
   }
