@@ -12,7 +12,7 @@ import { TrainingState } from "../src/train/training-state.js";
 import { SchedulerStepper, type MetricScheduler, type StepScheduler } from "../src/train/scheduling.js";
 import { recordStep, MAX_STEP_RECORDS, type StepLog } from "../src/train/step-records.js";
 import { checkSavedPosition } from "../src/train/progress-schema.js";
-import { EarlyStopping } from "../src/train/callbacks.js";
+import { EarlyStopping, LRSchedulerCallback } from "../src/train/callbacks.js";
 import { Adam } from "../src/optim/adam.js";
 import { StepLR } from "../src/optim/lr-scheduler/step-lr.js";
 import { crossEntropy } from "../src/nn/functional/loss.js";
@@ -107,4 +107,15 @@ test("SchedulerStepper steps by the scheduler's interface and interval", () => {
   perEpoch.afterEpoch({ trainLoss: 2, val: { loss: 0.5 } });
   perEpoch.afterEpoch({ trainLoss: 2 });
   assert.deepEqual(calls, [0.5, 2], "a metric scheduler gets the validation loss, else the training loss");
+});
+
+test("LRSchedulerCallback steps through SchedulerStepper: after optimizer steps, and refuses a metric scheduler per step", async () => {
+  const onMetric: MetricScheduler = { stepsOnMetric: true, step: () => undefined };
+  assert.throws(() => new LRSchedulerCallback(onMetric, "step"), /steps once per epoch/);
+  let steps = 0;
+  const counting: StepScheduler = { step: () => void steps++ };
+  const a = parts(4); // 5 batches per epoch
+  const result = await fit(a.model, { train: a.train, optimizer: a.optimizer, loss: crossEntropy, epochs: 2, accumulate: 2, callbacks: [new LRSchedulerCallback(counting, "step")] });
+  assert.equal(result.optimizerSteps, 6, "2 full accumulations + the epoch's last batch, per epoch");
+  assert.equal(steps, result.optimizerSteps);
 });
