@@ -4,7 +4,6 @@ import "../backend/register-all.js";
 import "../backend/register-native.js";
 import { trainCommand } from "./commands/train.js";
 import { evalCommand } from "./commands/eval.js";
-import { OutOfMemoryError, isAllocationFailure } from "../memory/out-of-memory.js";
 import { predictCommand } from "./commands/predict.js";
 import { sampleCommand } from "./commands/sample.js";
 import { benchCommand } from "./commands/bench.js";
@@ -15,6 +14,7 @@ import { UsageError } from "./args.js";
 import { trainOrDdpm, generateOrSample, evalSamples } from "../diffusion/cli/index.js";
 import { disposeBackends } from "../backend/registry.js";
 import { guardStdio } from "./stdio.js";
+import { userLine } from "./error-line.js";
 
 const HELP = `neurite — PyTorch for TypeScript
 
@@ -76,27 +76,6 @@ async function main(argv: string[]): Promise<number> {
   const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!run) throw new UsageError(`neurite: unknown command '${command}' (commands: ${Object.keys(COMMANDS).join(", ")})`);
   return run(rest);
-}
-
-/** `e` and its causes, outermost first. */
-function causeChain(e: unknown): unknown[] {
-  const chain: unknown[] = [];
-  for (let x: unknown = e; x !== undefined && chain.length < 16; x = x instanceof Error ? x.cause : undefined) chain.push(x);
-  return chain;
-}
-
-/**
- * The one line a user sees for a failed command. An OutOfMemoryError names the op and the size
- * itself, and the errors that wrap one (TrainingError, ...) carry its message. An allocation
- * failure that reached here unnamed (the engine's RangeError from a typed array or wasm memory,
- * itself or as the cause) is named here, with the usual remedy.
- */
-function userLine(e: unknown): string {
-  const line = (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
-  const chain = causeChain(e);
-  if (chain.some((x) => x instanceof OutOfMemoryError)) return line;
-  if (isAllocationFailure(chain[0]) || isAllocationFailure(chain[1])) return `out of memory: ${line}; try a smaller --batch-size`;
-  return line;
 }
 
 // Before anything is printed: a reader closing the pipe must not crash a command.
