@@ -3,17 +3,14 @@ import type { Module } from "../nn/module.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import type { DataLoader } from "../data/dataloader.js";
 import type { Sample } from "../data/dataset.js";
-import { tidy } from "../memory/tidy.js";
-import { asOutOfMemory } from "../memory/out-of-memory.js";
-import { clipGradNorm_ } from "../optim/clip-grad.js";
 import { manualSeed } from "../tensor/random.js";
-import { evaluate, modelOutput, type LossFn } from "./evaluate.js";
+import { evaluate, type LossFn } from "./evaluate.js";
 import { accuracy as accuracyMetric, addSums, metricValues, type Metric } from "./metrics.js";
 import { yieldToEventLoop } from "../platform/yield.js";
 import type { LoadedCheckpoint } from "./checkpoint.js";
 import type { Callback, CheckpointInfo, EpochInfo, FitContext, FitResult, StepInfo, StopReason } from "./loop-types.js";
 import { SchedulerStepper, type SchedulerInterval, type SchedulerLike } from "./scheduling.js";
-import { TrainingError, NonFiniteLossError, describeCheckpoint } from "./training-errors.js";
+import { trainBatch, type BatchOutcome, type StepSettings } from "./train-step.js";
 import { TrainingState } from "./training-state.js";
 import { CheckpointWriter } from "./checkpoint-writer.js";
 import { recordStep } from "./step-records.js";
@@ -70,14 +67,6 @@ export interface FitOptions {
   accuracy?: boolean;
 }
 
-/** The result of one batch: its loss, the metric sums and whether the optimizer stepped. */
-interface BatchOutcome {
-  loss: number;
-  samples: number;
-  sums: [string, [number, number]][];
-  stepped: boolean;
-}
-
 /**
  * The training loop behind `neurite train`: forward, loss, backward, (clip), step, with running
  * metrics, callbacks, a NaN guard, LR scheduling, gradient accumulation and checkpoints that
@@ -87,14 +76,15 @@ interface BatchOutcome {
  *   const result = await nt.train.fit(model, { train, val, optimizer, loss: F.crossEntropy, epochs: 5,
  *     checkpointDir: "runs/x/checkpoint", resume: true });
  *
- * The loop is here; its collaborators are TrainingState (serialize and restore the whole run),
- * CheckpointWriter, SchedulerStepper and the step records (step-records.ts).
+ * The loop is here; its collaborators are trainBatch (train-step.ts), TrainingState (serialize
+ * and restore the whole run), CheckpointWriter, SchedulerStepper and the step records.
  */
 export async function fit(model: Module, options: FitOptions): Promise<FitResult> {
   const { train, optimizer, loss: lossFn, epochs, callbacks = [], accumulate = 1 } = options;
   const scheduler = new SchedulerStepper(options.scheduler, options.schedulerInterval);
   checkCounts(options);
   const metrics = options.metrics ?? (options.accuracy === false ? [] : [accuracyMetric()]);
+  const stepSettings: StepSettings = { model, optimizer, loss: lossFn, metrics, accumulate, gradClip: options.gradClip, augment: options.augment };
   const every = options.checkpointEvery;
 
   const state = new TrainingState({ model, optimizer, train, scheduler, callbacks }, epochs);
@@ -130,45 +120,6 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
     if (options.signal?.aborted) return "interrupted";
     if (options.maxSteps !== undefined && p.optimizerSteps >= options.maxSteps) return "max-steps";
     return null;
-  };
-
-  /** Forward, loss, backward and (every `accumulate` batches, and at an epoch's end) the optimizer step. */
-  const trainBatch = async (x: Tensor, y: Tensor, micro: number, lastOfEpoch: boolean): Promise<BatchOutcome> => {
-    const outcome: BatchOutcome = { loss: 0, samples: x.shape[0]!, sums: [], stepped: false };
-    try {
-      await tidy(async () => {
-        if (micro === 0) optimizer.zeroGrad();
-        const out = modelOutput(model.forward(options.augment ? options.augment(x) : x));
-        const loss = lossFn(out, y);
-        outcome.loss = await loss.item();
-        if (!Number.isFinite(outcome.loss)) throw new NonFiniteLossError(p.epoch, p.stepInEpoch, outcome.loss, p.globalStep, checkpoints.last);
-        (accumulate > 1 ? loss.div(accumulate) : loss).backward();
-        if (micro + 1 === accumulate || lastOfEpoch) {
-          if (options.gradClip !== undefined) clipGradNorm_(model.parameters(), options.gradClip);
-          optimizer.step();
-          outcome.stepped = true;
-          p.optimizerSteps++;
-          scheduler.afterOptimizerStep();
-        }
-        for (const m of metrics) outcome.sums.push([m.name, await m.batch(out, y)]);
-      });
-    } catch (e) {
-      if (e instanceof TrainingError) throw e;
-      // An allocation failure the ops did not already name becomes an OutOfMemoryError.
-      const cause = asOutOfMemory(e, "training step", x.device, () => `a step on a batch of ${outcome.samples} samples`);
-      throw new TrainingError(
-        `${(cause as Error).message} (at epoch ${p.epoch}, step ${p.stepInEpoch}, global step ${p.globalStep}); ${describeCheckpoint(checkpoints.last)}`,
-        p.epoch,
-        p.stepInEpoch,
-        p.globalStep,
-        checkpoints.last,
-        { cause },
-      );
-    } finally {
-      x.dispose();
-      y.dispose();
-    }
-    return outcome;
   };
 
   /** Adds a batch to the epoch's sums and the step records; what the callbacks see. */
@@ -239,8 +190,15 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       p.stepInEpoch++;
       p.globalStep++;
       const lastOfEpoch = p.stepInEpoch >= train.length;
-      const outcome = await trainBatch(x!, y!, micro, lastOfEpoch);
-      micro = outcome.stepped ? 0 : micro + 1;
+      // The optimizer steps every `accumulate` batches and at the epoch's last batch.
+      const lastOfStep = micro + 1 === accumulate || lastOfEpoch;
+      const at = { epoch: p.epoch, step: p.stepInEpoch, globalStep: p.globalStep, lastCheckpoint: checkpoints.last };
+      const outcome = await trainBatch(stepSettings, x!, y!, { firstOfStep: micro === 0, lastOfStep }, at);
+      if (lastOfStep) {
+        p.optimizerSteps++;
+        scheduler.afterOptimizerStep();
+      }
+      micro = lastOfStep ? 0 : micro + 1;
       const info = account(outcome, segmentBase, segmentStart);
       let callbackStop = false;
       for (const cb of callbacks) if ((await cb.onStepEnd?.(info)) === true) callbackStop = true;
