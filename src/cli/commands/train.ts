@@ -1,6 +1,7 @@
 // `neurite train`: parses its options into a run (src/cli/train/options.ts), opens the run
 // folder, builds the model and its training from the run's settings and data, calls fit(),
 // and writes and prints the result. Each of those jobs is a module under src/cli/train/.
+import { join } from "node:path";
 import { manualSeed } from "../../tensor/random.js";
 import { setDetectAnomaly } from "../../autograd/anomaly.js";
 import { fit, type FitResult } from "../../train/fit.js";
@@ -20,7 +21,6 @@ import { writeWeights, writeResult, WEIGHTS_NAME } from "../train/run-outputs.js
 import { writeRunReport } from "../train/run-report.js";
 import { printSummary, progressWriter, reportStopped, startLine } from "../train/console-output.js";
 import type { RunConfig } from "../train/run-config.js";
-import { join } from "node:path";
 
 export { TRAIN_HELP } from "../train/options.js";
 export type { TrainResult } from "../train/train-result.js";
