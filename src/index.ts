@@ -106,6 +106,7 @@ export { noGrad, enableGrad, isGradEnabled } from "./autograd/grad-mode.js";
 export { setDetectAnomaly } from "./autograd/anomaly.js";
 export { tidy, keep } from "./memory/tidy.js";
 export { memory, dispose } from "./memory/memory.js";
+export { OutOfMemoryError } from "./memory/out-of-memory.js";
 export { setBackend, getBackend, backends, initBackend, registerBackend, disposeBackends } from "./backend/registry.js";
 export { setNumThreads, getNumThreads } from "./backend/register-all.js";
 export type { Backend, View, BackendBuffer } from "./backend/backend.js";

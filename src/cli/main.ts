@@ -4,7 +4,6 @@ import "../backend/register-all.js";
 import "../backend/register-native.js";
 import { trainCommand } from "./commands/train.js";
 import { evalCommand } from "./commands/eval.js";
-import { OutOfMemoryError, isAllocationFailure } from "../memory/out-of-memory.js";
 import { predictCommand } from "./commands/predict.js";
 import { sampleCommand } from "./commands/sample.js";
 import { benchCommand } from "./commands/bench.js";
@@ -15,6 +14,7 @@ import { UsageError } from "./args.js";
 import { trainOrDdpm, generateOrSample, evalSamples } from "../diffusion/cli/index.js";
 import { disposeBackends } from "../backend/registry.js";
 import { guardStdio } from "./stdio.js";
+import { userLine } from "./error-line.js";
 
 const HELP = `neurite — PyTorch for TypeScript
 
@@ -78,12 +78,6 @@ async function main(argv: string[]): Promise<number> {
   return run(rest);
 }
 
-/** Allocation failures of typed arrays, wasm memory or GPU buffers, here or as the cause. */
-function isOutOfMemory(e: unknown): boolean {
-  const cause = (e as Error | undefined)?.cause;
-  return e instanceof OutOfMemoryError || cause instanceof OutOfMemoryError || isAllocationFailure(e) || isAllocationFailure(cause);
-}
-
 // Before anything is printed: a reader closing the pipe must not crash a command.
 guardStdio();
 const argv = process.argv.slice(2);
@@ -94,13 +88,11 @@ main(argv)
   })
   .catch(async (e: unknown) => {
     await disposeBackends().catch(() => undefined);
-    const err = e as Error;
     const code = e instanceof UsageError ? 2 : 1;
     // One line for users; the stack trace with NEURITE_DEBUG=1.
-    let line = (err?.message ?? String(e)).split("\n")[0]!;
-    if (isOutOfMemory(err) && !/out of memory/i.test(line)) line = `out of memory: ${line}; try a smaller --batch-size`;
+    let line = userLine(e);
     if (!line.startsWith("neurite")) line = `neurite${argv[0] && Object.hasOwn(COMMANDS, argv[0]) ? ` ${argv[0]}` : ""}: ${line}`;
-    console.error(process.env.NEURITE_DEBUG === "1" && code === 1 ? (err.stack ?? String(e)) : line);
+    console.error(process.env.NEURITE_DEBUG === "1" && code === 1 && e instanceof Error ? (e.stack ?? String(e)) : line);
     if (argv.includes("--json")) console.log(JSON.stringify({ error: line, exitCode: code }));
     process.exitCode = code;
   });

@@ -4,7 +4,7 @@ import { tensor } from "../ops/creation.js";
 import { TensorDataset } from "../data/dataset.js";
 import { DataLoader } from "../data/dataloader.js";
 import { getBackend } from "../backend/registry.js";
-import { findFashionMnistDir, loadFashionMnist, CLASS_NAMES } from "../data/fashion-mnist.js";
+import { findFashionMnistDir, loadFashionMnist, CLASS_NAMES, FashionMnistFilesMissingError } from "../data/fashion-mnist.js";
 import { fashionMnistDataset } from "../data/fashion-mnist-tensors.js";
 import { readTextFile } from "../data/text.js";
 import { crossEntropy } from "../nn/functional/loss.js";
@@ -172,8 +172,9 @@ async function loadOwnData(entry: ZooEntry, o: DataOptions): Promise<OwnData> {
 async function loadBuiltinData(entry: ZooEntry, o: DataOptions): Promise<TaskData> {
   if (entry.task === "fashion-mnist") {
     if (o.text) throw new UsageError(`neurite ${o.command}: --text is for character models; '${entry.name}' trains on Fashion-MNIST (use --data DIR)`);
-    const dir = await findFashionMnistDir(o.data ?? undefined).catch((e: Error) => {
-      throw new UsageError(`neurite ${o.command}: --data ${o.data}: ${e.message.replace(/^fashion-mnist: \S+ /, "")}`);
+    const dir = await findFashionMnistDir(o.data ?? undefined).catch((e: unknown) => {
+      const why = e instanceof FashionMnistFilesMissingError ? `lacks ${e.missing.join(", ")}` : e instanceof Error ? e.message : String(e);
+      throw new UsageError(`neurite ${o.command}: --data ${o.data}: ${why}`);
     });
     const fm = await loadFashionMnist(dir);
     const testN = Math.min(fm.test.n, o.testLimit ?? fm.test.n);

@@ -89,6 +89,17 @@ async function locateFiles(dir: string): Promise<{ paths: Record<FileKey, string
   return missing.length > 0 ? { missing } : { paths: paths as Record<FileKey, string> };
 }
 
+/** A folder given as Fashion-MNIST lacks some of its four IDX files. */
+export class FashionMnistFilesMissingError extends Error {
+  override name = "FashionMnistFilesMissingError";
+  constructor(
+    readonly folder: string,
+    readonly missing: readonly string[],
+  ) {
+    super(`fashion-mnist: ${folder} lacks ${missing.join(", ")}`);
+  }
+}
+
 /**
  * The folder to load Fashion-MNIST from: `explicit` if given (throws if it
  * lacks any of the four files), else the Debian package's folder if it holds
@@ -97,9 +108,7 @@ async function locateFiles(dir: string): Promise<{ paths: Record<FileKey, string
 export async function findFashionMnistDir(explicit?: string): Promise<string | null> {
   if (explicit !== undefined) {
     const found = await locateFiles(explicit);
-    if ("missing" in found) {
-      throw new Error(`fashion-mnist: ${explicit} lacks ${found.missing.join(", ")}`);
-    }
+    if ("missing" in found) throw new FashionMnistFilesMissingError(explicit, found.missing);
     return explicit;
   }
   const system = await locateFiles(SYSTEM_FASHION_MNIST_DIR);

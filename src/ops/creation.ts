@@ -99,10 +99,20 @@ function checkShape(shape: readonly number[], op: string): void {
   checkElementCount(numel(shape), op, `shape ${shapeToString(shape)}`);
 }
 
-function checkElementCount(n: number, op: string, what: string): void {
-  if (n > MAX_TENSOR_ELEMENTS) {
-    throw new RangeError(`${op}: ${what} has ${n} elements, more than the ${MAX_TENSOR_ELEMENTS} a tensor can hold`);
+/** A creation op asked for more elements than a tensor can hold (MAX_TENSOR_ELEMENTS). */
+export class TensorTooLargeError extends RangeError {
+  override name = "TensorTooLargeError";
+  constructor(
+    readonly op: string,
+    readonly elements: number,
+    what: string,
+  ) {
+    super(`${op}: ${what} has ${elements} elements, more than the ${MAX_TENSOR_ELEMENTS} a tensor can hold`);
   }
+}
+
+function checkElementCount(n: number, op: string, what: string): void {
+  if (n > MAX_TENSOR_ELEMENTS) throw new TensorTooLargeError(op, n, what);
 }
 
 /** A size argument: a finite integer >= 0 (and within the element limit). */

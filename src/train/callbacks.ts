@@ -1,5 +1,5 @@
-import type { Callback, CheckpointInfo, EpochInfo, FitContext, FitResult, SchedulerLike, StepInfo } from "./fit.js";
-import { stepScheduler } from "./fit.js";
+import type { Callback, CheckpointInfo, EpochInfo, FitContext, FitResult, StepInfo } from "./loop-types.js";
+import { SchedulerStepper, type SchedulerInterval, type SchedulerLike } from "./scheduling.js";
 import { ProgressLine, formatProgress, formatDuration } from "./progress.js";
 import { nodeBuiltin } from "../platform/node-builtins.js";
 
@@ -129,38 +129,40 @@ export class EarlyStopping implements Callback {
 
 /**
  * Steps a learning-rate scheduler after every optimizer step or every epoch, and keeps its state
- * in checkpoints (an alternative to fit's `scheduler` option for several schedulers).
+ * in checkpoints (an alternative to fit's `scheduler` option for several schedulers). Stepped
+ * by fit's own SchedulerStepper, so a metric scheduler (ReduceLROnPlateau) is refused per step.
  */
 export class LRSchedulerCallback implements Callback {
   readonly name: string;
+  private readonly stepper: SchedulerStepper;
   private lastOptimizerSteps = 0;
 
   constructor(
     readonly scheduler: SchedulerLike,
-    readonly interval: "step" | "epoch" = "epoch",
+    readonly interval: SchedulerInterval = "epoch",
     name = "lrScheduler",
   ) {
     this.name = name;
+    this.stepper = new SchedulerStepper(scheduler, interval);
   }
 
   onStepEnd(s: StepInfo): void {
-    if (this.interval !== "step") return;
-    // A metric scheduler (ReduceLROnPlateau) has no per-step form: it steps per epoch only.
-    if (s.optimizerSteps !== this.lastOptimizerSteps && this.scheduler.stepsOnMetric !== true) this.scheduler.step();
+    // Called after every batch; the scheduler steps after optimizer steps (accumulation makes fewer).
+    if (s.optimizerSteps !== this.lastOptimizerSteps) this.stepper.afterOptimizerStep();
     this.lastOptimizerSteps = s.optimizerSteps;
   }
 
   onEpochEnd(e: EpochInfo): void {
-    if (this.interval === "epoch") stepScheduler(this.scheduler, e);
+    this.stepper.afterEpoch(e);
   }
 
   stateDict(): unknown {
-    return { scheduler: this.scheduler.stateDict?.() ?? null, lastOptimizerSteps: this.lastOptimizerSteps };
+    return { scheduler: this.stepper.stateDict() ?? null, lastOptimizerSteps: this.lastOptimizerSteps };
   }
 
   loadStateDict(s: unknown): void {
     const st = s as { scheduler: unknown; lastOptimizerSteps: number };
-    if (st.scheduler !== null) this.scheduler.loadStateDict?.(st.scheduler as never);
+    if (st.scheduler !== null) this.stepper.loadStateDict(st.scheduler);
     this.lastOptimizerSteps = st.lastOptimizerSteps;
   }
 }

@@ -1,127 +1,27 @@
 import type { Tensor } from "../tensor/tensor.js";
 import type { Module } from "../nn/module.js";
 import type { Optimizer } from "../optim/optimizer.js";
-import type { DataLoader, DataLoaderState } from "../data/dataloader.js";
+import type { DataLoader } from "../data/dataloader.js";
 import type { Sample } from "../data/dataset.js";
-import { tidy } from "../memory/tidy.js";
-import { clipGradNorm_ } from "../optim/clip-grad.js";
-import { defaultGenerator, manualSeed } from "../tensor/random.js";
-import { evaluate, modelOutput, type LossFn, type EvalResult } from "./evaluate.js";
-import { accuracy as accuracyMetric, addSums, metricValues, type Metric, type MetricSums } from "./metrics.js";
+import { manualSeed } from "../tensor/random.js";
+import { evaluate, type LossFn } from "./evaluate.js";
+import { accuracy as accuracyMetric, addSums, metricValues, type Metric } from "./metrics.js";
 import { yieldToEventLoop } from "../platform/yield.js";
-import { loadCheckpoint, saveCheckpoint, disposeCheckpoint, CheckpointError, type LoadedCheckpoint } from "./checkpoint.js";
-import { checkSavedPosition } from "./progress-schema.js";
+import type { LoadedCheckpoint } from "./checkpoint.js";
+import type { Callback, CheckpointInfo, EpochInfo, FitContext, FitResult, StepInfo, StopReason } from "./loop-types.js";
+import { SchedulerStepper, type SchedulerInterval, type SchedulerLike } from "./scheduling.js";
+import { trainBatch, type BatchOutcome, type StepSettings } from "./train-step.js";
+import { TrainingState } from "./training-state.js";
+import { CheckpointWriter } from "./checkpoint-writer.js";
+import { recordStep } from "./step-records.js";
+import { beginEpoch } from "./training-progress.js";
 
-/** What callbacks see after each batch. */
-export interface StepInfo {
-  epoch: number;
-  epochs: number;
-  /** Batch number within the epoch (1-based). */
-  step: number;
-  stepsPerEpoch: number;
-  /** Batches since the start of training (1-based; continues across resumes). */
-  globalStep: number;
-  /** Optimizer steps since the start of training. */
-  optimizerSteps: number;
-  loss: number;
-  /** Running mean loss and metrics over the epoch so far. */
-  epochLoss: number;
-  epochAccuracy: number;
-  metrics: Record<string, number>;
-  samples: number;
-  imagesPerSecond: number;
-  lr: number;
-  /** Training time since the run started (over all resumed sessions). */
-  elapsedSeconds: number;
-  /** Training time in this session (for ETA). */
-  sessionSeconds: number;
-  sessionSteps: number;
-}
-
-export interface EpochInfo {
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  trainMetrics: Record<string, number>;
-  val?: EvalResult;
-  seconds: number;
-  samples: number;
-  imagesPerSecond: number;
-  lr: number;
-}
-
-/** One point of the per-step curves. */
-export interface StepRecord {
-  step: number;
-  epoch: number;
-  loss: number;
-  lr: number;
-  /** The batch's accuracy, when the accuracy metric is computed. */
-  accuracy?: number;
-}
-
-export interface CheckpointInfo {
-  dir: string;
-  epoch: number;
-  /** Batches done in `epoch` (0 after a completed epoch... equal to stepsPerEpoch). */
-  step: number;
-  globalStep: number;
-  reason: "periodic" | "epoch" | "interrupt" | "final";
-}
-
-export interface FitContext {
-  model: Module;
-  optimizer: Optimizer;
-  epochs: number;
-  stepsPerEpoch: number;
-  /** True when continuing from a checkpoint. */
-  resumed: boolean;
-  startEpoch: number;
-  startStep: number;
-}
-
-/**
- * Hooks into the loop. `onStepEnd` or `onEpochEnd` returning `true` stops training (after a
- * checkpoint is written). Callbacks with state that must survive a resume (early stopping's
- * best value) give themselves a `name` and `stateDict`/`loadStateDict`.
- */
-export interface Callback {
-  name?: string;
-  onTrainBegin?(ctx: FitContext): void | Promise<void>;
-  onStepEnd?(info: StepInfo): void | boolean | Promise<void | boolean>;
-  onEpochEnd?(info: EpochInfo): void | boolean | Promise<void | boolean>;
-  onCheckpoint?(info: CheckpointInfo): void | Promise<void>;
-  onTrainEnd?(result: FitResult): void | Promise<void>;
-  stateDict?(): unknown;
-  loadStateDict?(state: unknown): void;
-}
-
-/** A learning-rate scheduler stepped on a schedule (per step or per epoch): `step()`. */
-export interface StepScheduler {
-  readonly stepsOnMetric?: false;
-  step(): void;
-  stateDict?(): unknown;
-  loadStateDict?(state: never): void;
-}
-
-/**
- * A scheduler stepped with a metric (ReduceLROnPlateau): it says so with `stepsOnMetric: true`,
- * and fit() steps it each epoch with the validation loss (the training loss without validation).
- */
-export interface MetricScheduler {
-  readonly stepsOnMetric: true;
-  step(metric: number): void;
-  stateDict?(): unknown;
-  loadStateDict?(state: never): void;
-}
-
-export type SchedulerLike = StepScheduler | MetricScheduler;
-
-/** The metric a scheduler is stepped with after an epoch: the validation loss, else the training loss. */
-export function stepScheduler(scheduler: SchedulerLike, epoch: { val?: { loss: number }; trainLoss: number }): void {
-  if (scheduler.stepsOnMetric === true) scheduler.step(epoch.val?.loss ?? epoch.trainLoss);
-  else scheduler.step();
-}
+// fit()'s collaborators live in their own modules; these re-exports keep fit.ts the one import
+// for the loop's public types.
+export type { StepInfo, EpochInfo, StepRecord, CheckpointInfo, FitContext, Callback, StopReason, FitResult } from "./loop-types.js";
+export type { StepScheduler, MetricScheduler, SchedulerLike } from "./scheduling.js";
+export { stepScheduler } from "./scheduling.js";
+export { TrainingError, NonFiniteLossError, describeCheckpoint } from "./training-errors.js";
 
 export interface FitOptions {
   train: DataLoader<Tensor[]>;
@@ -131,7 +31,7 @@ export interface FitOptions {
   epochs: number;
   scheduler?: SchedulerLike;
   /** When the scheduler steps: after every optimizer step or after every epoch (default). */
-  schedulerInterval?: "step" | "epoch";
+  schedulerInterval?: SchedulerInterval;
   /** Metrics on the training batches and the validation set (default: accuracy; `[]` for none). */
   metrics?: Metric[];
   callbacks?: Callback[];
@@ -167,96 +67,6 @@ export interface FitOptions {
   accuracy?: boolean;
 }
 
-export type StopReason = "completed" | "early-stop" | "interrupted" | "max-steps";
-
-export interface FitResult {
-  history: EpochInfo[];
-  steps: StepRecord[];
-  stopReason: StopReason;
-  epoch: number;
-  globalStep: number;
-  optimizerSteps: number;
-  trainSeconds: number;
-  /** The last checkpoint written, if any. */
-  checkpoint: CheckpointInfo | null;
-  resumedFrom: { epoch: number; step: number; globalStep: number } | null;
-}
-
-/** An error during a training step, with where it happened and the last good checkpoint. */
-export class TrainingError extends Error {
-  override name = "TrainingError";
-  constructor(
-    message: string,
-    readonly epoch: number,
-    readonly step: number,
-    readonly globalStep: number,
-    readonly lastCheckpoint: CheckpointInfo | null,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-/** Raised when the loss becomes NaN or infinite. */
-export class NonFiniteLossError extends TrainingError {
-  override name = "NonFiniteLossError";
-  constructor(
-    epoch: number,
-    step: number,
-    readonly value: number,
-    globalStep = step,
-    lastCheckpoint: CheckpointInfo | null = null,
-  ) {
-    super(`training stopped: the loss is ${value} at epoch ${epoch}, step ${step} (global step ${globalStep}); ${describeCheckpoint(lastCheckpoint)}`, epoch, step, globalStep, lastCheckpoint);
-  }
-}
-
-export function describeCheckpoint(c: CheckpointInfo | null): string {
-  return c ? `last good checkpoint: ${c.dir} (epoch ${c.epoch}, step ${c.step}, global step ${c.globalStep})` : "no checkpoint was written";
-}
-
-/** Everything needed to continue a run; saved as `train` in state.json. */
-interface Progress {
-  epoch: number;
-  epochs: number;
-  epochDone: boolean;
-  stepInEpoch: number;
-  globalStep: number;
-  optimizerSteps: number;
-  lossSum: number;
-  samples: number;
-  metricSums: MetricSums;
-  epochSeconds: number;
-  trainSeconds: number;
-  history: EpochInfo[];
-  steps: StepRecord[];
-  stepStride: number;
-  stopReason: StopReason | null;
-}
-
-const MAX_STEP_RECORDS = 10_000;
-
-function freshProgress(epochs: number): Progress {
-  return {
-    epoch: 0,
-    epochs,
-    epochDone: true,
-    stepInEpoch: 0,
-    globalStep: 0,
-    optimizerSteps: 0,
-    lossSum: 0,
-    samples: 0,
-    metricSums: {},
-    epochSeconds: 0,
-    trainSeconds: 0,
-    history: [],
-    steps: [],
-    stepStride: 1,
-    stopReason: null,
-  };
-}
-
-
 /**
  * The training loop behind `neurite train`: forward, loss, backward, (clip), step, with running
  * metrics, callbacks, a NaN guard, LR scheduling, gradient accumulation and checkpoints that
@@ -265,74 +75,30 @@ function freshProgress(epochs: number): Progress {
  *
  *   const result = await nt.train.fit(model, { train, val, optimizer, loss: F.crossEntropy, epochs: 5,
  *     checkpointDir: "runs/x/checkpoint", resume: true });
+ *
+ * The loop is here; its collaborators are trainBatch (train-step.ts), TrainingState (serialize
+ * and restore the whole run), CheckpointWriter, SchedulerStepper and the step records.
  */
 export async function fit(model: Module, options: FitOptions): Promise<FitResult> {
-  const { train, optimizer, loss: lossFn, epochs, callbacks = [], accumulate = 1, scheduler } = options;
-  if (scheduler?.stepsOnMetric === true && options.schedulerInterval === "step") {
-    throw new RangeError('fit: a scheduler stepped with a metric (ReduceLROnPlateau) steps once per epoch; pass schedulerInterval: "epoch"');
-  }
-  if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`fit: epochs must be a positive integer, got ${epochs}`);
-  if (!Number.isInteger(accumulate) || accumulate < 1) throw new RangeError(`fit: accumulate must be a positive integer, got ${accumulate}`);
+  const { train, optimizer, loss: lossFn, epochs, callbacks = [], accumulate = 1 } = options;
+  const scheduler = new SchedulerStepper(options.scheduler, options.schedulerInterval);
+  checkCounts(options);
   const metrics = options.metrics ?? (options.accuracy === false ? [] : [accuracyMetric()]);
+  const stepSettings: StepSettings = { model, optimizer, loss: lossFn, metrics, accumulate, gradClip: options.gradClip, augment: options.augment };
   const every = options.checkpointEvery;
-  if (every !== undefined && (!Number.isInteger(every) || every < 1)) throw new RangeError(`fit: checkpointEvery must be a positive integer, got ${every}`);
 
-  let p = freshProgress(epochs);
-  let lastCheckpoint: CheckpointInfo | null = null;
+  const state = new TrainingState({ model, optimizer, train, scheduler, callbacks }, epochs);
+  const checkpoints = new CheckpointWriter(options.checkpointDir, { model, optimizer, ...pick(options, "config", "modelMetadata") }, callbacks);
   let resumedFrom: FitResult["resumedFrom"] = null;
-
-  // ---- resume ----
-  let resume = options.resume;
-  if (resume === true) {
-    if (!options.checkpointDir) throw new Error("fit: resume: true needs checkpointDir");
-    resume = options.checkpointDir;
-  }
+  const resume = resumeSource(options);
   if (resume) {
-    const loaded = typeof resume === "string" ? await loadCheckpoint(resume) : resume;
-    try {
-      // Every field is checked before anything is restored: a bad one changes nothing.
-      checkSavedPosition(loaded.state.train, train.length, `checkpoint ${loaded.dir}`);
-      const s = loaded.state.train as unknown as Progress & { dataLoader: DataLoaderState; loaderRng: number[]; rng: number[]; scheduler?: unknown; callbacks?: Record<string, unknown> };
-      if (!loaded.optimizer) throw new CheckpointError(`checkpoint ${loaded.dir} has no optimizer state (optimizer.json); refusing to resume with a fresh optimizer`);
-      model.loadStateDict(loaded.model);
-      optimizer.loadStateDict(loaded.optimizer);
-      if (scheduler?.loadStateDict && s.scheduler !== undefined) scheduler.loadStateDict(s.scheduler as never);
-      train.loadStateDict(s.dataLoader);
-      train.rng.setState(s.loaderRng);
-      defaultGenerator.setState(s.rng);
-      for (const cb of callbacks) if (cb.name && cb.loadStateDict && s.callbacks?.[cb.name] !== undefined) cb.loadStateDict(s.callbacks[cb.name]);
-      const { dataLoader: _d, loaderRng: _l, rng: _r, scheduler: _s, callbacks: _c, ...rest } = s;
-      p = { ...rest, epochs };
-      p.stopReason = null;
-      resumedFrom = { epoch: p.epoch, step: p.stepInEpoch, globalStep: p.globalStep };
-      lastCheckpoint = { dir: loaded.dir, epoch: p.epoch, step: p.stepInEpoch, globalStep: p.globalStep, reason: "final" };
-    } finally {
-      if (typeof resume === "string") disposeCheckpoint(loaded);
-    }
+    const at = await state.resume(resume);
+    checkpoints.resumedFrom(at);
+    resumedFrom = { epoch: at.epoch, step: at.step, globalStep: at.globalStep };
   } else if (options.seed !== undefined) {
     manualSeed(options.seed);
   }
-
-  const serialize = () => ({
-    ...p,
-    dataLoader: train.stateDict(),
-    loaderRng: train.rng.getState(),
-    rng: defaultGenerator.getState(),
-    scheduler: scheduler?.stateDict?.(),
-    callbacks: Object.fromEntries(callbacks.filter((c) => c.name && c.stateDict).map((c) => [c.name!, c.stateDict!()])),
-  });
-
-  const checkpoint = async (reason: CheckpointInfo["reason"]) => {
-    if (!options.checkpointDir) return;
-    const dir = await saveCheckpoint(options.checkpointDir, {
-      model,
-      optimizer,
-      state: { train: serialize(), config: options.config ?? {} },
-      ...(options.modelMetadata ? { modelMetadata: options.modelMetadata } : {}),
-    });
-    lastCheckpoint = { dir, epoch: p.epoch, step: p.stepInEpoch, globalStep: p.globalStep, reason };
-    for (const cb of callbacks) await cb.onCheckpoint?.(lastCheckpoint);
-  };
+  const p = state.progress;
 
   const ctx: FitContext = {
     model,
@@ -346,121 +112,48 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
   for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
 
   const sessionStart = performance.now();
+  const sessionSeconds = () => (performance.now() - sessionStart) / 1000;
   let sessionSteps = 0;
   const lr = () => optimizer.paramGroups[0]!.lr;
+  const checkpointAt = (reason: CheckpointInfo["reason"]) => checkpoints.write(reason, state.serialize(sessionSeconds()));
   const stopRequested = (): StopReason | null => {
     if (options.signal?.aborted) return "interrupted";
     if (options.maxSteps !== undefined && p.optimizerSteps >= options.maxSteps) return "max-steps";
     return null;
   };
-  let stop: StopReason | null = p.epochDone && p.epoch >= epochs ? "completed" : stopRequested();
 
-  while (stop === null) {
-    if (p.epochDone) {
-      if (p.epoch >= epochs) {
-        stop = "completed";
-        break;
-      }
-      p.epoch++;
-      p.epochDone = false;
-      p.stepInEpoch = 0;
-      p.lossSum = 0;
-      p.samples = 0;
-      p.metricSums = {};
-      p.epochSeconds = 0;
-    }
-    model.train();
-    let micro = 0;
-    let segmentStart = performance.now();
-    const segmentBase = p.epochSeconds;
-    for (const batch of train) {
-      const [x, y] = batch as Tensor[];
-      p.stepInEpoch++;
-      p.globalStep++;
-      const n = x!.shape[0]!;
-      const lastOfEpoch = p.stepInEpoch >= train.length;
-      let lossValue = 0;
-      const sums: [string, [number, number]][] = [];
-      try {
-        await tidy(async () => {
-          if (micro === 0) optimizer.zeroGrad();
-          const out = modelOutput(model.forward(options.augment ? options.augment(x!) : x!));
-          const loss = lossFn(out, y!);
-          lossValue = await loss.item();
-          if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(p.epoch, p.stepInEpoch, lossValue, p.globalStep, lastCheckpoint);
-          (accumulate > 1 ? loss.div(accumulate) : loss).backward();
-          micro++;
-          if (micro === accumulate || lastOfEpoch) {
-            if (options.gradClip !== undefined) clipGradNorm_(model.parameters(), options.gradClip);
-            optimizer.step();
-            micro = 0;
-            p.optimizerSteps++;
-            if (options.schedulerInterval === "step" && scheduler && scheduler.stepsOnMetric !== true) scheduler.step();
-          }
-          for (const m of metrics) sums.push([m.name, await m.batch(out, y!)]);
-        });
-      } catch (e) {
-        x!.dispose();
-        y!.dispose();
-        if (e instanceof TrainingError) throw e;
-        const err = e as Error;
-        throw new TrainingError(
-          `${err.message} (at epoch ${p.epoch}, step ${p.stepInEpoch}, global step ${p.globalStep}); ${describeCheckpoint(lastCheckpoint)}`,
-          p.epoch,
-          p.stepInEpoch,
-          p.globalStep,
-          lastCheckpoint,
-          { cause: e },
-        );
-      }
-      x!.dispose();
-      y!.dispose();
-      sessionSteps++;
-      p.lossSum += lossValue * n;
-      p.samples += n;
-      for (const [name, s] of sums) addSums(p.metricSums, name, s);
-      p.epochSeconds = segmentBase + (performance.now() - segmentStart) / 1000;
-      if (p.globalStep % p.stepStride === 0) {
-        const acc = sums.find(([name]) => name === "accuracy")?.[1];
-        p.steps.push({ step: p.globalStep, epoch: p.epoch, loss: lossValue, lr: lr(), ...(acc && acc[1] > 0 ? { accuracy: acc[0] / acc[1] } : {}) });
-        if (p.steps.length > MAX_STEP_RECORDS) {
-          p.stepStride *= 2;
-          p.steps = p.steps.filter((r) => r.step % p.stepStride === 0);
-        }
-      }
-      const values = metricValues(p.metricSums);
-      const now = performance.now();
-      const info: StepInfo = {
-        epoch: p.epoch,
-        epochs,
-        step: p.stepInEpoch,
-        stepsPerEpoch: train.length,
-        globalStep: p.globalStep,
-        optimizerSteps: p.optimizerSteps,
-        loss: lossValue,
-        epochLoss: p.lossSum / p.samples,
-        epochAccuracy: values.accuracy ?? NaN,
-        metrics: values,
-        samples: p.samples,
-        imagesPerSecond: p.samples / Math.max(p.epochSeconds, 1e-9),
-        lr: lr(),
-        elapsedSeconds: p.trainSeconds + (now - sessionStart) / 1000,
-        sessionSeconds: (now - sessionStart) / 1000,
-        sessionSteps,
-      };
-      let cbStop = false;
-      for (const cb of callbacks) if ((await cb.onStepEnd?.(info)) === true) cbStop = true;
-      // Let signal handlers (Ctrl-C) run: they are macrotasks.
-      await yieldToEventLoop();
-      if (micro !== 0) continue;
-      stop = stopRequested() ?? (cbStop ? "early-stop" : null);
-      // At the epoch's last batch the loop ends by itself (breaking would leave the loader mid-epoch).
-      if (stop !== null && !lastOfEpoch) break;
-      if (every !== undefined && p.optimizerSteps % every === 0 && !lastOfEpoch) await checkpointAt("periodic");
-    }
-    if (stop !== null && p.stepInEpoch < train.length) break;
+  /** Adds a batch to the epoch's sums and the step records; what the callbacks see. */
+  const account = (batch: BatchOutcome, segmentBase: number, segmentStart: number): StepInfo => {
+    sessionSteps++;
+    p.lossSum += batch.loss * batch.samples;
+    p.samples += batch.samples;
+    for (const [name, s] of batch.sums) addSums(p.metricSums, name, s);
+    p.epochSeconds = segmentBase + (performance.now() - segmentStart) / 1000;
+    const acc = batch.sums.find(([name]) => name === "accuracy")?.[1];
+    recordStep(p, { step: p.globalStep, epoch: p.epoch, loss: batch.loss, lr: lr(), ...(acc && acc[1] > 0 ? { accuracy: acc[0] / acc[1] } : {}) });
+    const values = metricValues(p.metricSums);
+    return {
+      epoch: p.epoch,
+      epochs,
+      step: p.stepInEpoch,
+      stepsPerEpoch: train.length,
+      globalStep: p.globalStep,
+      optimizerSteps: p.optimizerSteps,
+      loss: batch.loss,
+      epochLoss: p.lossSum / p.samples,
+      epochAccuracy: values.accuracy ?? NaN,
+      metrics: values,
+      samples: p.samples,
+      imagesPerSecond: p.samples / Math.max(p.epochSeconds, 1e-9),
+      lr: lr(),
+      elapsedSeconds: p.trainSeconds + sessionSeconds(),
+      sessionSeconds: sessionSeconds(),
+      sessionSteps,
+    };
+  };
 
-    // ---- end of epoch ----
+  /** The epoch's summary, with the validation result; steps epoch schedulers. */
+  const finishEpoch = async (): Promise<EpochInfo> => {
     const trainMetrics = metricValues(p.metricSums);
     const info: EpochInfo = {
       epoch: p.epoch,
@@ -473,21 +166,63 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       lr: lr(),
     };
     if (options.val) info.val = await evaluate(model, options.val, lossFn, { metrics });
-    if (options.schedulerInterval !== "step" && scheduler) {
-      // ReduceLROnPlateau-style schedulers step on a metric: the validation loss, else the training loss.
-      stepScheduler(scheduler, info);
-    }
+    scheduler.afterEpoch(info);
     p.history.push(info);
     p.epochDone = true;
-    let cbStop = false;
-    for (const cb of callbacks) if ((await cb.onEpochEnd?.(info)) === true) cbStop = true;
-    if (cbStop && stop === null) stop = "early-stop";
+    return info;
+  };
+
+  let stop: StopReason | null = p.epochDone && p.epoch >= epochs ? "completed" : stopRequested();
+  while (stop === null) {
+    if (p.epochDone) {
+      if (p.epoch >= epochs) {
+        stop = "completed";
+        break;
+      }
+      beginEpoch(p);
+    }
+    model.train();
+    let micro = 0;
+    const segmentStart = performance.now();
+    const segmentBase = p.epochSeconds;
+    for (const batch of train) {
+      const [x, y] = batch as Tensor[];
+      p.stepInEpoch++;
+      p.globalStep++;
+      const lastOfEpoch = p.stepInEpoch >= train.length;
+      // The optimizer steps every `accumulate` batches and at the epoch's last batch.
+      const lastOfStep = micro + 1 === accumulate || lastOfEpoch;
+      const at = { epoch: p.epoch, step: p.stepInEpoch, globalStep: p.globalStep, lastCheckpoint: checkpoints.last };
+      const outcome = await trainBatch(stepSettings, x!, y!, { firstOfStep: micro === 0, lastOfStep }, at);
+      if (lastOfStep) {
+        p.optimizerSteps++;
+        scheduler.afterOptimizerStep();
+      }
+      micro = lastOfStep ? 0 : micro + 1;
+      const info = account(outcome, segmentBase, segmentStart);
+      let callbackStop = false;
+      for (const cb of callbacks) if ((await cb.onStepEnd?.(info)) === true) callbackStop = true;
+      // Let signal handlers (Ctrl-C) run: they are macrotasks.
+      await yieldToEventLoop();
+      if (micro !== 0) continue;
+      stop = stopRequested() ?? (callbackStop ? "early-stop" : null);
+      // At the epoch's last batch the loop ends by itself (breaking would leave the loader mid-epoch).
+      if (stop !== null && !lastOfEpoch) break;
+      if (every !== undefined && p.optimizerSteps % every === 0 && !lastOfEpoch) await checkpointAt("periodic");
+    }
+    if (stop !== null && p.stepInEpoch < train.length) break;
+
+    const info = await finishEpoch();
+    let callbackStop = false;
+    for (const cb of callbacks) if ((await cb.onEpochEnd?.(info)) === true) callbackStop = true;
+    if (callbackStop && stop === null) stop = "early-stop";
     stop ??= stopRequested();
     if (p.epoch >= epochs && stop !== "early-stop") stop = "completed";
     p.stopReason = stop;
     await checkpointAt(stop !== null ? "final" : "epoch");
   }
   if (stop !== null && stop !== "completed" && !p.epochDone) {
+    // Stopped mid-epoch: a checkpoint to resume from.
     p.stopReason = stop;
     await checkpointAt(stop === "interrupted" ? "interrupt" : "final");
   }
@@ -499,20 +234,34 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
     epoch: p.epoch,
     globalStep: p.globalStep,
     optimizerSteps: p.optimizerSteps,
-    trainSeconds: p.trainSeconds + (performance.now() - sessionStart) / 1000,
-    checkpoint: lastCheckpoint,
+    trainSeconds: p.trainSeconds + sessionSeconds(),
+    checkpoint: checkpoints.last,
     resumedFrom,
   };
   for (const cb of callbacks) await cb.onTrainEnd?.(result);
   return result;
+}
 
-  async function checkpointAt(reason: CheckpointInfo["reason"]): Promise<void> {
-    const saved = p.trainSeconds;
-    p.trainSeconds = saved + (performance.now() - sessionStart) / 1000;
-    try {
-      await checkpoint(reason);
-    } finally {
-      p.trainSeconds = saved;
-    }
+function checkCounts(options: FitOptions): void {
+  const { epochs, accumulate = 1, checkpointEvery: every } = options;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`fit: epochs must be a positive integer, got ${epochs}`);
+  if (!Number.isInteger(accumulate) || accumulate < 1) throw new RangeError(`fit: accumulate must be a positive integer, got ${accumulate}`);
+  if (every !== undefined && (!Number.isInteger(every) || every < 1)) throw new RangeError(`fit: checkpointEvery must be a positive integer, got ${every}`);
+}
+
+/** The checkpoint to resume from, if any: `resume: true` means `checkpointDir`. */
+function resumeSource(options: FitOptions): LoadedCheckpoint | string | null {
+  const { resume } = options;
+  if (resume === true) {
+    if (!options.checkpointDir) throw new Error("fit: resume: true needs checkpointDir");
+    return options.checkpointDir;
   }
+  return resume || null;
+}
+
+/** The keys of `o` among `keys` that are set (exactOptionalPropertyTypes-friendly). */
+function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
 }

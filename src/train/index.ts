@@ -1,6 +1,6 @@
 /** `nt.train`: the fit loop, callbacks, metrics, checkpoints, evaluation, progress (the report renderer is Node-only: `neurite/report`, and in Node also `nt.train`). */
 export { fit, NonFiniteLossError, TrainingError, describeCheckpoint } from "./fit.js";
-export type { FitOptions, FitResult, FitContext, Callback, StepInfo, EpochInfo, StepRecord, CheckpointInfo, SchedulerLike, StopReason } from "./fit.js";
+export type { FitOptions, FitResult, FitContext, Callback, StepInfo, EpochInfo, StepRecord, CheckpointInfo, SchedulerLike, StepScheduler, MetricScheduler, StopReason } from "./fit.js";
 export { ProgressLogger, EarlyStopping, LRSchedulerCallback, JsonLinesLogger } from "./callbacks.js";
 export type { Monitor } from "./callbacks.js";
 export { accuracy, topKAccuracy } from "./metrics.js";

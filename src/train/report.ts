@@ -4,7 +4,7 @@
  * slides). Charts are Vega-Lite specs rendered to SVG in Node by Vega's headless renderer, and
  * SVG is rasterised to PNG by resvg. Node only; both libraries are loaded lazily.
  */
-import type { EpochInfo, StepRecord } from "./fit.js";
+import type { EpochInfo, StepRecord } from "./loop-types.js";
 import { nodeBuiltin } from "../platform/node-builtins.js";
 
 export interface MisclassifiedImage {

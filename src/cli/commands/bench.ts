@@ -1,12 +1,13 @@
 import * as registry from "../../backend/registry.js";
 import { BACKEND_OPTION_SPEC, backendFromArgs } from "../backend-options.js";
 import { manualSeed } from "../../tensor/random.js";
-import { rand, randint } from "../../ops/creation.js";
+import { rand, randint, TensorTooLargeError } from "../../ops/creation.js";
+import { OutOfMemoryError, isAllocationFailure } from "../../memory/out-of-memory.js";
 import { noGrad } from "../../autograd/grad-mode.js";
 import { tidy } from "../../memory/tidy.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { Adam } from "../../optim/adam.js";
-import { findModel, modelNames } from "../model-zoo.js";
+import { findModel, modelNames, type ZooEntry } from "../model-zoo.js";
 import { taskLoss } from "../tasks.js";
 import { UsageError, intOption, parseCommandArgs } from "../args.js";
 import { ProgressLine } from "../../train/progress.js";
@@ -39,7 +40,11 @@ interface BenchRow {
   error?: string;
 }
 
-export async function benchCommand(argv: string[]): Promise<number> {
+/** What `neurite bench` was asked to do. */
+export type BenchRequest = { kind: "help" } | { kind: "bench"; entry: ZooEntry; batch: number; steps: number; warmup: number; backends: string[]; json: boolean };
+
+/** Parses `neurite bench`'s argv; every option error is a UsageError. */
+export function parseBenchArgs(argv: string[]): BenchRequest {
   const args = parseCommandArgs("bench", argv, {
     model: { type: "string", default: "mlp" },
     ...BACKEND_OPTION_SPEC,
@@ -49,18 +54,24 @@ export async function benchCommand(argv: string[]): Promise<number> {
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
-  if (args.flag("help")) {
-    console.log(BENCH_HELP);
-    return 0;
-  }
+  if (args.flag("help")) return { kind: "help" };
   const entry = findModel(args.str("model") ?? "");
   if (!entry) throw new UsageError(`neurite bench: unknown model '${args.str("model")}' (choose one of: ${modelNames().join(", ")})`);
   const batch = intOption("bench", "batch-size", args.str("batch-size"), entry.defaults.batchSize);
   const steps = intOption("bench", "steps", args.str("steps"), 20);
   const warmup = intOption("bench", "warmup", args.str("warmup"), 3, 0);
   const which = backendFromArgs("bench", args, ["all"]);
-  const list = which === "all" ? registry.backends() : [which];
-  const progress = new ProgressLine(process.stderr, undefined, !args.flag("json"));
+  return { kind: "bench", entry, batch, steps, warmup, backends: which === "all" ? registry.backends() : [which], json: args.flag("json") };
+}
+
+export async function benchCommand(argv: string[]): Promise<number> {
+  const request = parseBenchArgs(argv);
+  if (request.kind === "help") {
+    console.log(BENCH_HELP);
+    return 0;
+  }
+  const { entry, batch, steps, warmup, backends: list } = request;
+  const progress = new ProgressLine(process.stderr, undefined, !request.json);
   const rows: BenchRow[] = [];
   const T = entry.defaults.blockSize ?? 64;
   const vocab = 96;
@@ -105,11 +116,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
     } catch (e) {
       progress.done();
       const msg = (e as Error).message.split("\n")[0]!;
-      rows.push({ backend, error: /Invalid typed array length|allocation failed|out of memory|a tensor can hold/i.test(msg) ? `out of memory at batch size ${batch} (${msg}); try a smaller --batch-size` : msg });
+      const tooBig = e instanceof OutOfMemoryError || e instanceof TensorTooLargeError || isAllocationFailure(e);
+      rows.push({ backend, error: tooBig ? `out of memory at batch size ${batch} (${msg}); try a smaller --batch-size` : msg });
     }
   }
   const ok = rows.some((r) => !r.error);
-  if (args.flag("json")) {
+  if (request.json) {
     console.log(JSON.stringify({ model: entry.name, batchSize: batch, steps, results: rows }));
   } else {
     console.log(`${entry.name}, batch ${batch}, ${steps} steps:`);

@@ -20,14 +20,25 @@ Examples:
   neurite convert runs/mlp/model.safetensors
   neurite convert torch-model.safetensors --out model-f32.safetensors --json`;
 
-export async function convertCommand(argv: string[]): Promise<number> {
+/** What `neurite convert` was asked to do. */
+export type ConvertRequest = { kind: "help" } | { kind: "convert"; file: string; out: string | null; json: boolean };
+
+/** Parses `neurite convert`'s argv; every option error is a UsageError. */
+export function parseConvertArgs(argv: string[]): ConvertRequest {
   const args = parseCommandArgs("convert", argv, { out: { type: "string" }, json: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } }, true);
-  if (args.flag("help")) {
+  if (args.flag("help")) return { kind: "help" };
+  if (args.positionals.length !== 1) throw new UsageError(`neurite convert: give exactly one safetensors file (see neurite convert --help)`);
+  // An empty --out writes nothing, as before.
+  return { kind: "convert", file: args.positionals[0]!, out: args.str("out") || null, json: args.flag("json") };
+}
+
+export async function convertCommand(argv: string[]): Promise<number> {
+  const request = parseConvertArgs(argv);
+  if (request.kind === "help") {
     console.log(CONVERT_HELP);
     return 0;
   }
-  if (args.positionals.length !== 1) throw new UsageError(`neurite convert: give exactly one safetensors file (see neurite convert --help)`);
-  const file = args.positionals[0]!;
+  const { file } = request;
   let bytes: Uint8Array;
   try {
     // Refuses devices, FIFOs and folders by type, and a bad header size before reading on.
@@ -42,15 +53,14 @@ export async function convertCommand(argv: string[]): Promise<number> {
     return { name: t.name, dtype: t.storedDtype ?? t.dtype, loadsAs: t.dtype, shape: t.shape, numel };
   });
   const totalParams = tensors.reduce((s, t) => s + t.numel, 0);
-  let out: string | null = null;
-  if (args.str("out")) {
-    out = args.str("out")!;
+  const { out } = request;
+  if (out !== null) {
     await registry.setBackend("cpu");
     const { tensors: loaded, metadata } = fromBytes(bytes, { source: file });
     await save(loaded, out, metadata);
     for (const t of loaded.values()) t.dispose();
   }
-  if (args.flag("json")) {
+  if (request.json) {
     console.log(JSON.stringify({ file, bytes: bytes.byteLength, tensors, totalParams, metadata: decoded.metadata, out }));
     return 0;
   }

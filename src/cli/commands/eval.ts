@@ -28,7 +28,13 @@ Options:
 Example:
   neurite eval --checkpoint runs/mlp/model.safetensors`;
 
-export async function evalCommand(argv: string[]): Promise<number> {
+/** What `neurite eval` was asked to do. */
+export type EvalRequest =
+  | { kind: "help" }
+  | { kind: "eval"; checkpoint: string; model: string | null; data: string | null; text: string | null; limit: number | null; backend: string; json: boolean };
+
+/** Parses `neurite eval`'s argv; every option error is a UsageError. */
+export function parseEvalArgs(argv: string[]): EvalRequest {
   const args = parseCommandArgs("eval", argv, {
     checkpoint: { type: "string" },
     model: { type: "string" },
@@ -39,24 +45,30 @@ export async function evalCommand(argv: string[]): Promise<number> {
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
-  if (args.flag("help")) {
-    console.log(EVAL_HELP);
-    return 0;
-  }
+  if (args.flag("help")) return { kind: "help" };
   const checkpoint = args.str("checkpoint");
   if (!checkpoint) throw new UsageError("neurite eval: --checkpoint FILE is required (see neurite eval --help)");
   const limit = args.str("limit") === undefined ? null : intOption("eval", "limit", args.str("limit"), 0);
-  const backendName = backendFromArgs("eval", args);
+  return { kind: "eval", checkpoint, model: args.str("model") ?? null, data: args.str("data") ?? null, text: args.str("text") ?? null, limit, backend: backendFromArgs("eval", args), json: args.flag("json") };
+}
+
+export async function evalCommand(argv: string[]): Promise<number> {
+  const request = parseEvalArgs(argv);
+  if (request.kind === "help") {
+    console.log(EVAL_HELP);
+    return 0;
+  }
+  const backendName = request.backend;
   await registry.setBackend(backendName);
-  const { model, entry, path, vocab, blockSize, input, classNames } = await loadModelFile("eval", checkpoint, args.str("model"));
-  if (input && args.str("data") === undefined) {
+  const { model, entry, path, vocab, blockSize, input, classNames } = await loadModelFile("eval", request.checkpoint, request.model ?? undefined);
+  if (input && request.data === null) {
     throw new UsageError(`neurite eval: ${path} was trained on your own ${input.kind === "table" ? "table" : "images"}; pass the data to evaluate on with --data ${input.kind === "table" ? "FILE.csv" : "DIR"}`);
   }
   const data = await loadTaskData(entry, {
     command: "eval",
-    data: args.str("data") ?? null,
-    text: args.str("text") ?? null,
-    testLimit: limit,
+    data: request.data,
+    text: request.text,
+    testLimit: request.limit,
     ...(blockSize !== undefined ? { blockSize } : {}),
     ...(vocab !== undefined ? { vocab } : {}),
     ...(input ? { input, classNames } : {}),
@@ -72,7 +84,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     testSamples: test.count,
     dataSource: data.source,
   };
-  if (args.flag("json")) console.log(JSON.stringify(result));
+  if (request.json) console.log(JSON.stringify(result));
   else console.log(`${entry.name} from ${path}: test accuracy ${(test.accuracy * 100).toFixed(2)}%, test loss ${test.loss.toFixed(4)} on ${test.count} ${entry.task === "char-lm" ? "sequences" : entry.task === "tabular" ? "rows" : "images"}`);
   model.dispose();
   return 0;

@@ -72,11 +72,12 @@ async function loadExportable(checkpoint: string, modelName: string | undefined)
   return { name: entry.name, model, inputs: [zeros([1, 1, 28, 28])], inputNames: ["image"] };
 }
 
-export async function exportCommand(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(EXPORT_HELP);
-    return 0;
-  }
+/** What `neurite export` was asked to do. */
+export type ExportRequest = { kind: "help" } | { kind: "export"; checkpoint: string; out: string; dynamicBatch: boolean; externalData: boolean; model: string | null; json: boolean };
+
+/** Parses `neurite export`'s argv; every option error is a UsageError. */
+export function parseExportArgs(argv: string[]): ExportRequest {
+  if (argv.includes("--help") || argv.includes("-h")) return { kind: "help" };
   const args = parseCommandArgs("export", argv, {
     checkpoint: { type: "string" },
     format: { type: "string" },
@@ -92,9 +93,18 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const out = args.str("out");
   if (!out) throw new UsageError("neurite export: --out FILE is required (e.g. --out model.onnx)");
   if (statSync(out, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`neurite export: --out ${out} is a folder; give a file name such as ${join(out, "model.onnx")}`);
-  const dynamic = args.flag("dynamic-batch");
+  return { kind: "export", checkpoint, out, dynamicBatch: args.flag("dynamic-batch"), externalData: args.flag("external-data"), model: args.str("model") ?? null, json: args.flag("json") };
+}
 
-  const { name, model, inputs, inputNames } = await loadExportable(checkpoint, args.str("model"));
+export async function exportCommand(argv: string[]): Promise<number> {
+  const request = parseExportArgs(argv);
+  if (request.kind === "help") {
+    console.log(EXPORT_HELP);
+    return 0;
+  }
+  const { checkpoint, out, dynamicBatch: dynamic } = request;
+
+  const { name, model, inputs, inputNames } = await loadExportable(checkpoint, request.model ?? undefined);
   model.eval();
   const outputs = flattenTensors(noGrad(() => model.forward(...inputs)));
   const outputNames = outputs.map((_, i) => (i === 0 ? (name === "ddpm" ? "eps" : "logits") : i === 1 ? "h_n" : i === 2 ? "c_n" : `output_${i}`));
@@ -105,7 +115,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   };
   // A protobuf message holds at most 2 GiB: bigger models keep their weights in a side file.
   const weightBytes = [...model.parameters(), ...model.buffers()].reduce((s, t) => s + t.size * 4, 0);
-  const external = args.flag("external-data") || weightBytes > 2 ** 31 - 2 ** 27;
+  const external = request.externalData || weightBytes > 2 ** 31 - 2 ** 27;
   const dataFile = `${basename(out)}.data`;
   let bytes: Uint8Array;
   if (external) {
@@ -118,7 +128,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   await save(bytes, out);
   const graph = describeModel(bytes);
   const summary = { model: name, checkpoint, out, ...(external ? { externalData: join(dirname(out), dataFile) } : {}), format: "onnx", opset: graph.opset, bytes: bytes.length, inputs: graph.inputs, outputs: graph.outputs };
-  if (args.flag("json")) console.log(JSON.stringify(summary));
+  if (request.json) console.log(JSON.stringify(summary));
   else {
     const fmt = (v: OnnxValueSummary) => `${v.name} ${v.dtype} [${v.shape.join(", ")}]`;
     console.log(`neurite export: wrote ${out} (${name}, ONNX opset ${graph.opset}, ${(bytes.length / 1024).toFixed(0)} KiB${external ? `, weights in ${dataFile}` : ""})\n  inputs:  ${summary.inputs.map(fmt).join(", ")}\n  outputs: ${summary.outputs.map(fmt).join(", ")}`);

@@ -53,12 +53,16 @@ export async function probeGpu(timeoutMs: number): Promise<GpuInfo> {
     }
     const adapter = await gpu.requestAdapter();
     if (!adapter) return { available: false, source, error: `no GPU adapter found via ${source}` };
-    const info = adapter.info as unknown as Record<string, unknown> | undefined;
+    // Older Dawn builds have no adapter.info.
+    const info: GPUAdapterInfo | undefined = adapter.info;
     const adapterInfo: Record<string, string> = {};
-    for (const k of ["vendor", "architecture", "device", "description"]) if (info && info[k]) adapterInfo[k] = String(info[k]);
+    for (const k of ["vendor", "architecture", "device", "description"] as const) if (info?.[k]) adapterInfo[k] = String(info[k]);
     const limits: Record<string, number> = {};
-    const l = adapter.limits as unknown as Record<string, number>;
-    for (const k in l) if (typeof l[k] === "number") limits[k] = l[k];
+    // The limits are getters on the prototype: for-in finds them, Object.entries does not.
+    for (const k in adapter.limits) {
+      const v: unknown = Reflect.get(adapter.limits, k);
+      if (typeof v === "number") limits[k] = v;
+    }
     return { available: true, source, adapter: adapterInfo, limits, features: [...adapter.features].map(String).sort() };
   };
   let timer: NodeJS.Timeout | undefined;
@@ -72,17 +76,27 @@ export async function probeGpu(timeoutMs: number): Promise<GpuInfo> {
   }
 }
 
-export async function infoCommand(argv: string[]): Promise<number> {
+/** What `neurite info` was asked to do. */
+export type InfoRequest = { kind: "help" } | { kind: "info"; timeoutMs: number; json: boolean };
+
+/** Parses `neurite info`'s argv; every option error is a UsageError. */
+export function parseInfoArgs(argv: string[]): InfoRequest {
   const args = parseCommandArgs("info", argv, {
     "timeout-ms": { type: "string" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
-  if (args.flag("help")) {
+  if (args.flag("help")) return { kind: "help" };
+  return { kind: "info", timeoutMs: intOption("info", "timeout-ms", args.str("timeout-ms"), 5000, 1), json: args.flag("json") };
+}
+
+export async function infoCommand(argv: string[]): Promise<number> {
+  const request = parseInfoArgs(argv);
+  if (request.kind === "help") {
     console.log(INFO_HELP);
     return 0;
   }
-  const timeoutMs = intOption("info", "timeout-ms", args.str("timeout-ms"), 5000, 1);
+  const { timeoutMs } = request;
   const cpus = os.cpus();
   const gpu = await probeGpu(timeoutMs);
   let wasmThreads: number | null = null;
@@ -110,7 +124,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
     native,
     gpu,
   };
-  if (args.flag("json")) {
+  if (request.json) {
     console.log(JSON.stringify(info));
     return 0;
   }

@@ -68,7 +68,13 @@ function collectImages(inputs: string[]): string[] {
   return files;
 }
 
-export async function predictCommand(argv: string[]): Promise<number> {
+/** What `neurite predict` was asked to do. */
+export type PredictRequest =
+  | { kind: "help" }
+  | { kind: "predict"; checkpoint: string; model: string | null; inputs: string[]; topK: number; invert: "auto" | "yes" | "no"; backend: string; json: boolean };
+
+/** Parses `neurite predict`'s argv; every option error is a UsageError. */
+export function parsePredictArgs(argv: string[]): PredictRequest {
   const args = parseCommandArgs(
     "predict",
     argv,
@@ -83,22 +89,29 @@ export async function predictCommand(argv: string[]): Promise<number> {
     },
     true,
   );
-  if (args.flag("help")) {
-    console.log(PREDICT_HELP);
-    return 0;
-  }
+  if (args.flag("help")) return { kind: "help" };
   const checkpoint = args.str("checkpoint") ?? (existsSync("runs/mlp/model.safetensors") ? "runs/mlp/model.safetensors" : undefined);
   if (!checkpoint) throw new UsageError("neurite predict: --checkpoint FILE is required (no runs/mlp/model.safetensors here; train one with 'neurite train --model mlp')");
   if (args.positionals.length === 0) throw new UsageError("neurite predict: give at least one PNG image or folder (see neurite predict --help)");
   const topK = intOption("predict", "top-k", args.str("top-k"), 3, 1);
   const invert = choiceOption("predict", "invert", args.str("invert"), ["auto", "yes", "no"] as const, "auto");
-  const backendName = backendFromArgs("predict", args);
-  const files = collectImages(args.positionals);
-  await registry.setBackend(backendName);
-  const { model, entry, path, classNames, input } = await loadModelFile("predict", checkpoint, args.str("model"));
+  const backend = backendFromArgs("predict", args);
+  return { kind: "predict", checkpoint, model: args.str("model") ?? null, inputs: args.positionals, topK, invert, backend, json: args.flag("json") };
+}
+
+export async function predictCommand(argv: string[]): Promise<number> {
+  const request = parsePredictArgs(argv);
+  if (request.kind === "help") {
+    console.log(PREDICT_HELP);
+    return 0;
+  }
+  const { topK, invert, json } = request;
+  const files = collectImages(request.inputs);
+  await registry.setBackend(request.backend);
+  const { model, entry, path, classNames, input } = await loadModelFile("predict", request.checkpoint, request.model ?? undefined);
   const k = Math.min(topK, classNames.length);
   model.eval();
-  if (input?.kind === "table") return predictRows(model, entry.name, path, input, args.positionals, k, classNames, args.flag("json"));
+  if (input?.kind === "table") return predictRows(model, entry.name, path, input, request.inputs, k, classNames, json);
   if (entry.task !== "fashion-mnist") {
     const cls = modelNames().filter((n) => MODEL_ZOO[n]!.task === "fashion-mnist");
     throw new UsageError(`neurite predict: ${path} holds a '${entry.name}' model, which does not classify images (image models: ${cls.join(", ")}); use neurite sample for text models`);
@@ -123,7 +136,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
     results.push({ file, top: topClasses(probs!, k, classNames) });
   }
   const failed = results.filter((r) => r.error);
-  if (args.flag("json")) {
+  if (json) {
     console.log(JSON.stringify({ model: entry.name, checkpoint: path, topK: k, predictions: results }));
   } else {
     const width = Math.min(40, results.reduce((w, r) => Math.max(w, basename(r.file).length), 0));

@@ -91,7 +91,11 @@ function sampleIndex(logits: Float64Array, temperature: number, topK: number | u
   return p.length - 1;
 }
 
-export async function sampleCommand(argv: string[], name = "sample"): Promise<number> {
+/** What `neurite sample` (or `generate` for a text model) was asked to do. */
+export type SampleRequest = { kind: "help" } | { kind: "sample"; checkpoint: string; prompt: string; length: number; temperature: number; topK: number | null; seed: number; backend: string; json: boolean };
+
+/** Parses `neurite sample`'s argv (`name`: the command as typed, for messages); every option error is a UsageError. */
+export function parseSampleArgs(argv: string[], name = "sample"): SampleRequest {
   const args = parseCommandArgs(name, argv, {
     checkpoint: { type: "string" },
     prompt: { type: "string" },
@@ -103,19 +107,26 @@ export async function sampleCommand(argv: string[], name = "sample"): Promise<nu
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
-  if (args.flag("help")) {
-    console.log(SAMPLE_HELP);
-    return 0;
-  }
+  if (args.flag("help")) return { kind: "help" };
   const checkpoint = args.str("checkpoint");
   if (!checkpoint) throw new UsageError(`neurite ${name}: --checkpoint FILE is required (see neurite ${name} --help)`);
   const length = intOption(name, "length", args.str("length"), 200, 1);
   const temperature = floatOption(name, "temperature", args.str("temperature"), 0.8, 0);
   if (temperature === 0) throw new UsageError(`neurite ${name}: --temperature must be > 0, got '0'`);
-  const topK = args.str("top-k") === undefined ? undefined : intOption(name, "top-k", args.str("top-k"), 0, 1);
+  const topK = args.str("top-k") === undefined ? null : intOption(name, "top-k", args.str("top-k"), 0, 1);
   const seed = intOption(name, "seed", args.str("seed"), 0, 0);
-  const backendName = backendFromArgs(name, args);
-  await registry.setBackend(backendName);
+  const backend = backendFromArgs(name, args);
+  return { kind: "sample", checkpoint, prompt: args.str("prompt") ?? "", length, temperature, topK, seed, backend, json: args.flag("json") };
+}
+
+export async function sampleCommand(argv: string[], name = "sample"): Promise<number> {
+  const request = parseSampleArgs(argv, name);
+  if (request.kind === "help") {
+    console.log(SAMPLE_HELP);
+    return 0;
+  }
+  const { checkpoint, length, temperature, topK, seed, prompt } = request;
+  await registry.setBackend(request.backend);
   const { model, entry, path, vocab, blockSize: savedBlockSize } = await loadModelFile(name, checkpoint);
   if (entry.task !== "char-lm") {
     const lms = modelNames().filter((n) => MODEL_ZOO[n]!.task === "char-lm");
@@ -123,9 +134,8 @@ export async function sampleCommand(argv: string[], name = "sample"): Promise<nu
   }
   if (vocab === undefined) throw new UsageError(`neurite ${name}: ${path} has no vocabulary in its metadata; it was not written by neurite train`);
   const blockSize = savedBlockSize ?? entry.defaults.blockSize ?? 64;
-  const prompt = args.str("prompt") ?? "";
-  const text = await generateText(model, vocab, { prompt, length, temperature, ...(topK !== undefined ? { topK } : {}), seed, blockSize });
-  if (args.flag("json")) console.log(JSON.stringify({ model: entry.name, checkpoint: path, prompt, temperature, topK: topK ?? null, seed, text }));
+  const text = await generateText(model, vocab, { prompt, length, temperature, ...(topK !== null ? { topK } : {}), seed, blockSize });
+  if (request.json) console.log(JSON.stringify({ model: entry.name, checkpoint: path, prompt, temperature, topK, seed, text }));
   else console.log(text);
   model.dispose();
   return 0;
