@@ -42,7 +42,8 @@ export async function evaluate(
   model: Module,
   batches: Iterable<Sample> | AsyncIterable<Sample>,
   lossFn: LossFn,
-  options: { keepPredictions?: boolean; metrics?: Metric[] } = {},
+  /** `forward`: the forward pass of a batch when the model takes the targets too (see FitOptions.forward). */
+  options: { keepPredictions?: boolean; metrics?: Metric[]; forward?: (model: Module, inputs: Tensor, targets: Tensor) => unknown } = {},
 ): Promise<EvalResult> {
   const metrics = options.metrics ?? [accuracyMetric()];
   const wasTraining = model.training;
@@ -59,7 +60,7 @@ export async function evaluate(
       try {
         await noGrad(() =>
           tidy(async () => {
-            const out = modelOutput(model.forward(x!));
+            const out = modelOutput(options.forward ? options.forward(model, x!, y!) : model.forward(x!));
             const n = y!.shape[0]!;
             lossSum += (await lossFn(out, y!).item()) * n;
             for (const m of metrics) addSums(sums, m.name, await m.batch(out, y!));

@@ -94,6 +94,12 @@ export interface Callback {
   onTrainEnd?(result: FitResult): void | Promise<void>;
   stateDict?(): unknown;
   loadStateDict?(state: unknown): void;
+  /**
+   * Tensors that must survive a resume (an EMA's averaged weights): saved in the checkpoint's
+   * callbacks.safetensors as `<name>.<key>`, bit for bit, and handed back on resume. Needs a `name`.
+   */
+  tensorStateDict?(): Map<string, Tensor>;
+  loadTensorStateDict?(tensors: Map<string, Tensor>): void;
 }
 
 /** A learning-rate scheduler stepped on a schedule (per step or per epoch): `step()`. */
@@ -146,6 +152,13 @@ export interface FitOptions {
    */
   augment?: (inputs: Tensor) => Tensor;
   /**
+   * The forward pass of one batch, when the model needs more than the inputs: a class-conditional
+   * diffusion model takes the labels too, `(m, x, y) => m.forward(x, y)`. Its result goes to
+   * `loss` and the metrics with the targets, as `model.forward(inputs)`'s does by default. Used for
+   * the validation data too.
+   */
+  forward?: ForwardFn;
+  /**
    * Folder for checkpoints (e.g. `runs/mlp/checkpoint`): written every `checkpointEvery`
    * optimizer steps, at the end of every epoch, when training is stopped, and at the end.
    */
@@ -166,6 +179,9 @@ export interface FitOptions {
   /** @deprecated use `metrics: []` to skip accuracy. */
   accuracy?: boolean;
 }
+
+/** See FitOptions.forward. */
+export type ForwardFn = (model: Module, inputs: Tensor, targets: Tensor) => unknown;
 
 export type StopReason = "completed" | "early-stop" | "interrupted" | "max-steps";
 
@@ -301,6 +317,13 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       train.rng.setState(s.loaderRng);
       defaultGenerator.setState(s.rng);
       for (const cb of callbacks) if (cb.name && cb.loadStateDict && s.callbacks?.[cb.name] !== undefined) cb.loadStateDict(s.callbacks[cb.name]);
+      for (const cb of callbacks) {
+        if (!cb.name || !cb.loadTensorStateDict) continue;
+        const prefix = `${cb.name}.`;
+        const own = new Map([...(loaded.callbackTensors ?? new Map<string, Tensor>())].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+        if (own.size === 0) throw new CheckpointError(`checkpoint ${loaded.dir} has no tensors of callback '${cb.name}' (callbacks.safetensors); refusing to resume it from scratch`);
+        cb.loadTensorStateDict(own);
+      }
       const { dataLoader: _d, loaderRng: _l, rng: _r, scheduler: _s, callbacks: _c, ...rest } = s;
       p = { ...rest, epochs };
       p.stopReason = null;
@@ -322,11 +345,22 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
     callbacks: Object.fromEntries(callbacks.filter((c) => c.name && c.stateDict).map((c) => [c.name!, c.stateDict!()])),
   });
 
+  const callbackTensors = () => {
+    const out = new Map<string, Tensor>();
+    for (const cb of callbacks) {
+      if (!cb.tensorStateDict) continue;
+      if (!cb.name) throw new RangeError("fit: a callback with tensorStateDict needs a name (its tensors are saved under it)");
+      for (const [k, v] of cb.tensorStateDict()) out.set(`${cb.name}.${k}`, v);
+    }
+    return out;
+  };
+
   const checkpoint = async (reason: CheckpointInfo["reason"]) => {
     if (!options.checkpointDir) return;
     const dir = await saveCheckpoint(options.checkpointDir, {
       model,
       optimizer,
+      callbackTensors: callbackTensors(),
       state: { train: serialize(), config: options.config ?? {} },
       ...(options.modelMetadata ? { modelMetadata: options.modelMetadata } : {}),
     });
@@ -384,7 +418,8 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       try {
         await tidy(async () => {
           if (micro === 0) optimizer.zeroGrad();
-          const out = modelOutput(model.forward(options.augment ? options.augment(x!) : x!));
+          const inputs = options.augment ? options.augment(x!) : x!;
+          const out = modelOutput(options.forward ? options.forward(model, inputs, y!) : model.forward(inputs));
           const loss = lossFn(out, y!);
           lossValue = await loss.item();
           if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(p.epoch, p.stepInEpoch, lossValue, p.globalStep, lastCheckpoint);
@@ -472,7 +507,7 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       imagesPerSecond: p.samples / Math.max(p.epochSeconds, 1e-9),
       lr: lr(),
     };
-    if (options.val) info.val = await evaluate(model, options.val, lossFn, { metrics });
+    if (options.val) info.val = await evaluate(model, options.val, lossFn, { metrics, ...(options.forward ? { forward: options.forward } : {}) });
     if (options.schedulerInterval !== "step" && scheduler) {
       // ReduceLROnPlateau-style schedulers step on a metric: the validation loss, else the training loss.
       stepScheduler(scheduler, info);

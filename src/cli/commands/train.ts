@@ -9,6 +9,7 @@ import { AdamW } from "../../optim/adamw.js";
 import { SGD } from "../../optim/sgd.js";
 import type { Optimizer } from "../../optim/optimizer.js";
 import { CosineAnnealingLR } from "../../optim/lr-scheduler/cosine-annealing-lr.js";
+import { LinearLR } from "../../optim/lr-scheduler/linear-lr.js";
 import { StepLR } from "../../optim/lr-scheduler/step-lr.js";
 import { OneCycleLR } from "../../optim/lr-scheduler/one-cycle-lr.js";
 import { ReduceLROnPlateau } from "../../optim/lr-scheduler/reduce-lr-on-plateau.js";
@@ -31,7 +32,9 @@ import { makeDirectories } from "../../io/node-file.js";
 import { MANIFEST_NAME, encodeManifest } from "../../train/manifest.js";
 import { UsageError, choiceOption, floatOption, intOption, parseCommandArgs, type ParsedArgs } from "../args.js";
 
-const SCHEDULERS = ["none", "cosine", "step", "onecycle", "plateau"] as const;
+const SCHEDULERS = ["none", "cosine", "step", "onecycle", "plateau", "warmup"] as const;
+/** Optimizer steps of the "warmup" schedule's linear ramp (then the learning rate stays constant). */
+const WARMUP_STEPS = 100;
 type SchedulerName = (typeof SCHEDULERS)[number];
 const OPTIMIZERS = ["adam", "adamw", "sgd"] as const;
 
@@ -63,9 +66,10 @@ Training:
   --batch-size N        samples per step (model default)
   --lr X                learning rate (model default)
   --optimizer NAME      ${OPTIMIZERS.join(", ")} (model default)
-  --scheduler NAME      ${SCHEDULERS.join(", ")} (model default, else none)
+  --scheduler NAME      ${SCHEDULERS.join(", ")} (model default, else none;
+                        warmup: linear ramp over the first ${WARMUP_STEPS} steps, then constant)
   --no-augment          train without the model's data augmentation (cnn-bn: random shifts/flips)
-  --grad-clip X         clip the gradient norm to X
+  --grad-clip X         clip the gradient norm to X (model default: ddpm 1, else none)
   --accumulate N        accumulate gradients over N batches per optimizer step
   --patience N          stop early when the validation loss has not improved for N epochs
   --seed N              random seed for initialisation, shuffling and dropout (default 0)
@@ -91,6 +95,7 @@ Examples:
   neurite train --model mlp --epochs 10 --scheduler cosine --checkpoint-every 100
   neurite train --resume runs/mlp
   neurite train --model bigram --text data/fortunes-sample.txt --epochs 3
+  neurite train --model ddpm --epochs 2 --test-limit 1000   (then: neurite generate --checkpoint runs/ddpm)
   neurite train --model cnn --data photos/ --size 32 --epochs 10
   neurite train --data iris.csv --target species`;
 
@@ -178,7 +183,7 @@ function configFromArgs(args: ParsedArgs): { entry: ZooEntry; config: RunConfig 
     optimizer: choiceOption("train", "optimizer", args.str("optimizer"), OPTIMIZERS, d.optimizer),
     scheduler: choiceOption("train", "scheduler", args.str("scheduler"), SCHEDULERS, d.scheduler ?? "none"),
     augment: entry.augment !== undefined && !args.flag("no-augment"),
-    gradClip: optional("grad-clip", (v) => floatOption("train", "grad-clip", v, 0, 0)),
+    gradClip: optional("grad-clip", (v) => floatOption("train", "grad-clip", v, 0, 0)) ?? d.gradClip ?? null,
     accumulate: intOption("train", "accumulate", args.str("accumulate"), 1),
     patience: optional("patience", (v) => intOption("train", "patience", v, 0, 0)),
     seed: intOption("train", "seed", args.str("seed"), 0, 0),
@@ -222,6 +227,8 @@ function makeScheduler(config: RunConfig, optimizer: Optimizer, stepsPerEpoch: n
       return { scheduler: new StepLR(optimizer, { stepSize: Math.max(1, Math.ceil(config.epochs / 3)), gamma: 0.1 }), interval: "epoch" };
     case "plateau":
       return { scheduler: new ReduceLROnPlateau(optimizer, { patience: 1, factor: 0.5 }), interval: "epoch" };
+    case "warmup":
+      return { scheduler: new LinearLR(optimizer, { startFactor: 1 / WARMUP_STEPS, endFactor: 1, totalIters: WARMUP_STEPS }), interval: "step" };
     default:
       return { interval: "epoch" };
   }
@@ -450,6 +457,11 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
     new JsonLinesLogger(join(runDir, "metrics.jsonl")),
   ];
   if (config.patience !== null) callbacks.push(new EarlyStopping({ monitor: "val.loss", patience: config.patience }));
+  // The model's own callbacks (ddpm: EMA weights, sample grids); their state is in the checkpoint.
+  if (entry.callbacks) callbacks.push(...entry.callbacks({ model, runDir, log: out }));
+  // The model's own objective (ddpm: the ε-prediction error, with the labels), else the task's.
+  const lossFn = entry.loss ?? taskLoss;
+  const objective = { ...(entry.forward ? { forward: entry.forward } : {}), ...(entry.metrics ? { metrics: entry.metrics } : {}) };
   const modelMetadata: Record<string, string> = { model: entry.name, task: entry.task };
   if (data.vocab !== undefined) modelMetadata.vocab = JSON.stringify(data.vocab);
   if (data.ctx.blockSize !== undefined) modelMetadata.block_size = String(data.ctx.blockSize);
@@ -462,7 +474,8 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
       train: trainLoader,
       ...(epochLoader ? { val: epochLoader } : {}),
       optimizer,
-      loss: taskLoss,
+      loss: lossFn,
+      ...objective,
       epochs: config.epochs,
       ...(scheduler ? { scheduler, schedulerInterval: interval } : {}),
       callbacks,
@@ -513,9 +526,9 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
 
   // ---- final evaluation, weights, result, report ----
   // The test set is evaluated once, here; the validation split again with the final weights.
-  const classify = entry.task !== "char-lm";
-  const test = testLoader ? await evaluate(model, testLoader, taskLoss, { keepPredictions: classify }) : null;
-  const val = valLoader ? await evaluate(model, valLoader, taskLoss, { keepPredictions: classify }) : null;
+  const classify = entry.task !== "char-lm" && entry.task !== "diffusion";
+  const test = testLoader ? await evaluate(model, testLoader, lossFn, { keepPredictions: classify, ...objective }) : null;
+  const val = valLoader ? await evaluate(model, valLoader, lossFn, { keepPredictions: classify, ...objective }) : null;
   const heldOut = test ?? val;
   const weights = join(runDir, "model.safetensors");
   // The folder's manifest is rewritten once both final files are in place; until then there is
@@ -590,7 +603,7 @@ async function trainInRunFolder(argv: string[], held: { lock: RunLock | null }):
         }
       }
       const files = await writeReport(runDir, {
-        title: `neurite train: ${entry.name} on ${data.input ? config.data : entry.task === "fashion-mnist" ? "Fashion-MNIST" : (config.text ?? "fortunes-sample.txt")}`,
+        title: `neurite train: ${entry.name} on ${data.input ? config.data : entry.task === "fashion-mnist" || entry.task === "diffusion" ? "Fashion-MNIST" : (config.text ?? "fortunes-sample.txt")}`,
         config: Object.fromEntries(Object.entries({ ...config, data: data.source, runDir }).filter(([k, v]) => v !== null && k !== "vocab")),
         summary: {
           ...(test ? { "test loss": test.loss } : {}),
