@@ -2,7 +2,7 @@
 // `neurite train --model ddpm` writes: a run folder or its checkpoint/ (the EMA weights kept by
 // the run's EmaCallback, else the raw weights), a model.safetensors file, or a one-file sampling
 // model (`DDPM.save`, metadata "format": "neurite-ddpm", e.g. the playground's asset).
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Module } from "../nn/module.js";
 import { DDPM } from "../../models/ddpm.js";
@@ -76,6 +76,7 @@ export function notGenerative(command: string, where: string, entry: ZooEntry): 
 
 /** Resolves `path` to a diffusion model for sampling, or says which other kind of model it holds. */
 export async function loadGenerativeModel(command: string, path: string): Promise<GenerativeModel> {
+  if (!existsSync(path)) throw new UsageError(`neurite ${command}: --checkpoint ${path}: no such file or directory`);
   if (isDir(path)) {
     let dir: string | null = null;
     try {

@@ -16,7 +16,7 @@ import { saveImageGrid } from "../../diffusion/grid-png.js";
 import { loadGenerativeModel, notGenerative } from "../diffusion-checkpoint.js";
 import { SAMPLE_OPTIONS, sampleCommand } from "./sample.js";
 
-export const GENERATE_HELP = `neurite generate --checkpoint FILE [options]
+export const GENERATE_HELP = `neurite generate --checkpoint PATH [options]
 
 Draws images from a diffusion model trained by 'neurite train --model ddpm' and writes a PNG
 grid. A run folder (or its checkpoint/, while the run is unfinished) is sampled with its EMA
@@ -47,6 +47,9 @@ export function generationLabels(n: number, numClasses: number, cls: number | un
   const per = Math.max(1, Math.ceil(n / numClasses));
   return Array.from({ length: n }, (_, i) => Math.min(numClasses - 1, Math.floor(i / per)));
 }
+
+/** Options of image generation only (a character model's checkpoint refuses them). */
+const IMAGE_OPTIONS = ["n", "sampler", "steps", "eta", "class", "guidance", "unconditional", "nrow", "out", "save-tensors", "quiet"] as const;
 
 export async function generateCommand(argv: string[]): Promise<number> {
   const cmd = "generate";
@@ -84,7 +87,11 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const backendName = backendFromArgs(cmd, args);
   await registry.setBackend(backendName);
   const found = await loadGenerativeModel(cmd, resolve(checkpoint));
-  if (found.kind === "text") return sampleCommand(argv, cmd);
+  if (found.kind === "text") {
+    const imageOption = IMAGE_OPTIONS.find((k) => args.str(k) !== undefined || args.flag(k));
+    if (imageOption) throw new UsageError(`neurite ${cmd}: --${imageOption} is for diffusion models; ${found.path} holds the character model '${found.entry.name}' (its options: neurite sample --help)`);
+    return sampleCommand(argv, cmd);
+  }
   if (found.kind === "other") throw notGenerative(cmd, found.path, found.entry);
   const textOption = Object.keys(SAMPLE_OPTIONS).find((k) => args.str(k) !== undefined);
   if (textOption) throw new UsageError(`neurite ${cmd}: --${textOption} is for character models; ${found.path} holds a diffusion model`);
