@@ -274,6 +274,23 @@ function freshProgress(epochs: number): Progress {
 
 
 /**
+ * Each callback's tensors in a checkpoint's callbacks.safetensors (saved under "<name>."), for
+ * the callbacks that load tensor state; a callback without any is refused (checked before
+ * anything is restored).
+ */
+function callbackTensorStates(callbacks: Callback[], loaded: LoadedCheckpoint): [Callback, Map<string, Tensor>][] {
+  const out: [Callback, Map<string, Tensor>][] = [];
+  for (const cb of callbacks) {
+    if (!cb.name || !cb.loadTensorStateDict) continue;
+    const prefix = `${cb.name}.`;
+    const own = new Map([...(loaded.callbackTensors ?? [])].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    if (own.size === 0) throw new CheckpointError(`checkpoint ${loaded.dir} has no tensors of callback '${cb.name}' (callbacks.safetensors); refusing to resume it from scratch`);
+    out.push([cb, own]);
+  }
+  return out;
+}
+
+/**
  * The training loop behind `neurite train`: forward, loss, backward, (clip), step, with running
  * metrics, callbacks, a NaN guard, LR scheduling, gradient accumulation and checkpoints that
  * resume bit for bit (model, optimizer, scheduler, generators, data-loader position, history).
@@ -292,6 +309,8 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
   const metrics = options.metrics ?? (options.accuracy === false ? [] : [accuracyMetric()]);
   const every = options.checkpointEvery;
   if (every !== undefined && (!Number.isInteger(every) || every < 1)) throw new RangeError(`fit: checkpointEvery must be a positive integer, got ${every}`);
+  const unnamed = callbacks.find((cb) => (cb.tensorStateDict || cb.loadTensorStateDict) && !cb.name);
+  if (unnamed) throw new RangeError(`fit: the callback ${unnamed.constructor.name} has tensor state but no name (its tensors are saved under the name)`);
 
   let p = freshProgress(epochs);
   let lastCheckpoint: CheckpointInfo | null = null;
@@ -310,6 +329,7 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       checkSavedPosition(loaded.state.train, train.length, `checkpoint ${loaded.dir}`);
       const s = loaded.state.train as unknown as Progress & { dataLoader: DataLoaderState; loaderRng: number[]; rng: number[]; scheduler?: unknown; callbacks?: Record<string, unknown> };
       if (!loaded.optimizer) throw new CheckpointError(`checkpoint ${loaded.dir} has no optimizer state (optimizer.json); refusing to resume with a fresh optimizer`);
+      const tensorStates = callbackTensorStates(callbacks, loaded);
       model.loadStateDict(loaded.model);
       optimizer.loadStateDict(loaded.optimizer);
       if (scheduler?.loadStateDict && s.scheduler !== undefined) scheduler.loadStateDict(s.scheduler as never);
@@ -317,13 +337,7 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       train.rng.setState(s.loaderRng);
       defaultGenerator.setState(s.rng);
       for (const cb of callbacks) if (cb.name && cb.loadStateDict && s.callbacks?.[cb.name] !== undefined) cb.loadStateDict(s.callbacks[cb.name]);
-      for (const cb of callbacks) {
-        if (!cb.name || !cb.loadTensorStateDict) continue;
-        const prefix = `${cb.name}.`;
-        const own = new Map([...(loaded.callbackTensors ?? new Map<string, Tensor>())].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-        if (own.size === 0) throw new CheckpointError(`checkpoint ${loaded.dir} has no tensors of callback '${cb.name}' (callbacks.safetensors); refusing to resume it from scratch`);
-        cb.loadTensorStateDict(own);
-      }
+      for (const [cb, tensors] of tensorStates) cb.loadTensorStateDict!(tensors);
       const { dataLoader: _d, loaderRng: _l, rng: _r, scheduler: _s, callbacks: _c, ...rest } = s;
       p = { ...rest, epochs };
       p.stopReason = null;
@@ -347,11 +361,7 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
 
   const callbackTensors = () => {
     const out = new Map<string, Tensor>();
-    for (const cb of callbacks) {
-      if (!cb.tensorStateDict) continue;
-      if (!cb.name) throw new RangeError("fit: a callback with tensorStateDict needs a name (its tensors are saved under it)");
-      for (const [k, v] of cb.tensorStateDict()) out.set(`${cb.name}.${k}`, v);
-    }
+    for (const cb of callbacks) if (cb.tensorStateDict) for (const [k, v] of cb.tensorStateDict()) out.set(`${cb.name}.${k}`, v);
     return out;
   };
 
