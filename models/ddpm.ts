@@ -68,7 +68,9 @@ export class DDPM extends Module {
 
   /**
    * The training objective's forward pass: clean images [B, C, H, W] in [0, 1] and their labels
-   * [B] int32 (ignored by an unconditional model) → ε_θ(x_t, t, y) - ε for random t and ε.
+   * [B] int32 (ignored by an unconditional model) → ε_θ(x_t, t, y) - ε for random t and ε. In
+   * training mode a fraction pUncond of the labels is replaced by the null label (classifier-free
+   * guidance); in eval mode none is, so validation measures the conditional prediction.
    */
   override forward(images: Tensor, labels?: Tensor | null): Tensor {
     const c = this.config.unet;
