@@ -1,7 +1,9 @@
 // Loads a diffusion model for sampling (`neurite generate`, `neurite eval-samples`) from what
 // `neurite train --model ddpm` writes: a run folder or its checkpoint/ (the EMA weights kept by
 // the run's EmaCallback, else the raw weights), a model.safetensors file, or a one-file sampling
-// model (`DDPM.save`, metadata "format": "neurite-ddpm", e.g. the playground's asset).
+// model (`DDPM.save`, metadata "format": "neurite-ddpm", e.g. the playground's asset). Any other
+// zoo model is named by its kind, from its zoo entry's task: `generate` hands a character model to
+// `sample` and refuses a classifier.
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Module } from "../nn/module.js";
@@ -31,7 +33,8 @@ const isDir = (p: string) => {
   }
 };
 
-function diffusionEntry(command: string, name: string, where: string): ZooEntry {
+/** The zoo entry a checkpoint names; a name this neurite does not have is refused. */
+function zooEntry(command: string, name: string, where: string): ZooEntry {
   const entry = findModel(name);
   if (!entry) throw new WeightsError(`neurite ${command}: ${where} holds model '${name.slice(0, 60)}', which this neurite does not have (models: ${modelNames().join(", ")})`);
   return entry;
@@ -48,7 +51,7 @@ async function fromCheckpoint(command: string, dir: string): Promise<GenerativeM
   try {
     const name = loaded.modelMetadata.model ?? (loaded.state.config as { model?: unknown } | undefined)?.model;
     if (typeof name !== "string") throw new CheckpointError(`checkpoint ${loaded.dir} does not say which model it holds (no "model" in model.safetensors' metadata)`);
-    const entry = diffusionEntry(command, name, `checkpoint ${loaded.dir}`);
+    const entry = zooEntry(command, name, `checkpoint ${loaded.dir}`);
     if (entry.task === "char-lm") return { kind: "text", entry, path: loaded.dir };
     if (entry.task !== "diffusion") return { kind: "other", entry, path: loaded.dir };
     let meta;
