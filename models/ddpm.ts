@@ -1,17 +1,25 @@
 /**
- * DDPM = a noise-prediction U-Net + a noise schedule, with presets and a checkpoint format.
+ * DDPM = a noise-prediction U-Net + a noise schedule, as a Module that `fit` trains like any
+ * other model: `forward(images, labels)` takes a batch of clean images in [0, 1] (what every image
+ * model here takes; the diffusion itself runs in [-1, 1]) and their class labels, and returns the
+ * ε-prediction error for random timesteps and noise (drawn from the global generator, so seeds and
+ * resumes reproduce them); `noisePredictionLoss` squares it:
  *
- * Checkpoint: one safetensors file of U-Net weights (the EMA weights when saved by training),
- * with metadata `{"format": "neurite-ddpm", "config": <DdpmConfig JSON>}`, so
- * `DDPM.load(path)` rebuilds the model without extra flags.
- *
- *   const ddpm = await DDPM.load("runs/ddpm/model.safetensors");
+ *   await nt.train.fit(ddpm, { train, optimizer, epochs, loss: noisePredictionLoss,
+ *     forward: (m, x, y) => m.forward(x, y), metrics: [], callbacks: [new EmaCallback(ddpm)] });
  *   const x = await ddpm.sample({ n: 16, sampler: "ddim", steps: 50, labels: [7, ...], guidanceScale: 3 });
+ *
+ * Its stateDict is the U-Net's under "unet." (what `neurite train --model ddpm` checkpoints). A
+ * sampling model can also travel as one file (the browser playground's asset): the U-Net's
+ * weights with metadata `{"format": "neurite-ddpm", "config": <DdpmConfig JSON>}`, written by
+ * `save` and read by `DDPM.fromSafetensors` / `DDPM.load`.
  */
 import type { Tensor } from "../src/tensor/tensor.js";
 import { save, loadWithMetadata, type SafetensorsSource } from "../src/io/safetensors.js";
 import { NoiseSchedule, type NoiseScheduleOptions } from "../src/diffusion/schedule.js";
 import { sample, type SampleOptions } from "../src/diffusion/samplers.js";
+import { noisePredictionError } from "../src/diffusion/process.js";
+import { Module } from "../src/nn/module.js";
 import { UNet, unetConfig, type UNetConfig } from "./unet.js";
 import { nodeBuiltin } from "../src/platform/node-builtins.js";
 
@@ -41,26 +49,54 @@ export const DDPM_PRESETS: Record<string, DdpmConfig> = {
   },
 };
 
-export class DDPM {
+export class DDPM extends Module {
   readonly unet: UNet;
   readonly schedule: NoiseSchedule;
+  /** Probability of training a sample with the null label (classifier-free guidance; default 0.1). */
+  readonly pUncond: number;
 
-  constructor(readonly config: DdpmConfig) {
+  constructor(
+    readonly config: DdpmConfig,
+    options: { pUncond?: number } = {},
+  ) {
+    super();
     this.unet = new UNet(config.unet);
     this.schedule = NoiseSchedule.create(config.schedule);
+    this.pUncond = options.pUncond ?? 0.1;
+    if (!(this.pUncond >= 0 && this.pUncond <= 1)) throw new RangeError(`DDPM: pUncond must lie in [0, 1], got ${this.pUncond}`);
   }
 
-  static preset(name: string, overrides: { unet?: Partial<UNetConfig>; schedule?: Partial<DdpmConfig["schedule"]> } = {}): DDPM {
+  /**
+   * The training objective's forward pass: clean images [B, C, H, W] in [0, 1] and their labels
+   * [B] int32 (ignored by an unconditional model) → ε_θ(x_t, t, y) - ε for random t and ε. In
+   * training mode a fraction pUncond of the labels is replaced by the null label (classifier-free
+   * guidance); in eval mode none is, so validation measures the conditional prediction.
+   */
+  override forward(images: Tensor, labels?: Tensor | null): Tensor {
+    const c = this.config.unet;
+    const want = [c.inChannels, c.imageSize, c.imageSize];
+    if (images.ndim !== 4 || images.shape.slice(1).some((d, i) => d !== want[i])) {
+      throw new RangeError(`DDPM.forward: expected images [B, ${want.join(", ")}] in [0, 1], got [${images.shape.join(", ")}]`);
+    }
+    const conditional = c.numClasses > 0 && labels != null;
+    return noisePredictionError(this.unet, this.schedule, images.mul(2).sub(1), {
+      labels: conditional ? labels : null,
+      pUncond: this.training ? this.pUncond : 0,
+      ...(conditional ? { nullLabel: c.numClasses } : {}),
+    });
+  }
+
+  static preset(name: string, overrides: { unet?: Partial<UNetConfig>; schedule?: Partial<DdpmConfig["schedule"]>; pUncond?: number } = {}): DDPM {
     const p = DDPM_PRESETS[name];
     if (!p) throw new RangeError(`DDPM: unknown preset '${name}' (choose one of: ${Object.keys(DDPM_PRESETS).join(", ")})`);
-    return new DDPM({ unet: unetConfig({ ...p.unet, ...overrides.unet }), schedule: { ...p.schedule, ...overrides.schedule } });
+    return new DDPM({ unet: unetConfig({ ...p.unet, ...overrides.unet }), schedule: { ...p.schedule, ...overrides.schedule } }, overrides.pUncond !== undefined ? { pUncond: overrides.pUncond } : {});
   }
 
   get numClasses(): number {
     return this.config.unet.numClasses;
   }
 
-  /** Saves `weights` (default: the U-Net's own) with the config in the metadata. */
+  /** Saves `weights` (default: the U-Net's own) with the config in the metadata: the one-file sampling model. */
   async save(path: string, weights: Map<string, Tensor> = this.unet.stateDict(), extra: Record<string, string> = {}): Promise<void> {
     await save(weights, path, { ...extra, format: "neurite-ddpm", config: JSON.stringify(this.config) });
   }

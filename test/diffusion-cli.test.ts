@@ -6,12 +6,11 @@ import { join } from "node:path";
 import * as nt from "../src/index.js";
 import { decodePng } from "../src/data/png.js";
 import { DDPM } from "../models/ddpm.js";
-import { generateCommand, generationLabels } from "../src/diffusion/cli/generate.js";
-import { isDdpmCheckpoint } from "../src/diffusion/cli/index.js";
+import { generateCommand, generationLabels } from "../src/cli/commands/generate.js";
 import { classify, splitSequentialClassifier, summarizeConfidence, featureGaussian } from "../src/diffusion/metrics/classifier-score.js";
 import { frechetDistance } from "../src/diffusion/metrics/frechet.js";
 
-test("generate: a DDPM checkpoint → PNG grid (and raw tensors), checkpoint detection", async () => {
+test("generate: a one-file DDPM sampling model (DDPM.save) → PNG grid (and raw tensors)", async () => {
   const dir = mkdtempSync(join(tmpdir(), "neurite-gen-"));
   const log = console.log;
   const lines: string[] = [];
@@ -20,18 +19,14 @@ test("generate: a DDPM checkpoint → PNG grid (and raw tensors), checkpoint det
     const ddpm = DDPM.preset("tiny");
     const ckpt = join(dir, "model.safetensors");
     await ddpm.save(ckpt);
-    assert.equal(isDdpmCheckpoint(ckpt), true);
-    assert.equal(isDdpmCheckpoint(dir), true);
-    await nt.io.save(ddpm.unet.stateDict(), join(dir, "plain.safetensors"));
-    assert.equal(isDdpmCheckpoint(join(dir, "plain.safetensors")), false);
-    assert.equal(isDdpmCheckpoint(join(dir, "missing.safetensors")), false);
     console.log = (s: string) => lines.push(s);
     const out = join(dir, "g.png");
     const code = await generateCommand(["--checkpoint", ckpt, "--n", "6", "--steps", "3", "--class", "2", "--nrow", "3", "--out", out, "--save-tensors", join(dir, "s.safetensors"), "--quiet", "--json"]);
     console.log = log;
     assert.equal(code, 0);
-    const r = JSON.parse(lines.at(-1)!) as { n: number; steps: number; imagesPerSecond: number };
+    const r = JSON.parse(lines.at(-1)!) as { n: number; steps: number; imagesPerSecond: number; checkpoint: string };
     assert.equal(r.n, 6);
+    assert.equal(r.checkpoint, ckpt);
     assert.equal(r.steps, 3);
     const png = await decodePng(new Uint8Array(readFileSync(out)));
     assert.equal(png.width, 3 * 8 + 4 * 2);
@@ -39,6 +34,12 @@ test("generate: a DDPM checkpoint → PNG grid (and raw tensors), checkpoint det
     const saved = await nt.io.load(join(dir, "s.safetensors"));
     assert.deepEqual(saved.get("samples")!.shape, [6, 1, 8, 8]);
     await assert.rejects(generateCommand(["--checkpoint", ckpt, "--class", "3", "--quiet"]), /--class must lie in 0..2/);
+    // The folder holding it (no checkpoint/) is read the same way.
+    lines.length = 0;
+    console.log = (s: string) => lines.push(s);
+    assert.equal(await generateCommand(["--checkpoint", dir, "--n", "2", "--steps", "2", "--out", out, "--quiet", "--json"]), 0);
+    console.log = log;
+    assert.equal((JSON.parse(lines.at(-1)!) as { n: number }).n, 2);
   } finally {
     console.log = log;
     rmSync(dir, { recursive: true, force: true });

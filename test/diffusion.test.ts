@@ -9,7 +9,7 @@ import { NoiseSchedule, linearBetaSchedule, cosineBetaSchedule } from "../src/di
 import { timestepEmbedding } from "../src/diffusion/embedding.js";
 import { qSample, diffusionLoss } from "../src/diffusion/process.js";
 import { ddpmStep, ddimStep, ddimTimesteps, sample } from "../src/diffusion/samplers.js";
-import { EMA } from "../src/diffusion/ema.js";
+import { EMA } from "../src/train/ema.js";
 import { makeGrid } from "../src/diffusion/grid.js";
 import { saveImageGrid } from "../src/diffusion/grid-png.js";
 import { symmetricEigen, sqrtPsd, matmulSquare } from "../src/diffusion/metrics/linalg.js";

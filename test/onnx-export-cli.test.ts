@@ -49,11 +49,14 @@ test("neurite export writes every zoo model and the DDPM U-Net; the files match 
   const tableMeta = { classes: '["a","b","c"]', input: JSON.stringify({ kind: "table", target: "y", classes: ["a", "b", "c"], columns: [{ name: "x", kind: "numeric", mean: 0, std: 1 }, { name: "c", kind: "categorical", categories: ["p", "q", "r", "s"] }] }) };
   cases.push({ name: "tabular-mlp", model: await zooCheckpoint("tabular-mlp", tableMeta, { numClasses: 3, inputShape: [5] }), feeds: (b) => ({ features: nt.randn([b, 5]) }) });
   for (const name of ["char-lstm", "char-gpt", "bigram"]) cases.push({ name, model: await zooCheckpoint(name, charMeta), feeds: ids });
+  // ddpm: the zoo's (a run's model.safetensors) and a one-file sampling model (DDPM.save); both export the U-Net.
+  const zooDdpm = (await zooCheckpoint("ddpm")) as DDPM;
+  cases.push({ name: "ddpm", model: zooDdpm.unet, feeds: (b) => ({ x_t: nt.randn([b, 1, 28, 28]), t: nt.randint(0, 1000, [b], { dtype: "int32" }), class: nt.randint(0, 11, [b], { dtype: "int32" }) }) });
   nt.manualSeed(8);
   const ddpm = DDPM.preset("tiny");
-  await ddpm.save(join(dir, "ddpm", "model.safetensors"));
-  cases.push({ name: "ddpm", model: ddpm.unet, feeds: (b) => ({ x_t: nt.randn([b, 1, 8, 8]), t: nt.randint(0, 100, [b], { dtype: "int32" }), class: nt.randint(0, 4, [b], { dtype: "int32" }) }) });
-  assert.deepEqual(cases.map((c) => c.name).filter((n) => n !== "ddpm").sort(), Object.keys(MODEL_ZOO).sort(), "every zoo model");
+  await ddpm.save(join(dir, "ddpm-one-file", "model.safetensors"));
+  cases.push({ name: "ddpm-one-file", model: ddpm.unet, feeds: (b) => ({ x_t: nt.randn([b, 1, 8, 8]), t: nt.randint(0, 100, [b], { dtype: "int32" }), class: nt.randint(0, 4, [b], { dtype: "int32" }) }) });
+  assert.deepEqual(cases.map((c) => c.name).filter((n) => n !== "ddpm-one-file").sort(), Object.keys(MODEL_ZOO).sort(), "every zoo model");
 
   const runs = await Promise.all(cases.map((c) => neuriteAsync(["export", "--checkpoint", join(dir, c.name), "--format", "onnx", "--out", join(dir, `${c.name}.onnx`), "--dynamic-batch", "--json"])));
   runs.forEach((r, i) => assert.equal(r.code, 0, `${cases[i]!.name}: ${r.stderr}`));
@@ -63,6 +66,7 @@ test("neurite export writes every zoo model and the DDPM U-Net; the files match 
   assert.deepEqual(json["char-gpt"].inputs, [{ name: "ids", dtype: "int32", shape: ["batch", 10] }]);
   assert.deepEqual(json["char-lstm"].outputs.map((v: { name: string; shape: unknown[] }) => [v.name, v.shape]), [["logits", ["batch", 10, 12]], ["h_n", [2, "batch", 256]], ["c_n", [2, "batch", 256]]]);
   assert.deepEqual(json.ddpm.inputs.map((v: { name: string }) => v.name), ["x_t", "t", "class"]);
+  assert.deepEqual(json["ddpm-one-file"].inputs.map((v: { name: string }) => v.name), ["x_t", "t", "class"]);
 
   for (const c of cases) await compare(join(dir, `${c.name}.onnx`), c.model, c.feeds);
   checkWithOnnxChecker(cases.map((c) => join(dir, `${c.name}.onnx`)));

@@ -32,7 +32,8 @@ const cases: OnnxCase[] = [
   { name: "char-lstm", model: models.createCharLstm({ vocabSize: 50 }), inputs: chars(50, 24), inputNames: ["ids"] },
   { name: "char-gpt", model: models.createCharGpt({ vocabSize: 50, blockSize: 32 }), inputs: chars(50, 32), inputNames: ["ids"] },
   {
-    name: "ddpm-unet",
+    // The zoo's ddpm exports its denoiser, the U-Net (at the tiny preset's size here).
+    name: "ddpm",
     model: DDPM.preset("tiny").unet,
     inputs: seeded(3, (b) => [nt.randn([b, 1, 8, 8]), nt.randint(0, 100, [b], { dtype: "int32" }), nt.randint(0, 4, [b], { dtype: "int32" })]),
     inputNames: ["x_t", "t", "class"],

@@ -2,7 +2,8 @@
  * Prepares the playground's assets from checkpoints trained by the CLI:
  *   web/assets/cnn-bn.safetensors   ← RUN_CNN/model.safetensors (default runs/web-cnn-bn)
  *   web/assets/char-gpt.safetensors ← RUN_GPT/model.safetensors (default runs/web-char-gpt)
- *   web/assets/ddpm.safetensors     ← RUN_DDPM/model.safetensors, the EMA weights (default runs/web-ddpm)
+ *   web/assets/ddpm.safetensors     ← RUN_DDPM/model.safetensors, the EMA weights, as a one-file
+ *                                     sampling model (DDPM.save: U-Net weights + config; default runs/web-ddpm)
  *   web/assets/samples/             10 Fashion-MNIST test images as PNG, one per class, + index.json
  * For each class the sample is the first image of the bundled test subset that the checkpoint
  * classifies correctly through the same path as the page (PNG → prepareFashionMnistImage); how
@@ -13,19 +14,23 @@
  * The checkpoints of the committed assets came from (2026-12-02):
  *   neurite train --model cnn-bn --epochs 2 --out runs/web-cnn-bn          (test accuracy 90.19 %)
  *   neurite train --model char-gpt --text /usr/share/games/fortunes/computers --epochs 8 --out runs/web-char-gpt  (validation loss 2.1776 nats/char)
- *   neurite train --model ddpm --steps 1500 --out runs/web-ddpm             (final loss 0.098)
+ *   the ddpm's: 1,500 steps of 64 by the diffusion trainer that fit() has since replaced (final loss
+ *   0.098); the same model and objective today: neurite train --model ddpm --epochs 2 --out runs/web-ddpm
  */
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as nt from "neurite";
-import { createCnnBn } from "neurite/models";
+import { createCnnBn, DDPM } from "neurite/models";
 
 const [cnnRun = "runs/web-cnn-bn", gptRun = "runs/web-char-gpt", ddpmRun = "runs/web-ddpm"] = process.argv.slice(2);
 const assets = "web/assets";
 const samplesDir = join(assets, "samples");
 copyFileSync(join(cnnRun, "model.safetensors"), join(assets, "cnn-bn.safetensors"));
 copyFileSync(join(gptRun, "model.safetensors"), join(assets, "char-gpt.safetensors"));
-copyFileSync(join(ddpmRun, "model.safetensors"), join(assets, "ddpm.safetensors"));
+// A finished run's model.safetensors holds the EMA average (its EmaCallback applies it at the end).
+const ddpm = DDPM.preset("fashion-mnist");
+ddpm.loadStateDict(await nt.io.load(join(ddpmRun, "model.safetensors")));
+await ddpm.save(join(assets, "ddpm.safetensors"));
 
 const model = createCnnBn();
 model.loadStateDict(await nt.io.load(join(assets, "cnn-bn.safetensors")));

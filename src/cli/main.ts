@@ -11,7 +11,8 @@ import { infoCommand } from "./commands/info.js";
 import { convertCommand } from "./commands/convert.js";
 import { exportCommand } from "./commands/export.js";
 import { UsageError } from "./args.js";
-import { trainOrDdpm, generateOrSample, evalSamples } from "../diffusion/cli/index.js";
+import { generateCommand } from "./commands/generate.js";
+import { evalSamplesCommand } from "./commands/eval-samples.js";
 import { disposeBackends } from "../backend/registry.js";
 import { guardStdio } from "./stdio.js";
 import { userLine } from "./error-line.js";
@@ -21,8 +22,9 @@ const HELP = `neurite — PyTorch for TypeScript
 Usage: neurite <command> [options]      (every command takes --help and --json)
 
 Commands:
-  train      train a model (Fashion-MNIST classifiers, character language models) with
-             progress, checkpoints, Ctrl-C-safe resume and an HTML report
+  train      train a model (Fashion-MNIST classifiers, character language models, the ddpm
+             diffusion model, your own images or table) with progress, checkpoints,
+             Ctrl-C-safe resume and an HTML report
                neurite train --model mlp --epochs 5
                neurite train --resume runs/mlp
   eval       evaluate saved weights on the test data
@@ -32,7 +34,7 @@ Commands:
   sample     generate text with a character language model (alias: generate)
                neurite sample --checkpoint runs/bigram --prompt "The " --length 200
   generate   draw images from a diffusion model (DDPM/DDIM, PNG grid); text as 'sample'
-               neurite train --model ddpm --steps 1500 --batch-size 64 --backend wasm
+               neurite train --model ddpm --epochs 2 --test-limit 1000
                neurite generate --checkpoint runs/ddpm --n 64 --steps 50 --class 7 --out samples.png
   eval-samples  score diffusion samples with a cnn-bn classifier (confidence, Fréchet distance)
                neurite eval-samples --checkpoint runs/ddpm --classifier runs/cnn-bn-scorer/model.safetensors
@@ -50,12 +52,12 @@ Exit codes: 0 success, 1 error, 2 bad arguments, 3 the loss became NaN/Inf,
 Run 'neurite <command> --help' for a command's options.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  train: (a) => trainOrDdpm(a, trainCommand),
+  train: trainCommand,
   eval: evalCommand,
   predict: predictCommand,
   sample: (a) => sampleCommand(a, "sample"),
-  generate: (a) => generateOrSample(a, (b) => sampleCommand(b, "generate")),
-  "eval-samples": evalSamples,
+  generate: generateCommand,
+  "eval-samples": evalSamplesCommand,
   bench: benchCommand,
   info: infoCommand,
   convert: convertCommand,

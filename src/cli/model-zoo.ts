@@ -8,6 +8,14 @@ import { createCharLstm } from "../../models/char-lstm.js";
 import { createCharGpt } from "../../models/char-gpt.js";
 import { createRowGru } from "../../models/row-gru.js";
 import { createTabularMlp } from "../../models/tabular-mlp.js";
+import { DDPM } from "../../models/ddpm.js";
+import type { Callback, ForwardFn } from "../train/fit.js";
+import type { LossFn } from "../train/evaluate.js";
+import type { Metric } from "../train/metrics.js";
+import { EmaCallback } from "../train/ema.js";
+import { noisePredictionLoss } from "../diffusion/process.js";
+import { SampleGridCallback } from "../diffusion/sample-grids.js";
+import { Generator } from "../tensor/random.js";
 
 /**
  * What a model trains on:
@@ -16,8 +24,18 @@ import { createTabularMlp } from "../../models/tabular-mlp.js";
  * - "char-lm": character ids int32 [N, T] → next-character logits [N, T, vocabSize]
  *   (trained on a text file, `--text FILE`, default data/fortunes-sample.txt)
  * - "tabular": encoded table rows float32 [N, F] → logits [N, classes] (`--data table.csv --target COLUMN`)
+ * - "diffusion": Fashion-MNIST images float32 [N, 1, 28, 28] in [0, 1] and their labels → a
+ *   generative model trained on its own objective (the entry's `loss` and `forward`), sampled
+ *   with `neurite generate`
  */
-export type Task = "fashion-mnist" | "char-lm" | "tabular";
+export type Task = "fashion-mnist" | "char-lm" | "tabular" | "diffusion";
+
+/** What a zoo entry's `callbacks` get: the model being trained and where the run writes. */
+export interface RunContext {
+  model: Module;
+  runDir: string;
+  log: (line: string) => void;
+}
 
 /** Passed to `create`: sizes that come from the data. */
 export interface ModelContext {
@@ -54,6 +72,14 @@ export interface ZooEntry {
   create(ctx?: ModelContext): Module;
   /** Training-time augmentation of a batch of inputs (on unless `--no-augment`). */
   augment?: (inputs: Tensor) => Tensor;
+  /** The training objective when it is not the task's cross-entropy (ddpm: the ε-prediction MSE). */
+  loss?: LossFn;
+  /** The forward pass of a batch when the model takes the targets too (ddpm: the class labels). */
+  forward?: ForwardFn;
+  /** Metrics on training and held-out batches (default: accuracy; ddpm: none). */
+  metrics?: Metric[];
+  /** Callbacks the model always trains with (ddpm: the EMA of its weights and sample grids). */
+  callbacks?: (run: RunContext) => Callback[];
   defaults: {
     epochs: number;
     batchSize: number;
@@ -62,8 +88,38 @@ export interface ZooEntry {
     /** char-lm: characters of context per training sequence. */
     blockSize?: number;
     /** Learning-rate schedule (default "none"). */
-    scheduler?: "none" | "cosine" | "step" | "onecycle" | "plateau";
+    scheduler?: "none" | "cosine" | "step" | "onecycle" | "plateau" | "warmup";
+    /** Gradient-norm clipping (default: none). */
+    gradClip?: number;
   };
+}
+
+/** Images per class in a ddpm sample grid (one row per class) and the DDIM steps drawing them. */
+const DDPM_GRID = { perClass: 2, steps: 25, guidance: 3, seed: 1234 } as const;
+
+/**
+ * ddpm trains with an EMA of its weights (decay 0.999, applied to the model once training
+ * completes, so model.safetensors and the test loss are the average's) and writes a sample grid
+ * from the EMA weights after every epoch (runs/ddpm/samples/epoch-NNN.png, one row per class).
+ */
+function ddpmCallbacks(run: RunContext): Callback[] {
+  const model = run.model as DDPM;
+  const ema = new EmaCallback(model, { decay: 0.999, applyAtEnd: true });
+  const sampler = new DDPM(model.config);
+  const classes = model.numClasses;
+  const per = DDPM_GRID.perClass;
+  const grids = new SampleGridCallback({
+    dir: `${run.runDir}/samples`,
+    draw: async () => {
+      ema.ema.copyTo(sampler);
+      sampler.eval();
+      const labels = classes > 0 ? Array.from({ length: classes * per }, (_, i) => Math.floor(i / per)) : null;
+      return sampler.sample({ n: labels?.length ?? 16, sampler: "ddim", steps: DDPM_GRID.steps, labels, guidanceScale: DDPM_GRID.guidance, generator: new Generator(DDPM_GRID.seed) });
+    },
+    grid: { nrow: classes > 0 ? per * 2 : 4 },
+    log: run.log,
+  });
+  return [ema, grids];
 }
 
 /** The classic bigram language model: one embedding row of next-character logits per character. */
@@ -127,6 +183,21 @@ export const MODEL_ZOO: Record<string, ZooEntry> = {
     task: "char-lm",
     create: (ctx) => createCharGpt({ vocabSize: ctx?.vocabSize ?? 128, blockSize: ctx?.blockSize ?? 64 }),
     defaults: { epochs: 5, batchSize: 32, lr: 1e-3, optimizer: "adamw", blockSize: 64 },
+  },
+  ddpm: {
+    name: "ddpm",
+    description: "class-conditional diffusion model (DDPM/DDIM): a 0.55M-parameter U-Net predicting the noise, EMA weights, sample grids per epoch (docs/diffusion.md)",
+    task: "diffusion",
+    create: (ctx) => {
+      const [c, h, w] = imageShape(ctx);
+      if (c !== 1 || h !== 28 || w !== 28) throw new RangeError(`ddpm is built for Fashion-MNIST's [1, 28, 28] images, got [${c}, ${h}, ${w}]`);
+      return DDPM.preset("fashion-mnist", { unet: { numClasses: ctx?.numClasses ?? 10 } });
+    },
+    loss: noisePredictionLoss,
+    forward: (model, images, labels) => (model as DDPM).forward(images, labels),
+    metrics: [],
+    callbacks: ddpmCallbacks,
+    defaults: { epochs: 2, batchSize: 64, lr: 1.5e-3, optimizer: "adam", scheduler: "warmup", gradClip: 1 },
   },
   bigram: {
     name: "bigram",

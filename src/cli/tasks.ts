@@ -55,7 +55,8 @@ export interface TaskData {
  * a convolutional network's im2col buffers (cnn-bn: 500 images → 450 MB) fit in wasm's 4 GiB.
  */
 export function evalBatchSize(entry: ZooEntry): number {
-  return entry.task === "char-lm" ? 64 : 500;
+  // ddpm: a U-Net's activations are several times a classifier's.
+  return entry.task === "char-lm" ? 64 : entry.task === "diffusion" ? 250 : 500;
 }
 
 /** Cross-entropy over the last dim, flattening sequence outputs [N, T, V] against targets [N, T]. */
@@ -170,7 +171,8 @@ async function loadOwnData(entry: ZooEntry, o: DataOptions): Promise<OwnData> {
 }
 
 async function loadBuiltinData(entry: ZooEntry, o: DataOptions): Promise<TaskData> {
-  if (entry.task === "fashion-mnist") {
+  // Diffusion models learn the same images (and labels, for class conditioning).
+  if (entry.task === "fashion-mnist" || entry.task === "diffusion") {
     if (o.text) throw new UsageError(`neurite ${o.command}: --text is for character models; '${entry.name}' trains on Fashion-MNIST (use --data DIR)`);
     const dir = await findFashionMnistDir(o.data ?? undefined).catch((e: unknown) => {
       const why = e instanceof FashionMnistFilesMissingError ? `lacks ${e.missing.join(", ")}` : e instanceof Error ? e.message : String(e);

@@ -11,11 +11,11 @@ export { NoiseSchedule, linearBetaSchedule, cosineBetaSchedule } from "./schedul
 export type { BetaScheduleName, NoiseScheduleOptions } from "./schedule.js";
 export { timestepEmbedding } from "./embedding.js";
 export { TimestepEmbedder, ResBlock, AttentionBlock, Downsample, Upsample } from "./blocks.js";
-export { qSample, predictX0, diffusionLoss, sampleTimesteps, extract } from "./process.js";
+export { qSample, predictX0, diffusionLoss, noisePredictionError, noisePredictionLoss, sampleTimesteps, extract } from "./process.js";
 export type { Denoiser, DiffusionLossOptions } from "./process.js";
 export { guidedEps, ddpmStep, ddimStep, ddimTimesteps, sample } from "./samplers.js";
 export type { SamplerName, SampleOptions, StepOptions, GuidanceOptions } from "./samplers.js";
-export { EMA } from "./ema.js";
+export { EMA } from "../train/ema.js";
 export { makeGrid } from "./grid.js";
 export { imageSetFromSplit, randomBatch } from "./data.js";
 export type { ImageSet } from "./data.js";

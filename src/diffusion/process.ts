@@ -57,8 +57,11 @@ export interface DiffusionLossOptions {
   noise?: Tensor;
 }
 
-/** The simple ε-prediction loss: mean((ε - ε_θ(q_sample(x_0, t, ε), t, y))²). */
-export function diffusionLoss(model: Denoiser, schedule: NoiseSchedule, x0: Tensor, options: DiffusionLossOptions = {}): Tensor {
+/**
+ * The ε-prediction error ε_θ(q_sample(x_0, t, ε), t, y) - ε for random t and ε (and labels
+ * dropped to the null label with probability pUncond): what the simple loss squares.
+ */
+export function noisePredictionError(model: Denoiser, schedule: NoiseSchedule, x0: Tensor, options: DiffusionLossOptions = {}): Tensor {
   const B = x0.shape[0]!;
   const g = options.generator ?? defaultGenerator;
   const t = options.timesteps ?? sampleTimesteps(B, schedule.T, g);
@@ -74,7 +77,15 @@ export function diffusionLoss(model: Denoiser, schedule: NoiseSchedule, x0: Tens
     labels = ops.where(mask, ops.full([B], options.nullLabel, { dtype: "int32", device: x0.device }), labels);
   }
   const tt = ops.tensor(Int32Array.from(t), { shape: [B], dtype: "int32", device: x0.device });
-  const eps = model.forward(xt, tt, labels);
-  const d = ops.sub(eps, noise);
-  return ops.mean(ops.mul(d, d));
+  return ops.sub(model.forward(xt, tt, labels), noise);
+}
+
+/** The mean square of an ε-prediction error: the loss `fit` trains a DDPM with (the targets are not used). */
+export function noisePredictionLoss(error: Tensor, _targets?: Tensor): Tensor {
+  return ops.mean(ops.mul(error, error));
+}
+
+/** The simple ε-prediction loss: mean((ε - ε_θ(q_sample(x_0, t, ε), t, y))²). */
+export function diffusionLoss(model: Denoiser, schedule: NoiseSchedule, x0: Tensor, options: DiffusionLossOptions = {}): Tensor {
+  return noisePredictionLoss(noisePredictionError(model, schedule, x0, options));
 }

@@ -4,8 +4,9 @@ import { GRU, LSTM, RNN } from "../nn/layers/rnn.js";
 import { LayerNorm } from "../nn/layers/normalization.js";
 import { convertLayerNorm } from "./norm-converters.js";
 import type { ConvertContext } from "./context.js";
-import type { ModuleEvent, TracedValue } from "./trace.js";
+import type { ModuleEvent } from "./trace.js";
 import { convertRecurrent, recurrentUnsupported } from "./recurrent.js";
+import type { Param } from "./module-call.js";
 
 /**
  * Converts a whole module call to ONNX's own op: a recurrent layer unrolled step by step would
@@ -13,18 +14,9 @@ import { convertRecurrent, recurrentUnsupported } from "./recurrent.js";
  * parameter tensor as a graph initializer. (Convolutions and pooling are recorded one level
  * lower, as functional ops: see window-converters.ts.)
  */
-export type Param = (t: Tensor, name: string) => string;
-
 export interface ModuleConverter {
   name: string;
   convert(ctx: ConvertContext, ev: ModuleEvent, param: Param): void;
-}
-
-/** The single tensor input of a module call. */
-export function tensorArg(ev: ModuleEvent, i = 0): TracedValue {
-  const a = ev.args[i] as TracedValue | undefined;
-  if (!a || typeof a !== "object" || !("name" in a)) throw new Error(`onnx export: ${ev.module.constructor.name} at '${ev.path}': expected a tensor as argument ${i}`);
-  return a;
 }
 
 const converters: [new (...args: never[]) => Module, ModuleConverter][] = [

@@ -1,7 +1,7 @@
 import type { LayerNorm } from "../nn/layers/normalization.js";
 import type { ConvertContext } from "./context.js";
 import type { ModuleEvent } from "./trace.js";
-import { tensorArg, type Param } from "./module-converters.js";
+import { tensorArg, type Param } from "./module-call.js";
 
 const join = (path: string, name: string): string => (path ? `${path}.${name}` : name);
 

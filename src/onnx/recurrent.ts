@@ -3,7 +3,7 @@ import { GRU, LSTM, RNN } from "../nn/layers/rnn.js";
 import type { ConvertContext } from "./context.js";
 import type { Attr } from "./graph.js";
 import type { ModuleEvent, TracedValue } from "./trace.js";
-import { tensorArg } from "./module-converters.js";
+import { tensorArg } from "./module-call.js";
 
 type Recurrent = RNN | LSTM | GRU;
 

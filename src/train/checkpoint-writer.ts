@@ -1,6 +1,7 @@
-// Writes fit()'s checkpoints: the model, the optimizer and the run's state (TrainingState's
-// serialization plus the caller's config), and tells the callbacks. Remembers the last good
+// Writes fit()'s checkpoints: the model, the optimizer, the run's state (TrainingState's
+// serialization plus the caller's config) and the callbacks' tensors, and tells the callbacks. Remembers the last good
 // checkpoint, which errors name so that a user knows where to resume from.
+import type { Tensor } from "../tensor/tensor.js";
 import type { Module } from "../nn/module.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { saveCheckpoint } from "./checkpoint.js";
@@ -37,12 +38,14 @@ export class CheckpointWriter {
     this.lastGood = { dir: at.dir, epoch: at.epoch, step: at.step, globalStep: at.globalStep, reason: "final" };
   }
 
-  async write(reason: CheckpointInfo["reason"], state: SavedTrainingState): Promise<void> {
+  /** `callbackTensors`: TrainingState.callbackTensors(), saved as callbacks.safetensors when there are any. */
+  async write(reason: CheckpointInfo["reason"], state: SavedTrainingState, callbackTensors?: Map<string, Tensor>): Promise<void> {
     if (!this.dir) return;
     const { model, optimizer, config, modelMetadata } = this.contents;
     const dir = await saveCheckpoint(this.dir, {
       model,
       optimizer,
+      ...(callbackTensors ? { callbackTensors } : {}),
       state: { train: state, config: config ?? {} },
       ...(modelMetadata ? { modelMetadata } : {}),
     });

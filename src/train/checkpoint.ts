@@ -7,6 +7,8 @@
  *     model.safetensors       the model's state_dict (PyTorch names; loads in torch too)
  *     optimizer.safetensors   the optimizer's state tensors, keyed "state.<param>.<name>"
  *     optimizer.json          the rest of the optimizer's state dict (param groups, step counts)
+ *     callbacks.safetensors   tensors of callbacks with state (an EMA's weights), keyed
+ *                             "<callback>.<name>"; only when a callback has some
  *     state.json              epoch, step, data-loader position, generator states, scheduler
  *                             state, config, metric history
  *     manifest.json           the size and SHA-256 of every file above, state.json included,
@@ -52,6 +54,8 @@ export interface CheckpointState {
 export interface SaveCheckpointOptions {
   model: Module;
   optimizer?: Optimizer;
+  /** Callbacks' tensors (keys "<callback>.<name>"), saved as callbacks.safetensors when there are any. */
+  callbackTensors?: Map<string, Tensor>;
   /** Extra JSON saved in state.json (the fit loop's position, config, history). */
   state: Record<string, unknown>;
   /** Metadata for model.safetensors (e.g. `{ model: "mlp" }`). */
@@ -67,11 +71,14 @@ export interface LoadedCheckpoint {
   model: StateDict;
   modelMetadata: Record<string, string>;
   optimizer: OptimizerStateDict | null;
+  /** callbacks.safetensors, when the run had callbacks with tensor state. */
+  callbackTensors: StateDict | null;
 }
 
 /** Disposes the tensors of a loaded checkpoint. */
 export function disposeCheckpoint(c: LoadedCheckpoint): void {
   for (const t of c.model.values()) t.dispose();
+  for (const t of c.callbackTensors?.values() ?? []) t.dispose();
   if (c.optimizer) for (const s of Object.values(c.optimizer.state)) for (const v of Object.values(s)) (v as Tensor | null)?.dispose?.();
 }
 
@@ -169,6 +176,7 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
       for (const s of Object.values(sd.state)) for (const v of Object.values(s)) if (v !== null && typeof v === "object") v.dispose();
     }
   }
+  if (options.callbackTensors && options.callbackTensors.size > 0) files.push(["callbacks.safetensors", await toBytes(options.callbackTensors)]);
   const state: CheckpointState = {
     ...options.state,
     format: CHECKPOINT_FORMAT,
@@ -330,5 +338,6 @@ export async function loadCheckpoint(path: string, options: { device?: string } 
     }
     optimizer = unpackOptimizer(json, tensors, `checkpoint ${dir}`);
   }
-  return { dir, state: state as LoadedCheckpoint["state"], model: model.tensors, modelMetadata: model.metadata, optimizer };
+  const callbackTensors = files.has("callbacks.safetensors") ? decode("callbacks.safetensors").tensors : null;
+  return { dir, state: state as LoadedCheckpoint["state"], model: model.tensors, modelMetadata: model.metadata, optimizer, callbackTensors };
 }

@@ -8,6 +8,13 @@ import { accuracy as accuracyMetric, addSums, metricValues, type Metric, type Me
 export type LossFn = (output: Tensor, target: Tensor) => Tensor;
 
 /**
+ * The forward pass of one batch when the model needs more than the inputs: a class-conditional
+ * diffusion model takes the labels too, `(m, x, y) => m.forward(x, y)`. Its result goes to the
+ * loss and the metrics with the targets, as `model.forward(inputs)`'s does by default.
+ */
+export type ForwardFn = (model: Module, inputs: Tensor, targets: Tensor) => unknown;
+
+/**
  * The prediction of `model.forward`: the tensor itself, or the first element when a model
  * returns a tuple (recurrent models return [output, state], as in PyTorch).
  */
@@ -42,7 +49,8 @@ export async function evaluate(
   model: Module,
   batches: Iterable<Sample> | AsyncIterable<Sample>,
   lossFn: LossFn,
-  options: { keepPredictions?: boolean; metrics?: Metric[] } = {},
+  /** `forward`: the forward pass of a batch when the model takes the targets too (see ForwardFn). */
+  options: { keepPredictions?: boolean; metrics?: Metric[]; forward?: ForwardFn } = {},
 ): Promise<EvalResult> {
   const metrics = options.metrics ?? [accuracyMetric()];
   const wasTraining = model.training;
@@ -59,7 +67,7 @@ export async function evaluate(
       try {
         await noGrad(() =>
           tidy(async () => {
-            const out = modelOutput(model.forward(x!));
+            const out = modelOutput(options.forward ? options.forward(model, x!, y!) : model.forward(x!));
             const n = y!.shape[0]!;
             lossSum += (await lossFn(out, y!).item()) * n;
             for (const m of metrics) addSums(sums, m.name, await m.batch(out, y!));

@@ -4,7 +4,7 @@ import type { Optimizer } from "../optim/optimizer.js";
 import type { DataLoader } from "../data/dataloader.js";
 import type { Sample } from "../data/dataset.js";
 import { manualSeed } from "../tensor/random.js";
-import { evaluate, type LossFn } from "./evaluate.js";
+import { evaluate, type ForwardFn, type LossFn } from "./evaluate.js";
 import { accuracy as accuracyMetric, addSums, metricValues, type Metric } from "./metrics.js";
 import { yieldToEventLoop } from "../platform/yield.js";
 import type { LoadedCheckpoint } from "./checkpoint.js";
@@ -20,6 +20,7 @@ import { beginEpoch } from "./training-progress.js";
 // for the loop's public types.
 export type { StepInfo, EpochInfo, StepRecord, CheckpointInfo, FitContext, Callback, StopReason, FitResult } from "./loop-types.js";
 export type { StepScheduler, MetricScheduler, SchedulerLike } from "./scheduling.js";
+export type { ForwardFn } from "./evaluate.js";
 export { stepScheduler } from "./scheduling.js";
 export { TrainingError, NonFiniteLossError, describeCheckpoint } from "./training-errors.js";
 
@@ -45,6 +46,13 @@ export interface FitOptions {
    * from the global generator so that `seed` and resuming reproduce them.
    */
   augment?: (inputs: Tensor) => Tensor;
+  /**
+   * The forward pass of one batch, when the model needs more than the inputs: a class-conditional
+   * diffusion model takes the labels too, `(m, x, y) => m.forward(x, y)`. Its result goes to
+   * `loss` and the metrics with the targets, as `model.forward(inputs)`'s does by default. Used for
+   * the validation data too.
+   */
+  forward?: ForwardFn;
   /**
    * Folder for checkpoints (e.g. `runs/mlp/checkpoint`): written every `checkpointEvery`
    * optimizer steps, at the end of every epoch, when training is stopped, and at the end.
@@ -83,8 +91,9 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
   const { train, optimizer, loss: lossFn, epochs, callbacks = [], accumulate = 1 } = options;
   const scheduler = new SchedulerStepper(options.scheduler, options.schedulerInterval);
   checkCounts(options);
+  checkCallbacks(callbacks);
   const metrics = options.metrics ?? (options.accuracy === false ? [] : [accuracyMetric()]);
-  const stepSettings: StepSettings = { model, optimizer, loss: lossFn, metrics, accumulate, gradClip: options.gradClip, augment: options.augment };
+  const stepSettings: StepSettings = { model, optimizer, loss: lossFn, metrics, accumulate, gradClip: options.gradClip, augment: options.augment, forward: options.forward };
   const every = options.checkpointEvery;
 
   const state = new TrainingState({ model, optimizer, train, scheduler, callbacks }, epochs);
@@ -115,7 +124,7 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
   const sessionSeconds = () => (performance.now() - sessionStart) / 1000;
   let sessionSteps = 0;
   const lr = () => optimizer.paramGroups[0]!.lr;
-  const checkpointAt = (reason: CheckpointInfo["reason"]) => checkpoints.write(reason, state.serialize(sessionSeconds()));
+  const checkpointAt = (reason: CheckpointInfo["reason"]) => checkpoints.write(reason, state.serialize(sessionSeconds()), state.callbackTensors());
   const stopRequested = (): StopReason | null => {
     if (options.signal?.aborted) return "interrupted";
     if (options.maxSteps !== undefined && p.optimizerSteps >= options.maxSteps) return "max-steps";
@@ -165,7 +174,7 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       imagesPerSecond: p.samples / Math.max(p.epochSeconds, 1e-9),
       lr: lr(),
     };
-    if (options.val) info.val = await evaluate(model, options.val, lossFn, { metrics });
+    if (options.val) info.val = await evaluate(model, options.val, lossFn, { metrics, ...pick(options, "forward") });
     scheduler.afterEpoch(info);
     p.history.push(info);
     p.epochDone = true;
@@ -247,6 +256,12 @@ function checkCounts(options: FitOptions): void {
   if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`fit: epochs must be a positive integer, got ${epochs}`);
   if (!Number.isInteger(accumulate) || accumulate < 1) throw new RangeError(`fit: accumulate must be a positive integer, got ${accumulate}`);
   if (every !== undefined && (!Number.isInteger(every) || every < 1)) throw new RangeError(`fit: checkpointEvery must be a positive integer, got ${every}`);
+}
+
+/** A callback's tensors are saved under its name: one with tensor state needs a name. */
+function checkCallbacks(callbacks: readonly Callback[]): void {
+  const unnamed = callbacks.find((cb) => (cb.tensorStateDict || cb.loadTensorStateDict) && !cb.name);
+  if (unnamed) throw new RangeError(`fit: the callback ${unnamed.constructor.name} has tensor state but no name (its tensors are saved under the name)`);
 }
 
 /** The checkpoint to resume from, if any: `resume: true` means `checkpointDir`. */

@@ -1,5 +1,6 @@
 // The types the fit loop shares with its callbacks and its caller: what a callback sees after
 // each step and epoch, the checkpoints written, and fit()'s result. Re-exported by fit.ts.
+import type { Tensor } from "../tensor/tensor.js";
 import type { Module } from "../nn/module.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import type { EvalResult } from "./evaluate.js";
@@ -86,6 +87,12 @@ export interface Callback {
   onTrainEnd?(result: FitResult): void | Promise<void>;
   stateDict?(): unknown;
   loadStateDict?(state: unknown): void;
+  /**
+   * Tensors that must survive a resume (an EMA's averaged weights): saved in the checkpoint's
+   * callbacks.safetensors as `<name>.<key>`, bit for bit, and handed back on resume. Needs a `name`.
+   */
+  tensorStateDict?(): Map<string, Tensor>;
+  loadTensorStateDict?(tensors: Map<string, Tensor>): void;
 }
 
 /** Why fit() returned (also saved in checkpoints, where `train --resume` reads it). */

@@ -7,7 +7,7 @@ import type { Optimizer } from "../optim/optimizer.js";
 import { tidy } from "../memory/tidy.js";
 import { asOutOfMemory } from "../memory/out-of-memory.js";
 import { clipGradNorm_ } from "../optim/clip-grad.js";
-import { modelOutput, type LossFn } from "./evaluate.js";
+import { modelOutput, type ForwardFn, type LossFn } from "./evaluate.js";
 import type { Metric } from "./metrics.js";
 import type { CheckpointInfo } from "./loop-types.js";
 import { TrainingError, NonFiniteLossError, describeCheckpoint } from "./training-errors.js";
@@ -22,6 +22,8 @@ export interface StepSettings {
   accumulate: number;
   gradClip?: number | undefined;
   augment?: ((inputs: Tensor) => Tensor) | undefined;
+  /** The batch's forward pass when the model takes the targets too (FitOptions.forward). */
+  forward?: ForwardFn | undefined;
 }
 
 /** Where the batch is in the run, for error messages. */
@@ -48,7 +50,8 @@ export async function trainBatch(s: StepSettings, x: Tensor, y: Tensor, when: { 
   try {
     await tidy(async () => {
       if (when.firstOfStep) s.optimizer.zeroGrad();
-      const out = modelOutput(s.model.forward(s.augment ? s.augment(x) : x));
+      const inputs = s.augment ? s.augment(x) : x;
+      const out = modelOutput(s.forward ? s.forward(s.model, inputs, y) : s.model.forward(inputs));
       const loss = s.loss(out, y);
       outcome.loss = await loss.item();
       if (!Number.isFinite(outcome.loss)) throw new NonFiniteLossError(at.epoch, at.step, outcome.loss, at.globalStep, at.lastCheckpoint);

@@ -1,6 +1,6 @@
 // The full state of a training run — model, optimizer, scheduler, data-loader position, both
-// generators, named callbacks and the loop's progress — serialized into a checkpoint and
-// restored from one, so that a resumed run continues bit for bit.
+// generators, named callbacks (their JSON state and their tensors) and the loop's progress —
+// serialized into a checkpoint and restored from one, so that a resumed run continues bit for bit.
 import type { Tensor } from "../tensor/tensor.js";
 import type { Module } from "../nn/module.js";
 import type { Optimizer } from "../optim/optimizer.js";
@@ -59,6 +59,16 @@ export class TrainingState {
   }
 
   /**
+   * The callbacks' tensors (an EMA's averaged weights), keyed `<callback name>.<key>`: saved as
+   * the checkpoint's callbacks.safetensors. The tensors are the callbacks' own (not copies).
+   */
+  callbackTensors(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const cb of this.parts.callbacks) if (cb.tensorStateDict) for (const [k, v] of cb.tensorStateDict()) out.set(`${cb.name}.${k}`, v);
+    return out;
+  }
+
+  /**
    * Restores the run from a checkpoint (a loaded one, or a folder that is loaded and disposed
    * here). Every field is checked before anything is restored: a bad one changes nothing.
    */
@@ -76,6 +86,7 @@ export class TrainingState {
     const saved = loaded.state.train;
     checkSavedPosition(saved, train.length, `checkpoint ${loaded.dir}`);
     if (!loaded.optimizer) throw new CheckpointError(`checkpoint ${loaded.dir} has no optimizer state (optimizer.json); refusing to resume with a fresh optimizer`);
+    const tensorStates = callbackTensorStates(callbacks, loaded);
     model.loadStateDict(loaded.model);
     optimizer.loadStateDict(loaded.optimizer);
     scheduler.loadStateDict(saved.scheduler);
@@ -86,8 +97,26 @@ export class TrainingState {
       const own = cb.name === undefined ? undefined : saved.callbacks?.[cb.name];
       if (own !== undefined) cb.loadStateDict?.(own);
     }
+    for (const [cb, tensors] of tensorStates) cb.loadTensorStateDict!(tensors);
     const { dataLoader: _d, loaderRng: _l, rng: _r, scheduler: _s, callbacks: _c, ...progress } = saved;
     this.progress = { ...progress, epochs: this.progress.epochs, stopReason: null };
     return { dir: loaded.dir, epoch: progress.epoch, step: progress.stepInEpoch, globalStep: progress.globalStep };
   }
+}
+
+/**
+ * Each callback's tensors in a checkpoint's callbacks.safetensors (saved under "<name>."), for
+ * the callbacks that load tensor state; a checkpoint without a callback's tensors is refused
+ * (checked before anything is restored).
+ */
+function callbackTensorStates(callbacks: readonly Callback[], loaded: LoadedCheckpoint): [Callback, Map<string, Tensor>][] {
+  const out: [Callback, Map<string, Tensor>][] = [];
+  for (const cb of callbacks) {
+    if (!cb.name || !cb.loadTensorStateDict) continue;
+    const prefix = `${cb.name}.`;
+    const own = new Map([...(loaded.callbackTensors ?? [])].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    if (own.size === 0) throw new CheckpointError(`checkpoint ${loaded.dir} has no tensors of callback '${cb.name}' (callbacks.safetensors); refusing to resume it from scratch`);
+    out.push([cb, own]);
+  }
+  return out;
 }

@@ -83,15 +83,17 @@ export async function benchCommand(argv: string[]): Promise<number> {
       const opt = new Adam(model.parameters(), { lr: 1e-3 });
       const x = (entry.task === "char-lm" ? randint(0, vocab, [batch, T], { dtype: "int32" }) : rand([batch, 1, 28, 28])).keep();
       const y = (entry.task === "char-lm" ? randint(0, vocab, [batch, T], { dtype: "int32" }) : randint(0, 10, [batch], { dtype: "int32" })).keep();
+      // The model's own objective where it has one (ddpm: the ε-prediction error, with labels).
+      const output = () => modelOutput(entry.forward ? entry.forward(model, x, y) : model.forward(x));
       const trainStep = async () =>
         tidy(async () => {
           opt.zeroGrad();
-          const loss = taskLoss(modelOutput(model.forward(x)), y);
+          const loss = (entry.loss ?? taskLoss)(output(), y);
           loss.backward();
           opt.step();
           await loss.item();
         });
-      const infer = async () => noGrad(() => tidy(async () => void (await modelOutput(model.forward(x)).sum().item())));
+      const infer = async () => noGrad(() => tidy(async () => void (await output().sum().item())));
       for (let i = 0; i < warmup; i++) await trainStep();
       let t0 = performance.now();
       for (let i = 0; i < steps; i++) {

@@ -73,7 +73,11 @@ export async function evalCommand(argv: string[]): Promise<number> {
     ...(vocab !== undefined ? { vocab } : {}),
     ...(input ? { input, classNames } : {}),
   });
-  const test = await evaluate(model, hostLoader(data.test!, { batchSize: evalBatchSize(entry) }), taskLoss);
+  // The model's own objective where it has one (ddpm: the ε-prediction error), else cross-entropy.
+  const test = await evaluate(model, hostLoader(data.test!, { batchSize: evalBatchSize(entry) }), entry.loss ?? taskLoss, {
+    ...(entry.forward ? { forward: entry.forward } : {}),
+    ...(entry.metrics ? { metrics: entry.metrics } : {}),
+  });
   const result = {
     model: entry.name,
     checkpoint: path,
@@ -85,6 +89,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     dataSource: data.source,
   };
   if (request.json) console.log(JSON.stringify(result));
+  else if (entry.task === "diffusion") console.log(`${entry.name} from ${path}: test loss (ε-prediction MSE) ${test.loss.toFixed(4)} on ${test.count} images`);
   else console.log(`${entry.name} from ${path}: test accuracy ${(test.accuracy * 100).toFixed(2)}%, test loss ${test.loss.toFixed(4)} on ${test.count} ${entry.task === "char-lm" ? "sequences" : entry.task === "tabular" ? "rows" : "images"}`);
   model.dispose();
   return 0;

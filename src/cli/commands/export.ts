@@ -8,8 +8,8 @@ import { exportModel, exportModelWithExternalData } from "../../onnx/export.js";
 import { save } from "../../onnx/save.js";
 import { flattenTensors } from "../../onnx/trace.js";
 import { describeModel, type OnnxValueSummary } from "../../onnx/describe.js";
-import { DDPM } from "../../../models/ddpm.js";
-import { isDdpmCheckpoint } from "../../diffusion/cli/index.js";
+import { loadGenerativeModel } from "../diffusion-checkpoint.js";
+import { findModel } from "../model-zoo.js";
 import { modelNames } from "../model-zoo.js";
 import { UsageError, choiceOption, parseCommandArgs } from "../args.js";
 import { loadModelFile } from "./weights.js";
@@ -47,9 +47,17 @@ interface Exportable {
   inputNames: string[];
 }
 
+/** Whether `checkpoint` holds a diffusion model: named so by --model, or by its run's zoo entry. */
+async function diffusionModel(checkpoint: string, modelName: string | undefined) {
+  if (modelName !== undefined && findModel(modelName)?.task !== "diffusion") return null;
+  const found = await loadGenerativeModel("export", checkpoint);
+  return found.kind === "diffusion" ? found.ddpm : null;
+}
+
 async function loadExportable(checkpoint: string, modelName: string | undefined): Promise<Exportable> {
-  if (isDdpmCheckpoint(checkpoint)) {
-    const ddpm = await DDPM.load(checkpoint);
+  const ddpm = await diffusionModel(checkpoint, modelName);
+  if (ddpm) {
+    // The denoiser is what is exported: ε_θ(x_t, t, class), the network every sampler steps with.
     const u = ddpm.config.unet;
     const inputs = [zeros([1, u.inChannels, u.imageSize, u.imageSize]), full([1], 0, { dtype: "int32" })];
     const inputNames = ["x_t", "t"];

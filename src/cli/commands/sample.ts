@@ -91,6 +91,14 @@ function sampleIndex(logits: Float64Array, temperature: number, topK: number | u
   return p.length - 1;
 }
 
+/** The options of text generation only (generate accepts them and hands a character model here). */
+export const SAMPLE_OPTIONS = {
+  prompt: { type: "string" },
+  length: { type: "string" },
+  temperature: { type: "string" },
+  "top-k": { type: "string" },
+} as const;
+
 /** What `neurite sample` (or `generate` for a text model) was asked to do. */
 export type SampleRequest = { kind: "help" } | { kind: "sample"; checkpoint: string; prompt: string; length: number; temperature: number; topK: number | null; seed: number; backend: string; json: boolean };
 
@@ -98,10 +106,7 @@ export type SampleRequest = { kind: "help" } | { kind: "sample"; checkpoint: str
 export function parseSampleArgs(argv: string[], name = "sample"): SampleRequest {
   const args = parseCommandArgs(name, argv, {
     checkpoint: { type: "string" },
-    prompt: { type: "string" },
-    length: { type: "string" },
-    temperature: { type: "string" },
-    "top-k": { type: "string" },
+    ...SAMPLE_OPTIONS,
     seed: { type: "string" },
     ...BACKEND_OPTION_SPEC,
     json: { type: "boolean", default: false },
@@ -130,7 +135,8 @@ export async function sampleCommand(argv: string[], name = "sample"): Promise<nu
   const { model, entry, path, vocab, blockSize: savedBlockSize } = await loadModelFile(name, checkpoint);
   if (entry.task !== "char-lm") {
     const lms = modelNames().filter((n) => MODEL_ZOO[n]!.task === "char-lm");
-    throw new UsageError(`neurite ${name}: ${path} holds a '${entry.name}' model, which does not generate text (character models: ${lms.join(", ")}); use neurite predict for image models`);
+    const hint = entry.task === "diffusion" ? `draw images with 'neurite generate --checkpoint ${checkpoint}'` : "use neurite predict for image models";
+    throw new UsageError(`neurite ${name}: ${path} holds a '${entry.name}' model, which does not generate text (character models: ${lms.join(", ")}); ${hint}`);
   }
   if (vocab === undefined) throw new UsageError(`neurite ${name}: ${path} has no vocabulary in its metadata; it was not written by neurite train`);
   const blockSize = savedBlockSize ?? entry.defaults.blockSize ?? 64;

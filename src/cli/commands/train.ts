@@ -6,7 +6,6 @@ import { manualSeed } from "../../tensor/random.js";
 import { setDetectAnomaly } from "../../autograd/anomaly.js";
 import { fit, type FitResult } from "../../train/fit.js";
 import { disposeCheckpoint } from "../../train/checkpoint.js";
-import { taskLoss } from "../tasks.js";
 import { parseTrainArgs, TRAIN_HELP, type SessionOptions } from "../train/options.js";
 import { openFreshRun, openResumedRun, type OpenRun } from "../train/open-run.js";
 import { refuseEarlierRun, clearRunFiles } from "../train/run-folder.js";
@@ -95,10 +94,10 @@ function fitRun(setup: TrainingSetup, config: RunConfig, run: OpenRun, session: 
     train: setup.trainLoader,
     ...(setup.epochLoader ? { val: setup.epochLoader } : {}),
     optimizer: setup.optimizer,
-    loss: taskLoss,
+    ...setup.objective,
     epochs: config.epochs,
     ...(scheduler ? { scheduler, schedulerInterval: interval } : {}),
-    callbacks: trainCallbacks({ quiet: session.quiet, log, epochLabel: setup.epochLabel, runDir, patience: config.patience }),
+    callbacks: trainCallbacks({ entry, model: setup.model, quiet: session.quiet, log, epochLabel: setup.epochLabel, runDir, patience: config.patience }),
     ...(config.gradClip !== null ? { gradClip: config.gradClip } : {}),
     accumulate: config.accumulate,
     ...(config.augment && entry.augment ? { augment: entry.augment } : {}),

@@ -7,7 +7,7 @@ import * as registry from "../../backend/registry.js";
 import { BACKEND_OPTION_SPEC, backendFromArgs } from "../backend-options.js";
 import { findModel, modelNames, type ZooEntry } from "../model-zoo.js";
 import { UsageError, choiceOption, floatOption, intOption, parseCommandArgs, type OptionSpec, type ParsedArgs } from "../args.js";
-import { COLOR_MODES, NORMALIZE_MODES, OPTIMIZERS, RUN_FLAGS, SCHEDULERS, type RunConfig } from "./run-config.js";
+import { COLOR_MODES, NORMALIZE_MODES, OPTIMIZERS, RUN_FLAGS, SCHEDULERS, WARMUP_STEPS, type RunConfig } from "./run-config.js";
 
 export const TRAIN_HELP = `neurite train --model NAME [options]
 
@@ -37,9 +37,10 @@ Training:
   --batch-size N        samples per step (model default)
   --lr X                learning rate (model default)
   --optimizer NAME      ${OPTIMIZERS.join(", ")} (model default)
-  --scheduler NAME      ${SCHEDULERS.join(", ")} (model default, else none)
+  --scheduler NAME      ${SCHEDULERS.join(", ")} (model default, else none;
+                        warmup: linear ramp over the first ${WARMUP_STEPS} steps, then constant)
   --no-augment          train without the model's data augmentation (cnn-bn: random shifts/flips)
-  --grad-clip X         clip the gradient norm to X
+  --grad-clip X         clip the gradient norm to X (model default: ddpm 1, else none)
   --accumulate N        accumulate gradients over N batches per optimizer step
   --patience N          stop early when the validation loss has not improved for N epochs
   --seed N              random seed for initialisation, shuffling and dropout (default 0)
@@ -65,6 +66,7 @@ Examples:
   neurite train --model mlp --epochs 10 --scheduler cosine --checkpoint-every 100
   neurite train --resume runs/mlp
   neurite train --model bigram --text data/fortunes-sample.txt --epochs 3
+  neurite train --model ddpm --epochs 2 --test-limit 1000   (then: neurite generate --checkpoint runs/ddpm)
   neurite train --model cnn --data photos/ --size 32 --epochs 10
   neurite train --data iris.csv --target species`;
 
@@ -182,7 +184,7 @@ function runConfigFromArgs(args: ParsedArgs, backend: string): { entry: ZooEntry
     optimizer: choiceOption("train", "optimizer", args.str("optimizer"), OPTIMIZERS, d.optimizer),
     scheduler: choiceOption("train", "scheduler", args.str("scheduler"), SCHEDULERS, d.scheduler ?? "none"),
     augment: entry.augment !== undefined && !args.flag("no-augment"),
-    gradClip: optional("grad-clip", (v) => floatOption("train", "grad-clip", v, 0, 0)),
+    gradClip: optional("grad-clip", (v) => floatOption("train", "grad-clip", v, 0, 0)) ?? d.gradClip ?? null,
     accumulate: intOption("train", "accumulate", args.str("accumulate"), 1),
     patience: optional("patience", (v) => intOption("train", "patience", v, 0, 0)),
     seed: intOption("train", "seed", args.str("seed"), 0, 0),

@@ -1,8 +1,10 @@
 // The settings that define a training run: parsed from `neurite train`'s flags, saved in every
 // checkpoint (state.json "config") and reused by --resume.
 
-export const SCHEDULERS = ["none", "cosine", "step", "onecycle", "plateau"] as const;
+export const SCHEDULERS = ["none", "cosine", "step", "onecycle", "plateau", "warmup"] as const;
 export type SchedulerName = (typeof SCHEDULERS)[number];
+/** Optimizer steps of the "warmup" schedule's linear ramp (then the learning rate stays constant). */
+export const WARMUP_STEPS = 100;
 export const OPTIMIZERS = ["adam", "adamw", "sgd"] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 export const COLOR_MODES = ["auto", "grey", "rgb"] as const;

@@ -31,7 +31,7 @@ export async function writeRunReport(run: { entry: ZooEntry; config: RunConfig; 
     const confusion = heldOut?.predictions && heldOut.targets && data.classNames ? { classNames: data.classNames, matrix: confusionMatrix(heldOut.targets, heldOut.predictions, data.classNames.length) } : undefined;
     const misclassified = misclassifiedTestImages(final, data);
     const files = await writeReport(run.runDir, {
-      title: `neurite train: ${entry.name} on ${data.input ? config.data : entry.task === "fashion-mnist" ? "Fashion-MNIST" : (config.text ?? "fortunes-sample.txt")}`,
+      title: `neurite train: ${entry.name} on ${data.input ? config.data : entry.task === "fashion-mnist" || entry.task === "diffusion" ? "Fashion-MNIST" : (config.text ?? "fortunes-sample.txt")}`,
       config: Object.fromEntries(Object.entries({ ...config, data: data.source, runDir: run.runDir }).filter(([k, v]) => v !== null && k !== "vocab")),
       summary: {
         ...(test ? { "test loss": test.loss } : {}),

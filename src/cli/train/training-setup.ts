@@ -1,5 +1,5 @@
-// What a run trains with, built from its settings and data: the model, the optimizer, the
-// learning-rate scheduler, the data loaders and the metadata stored with the weights.
+// What a run trains with, built from its settings and data: the model, its objective, the
+// optimizer, the learning-rate scheduler, the data loaders and the metadata stored with the weights.
 import type { Tensor } from "../../tensor/tensor.js";
 import type { Module } from "../../nn/module.js";
 import { Adam } from "../../optim/adam.js";
@@ -7,17 +7,32 @@ import { AdamW } from "../../optim/adamw.js";
 import { SGD } from "../../optim/sgd.js";
 import type { Optimizer } from "../../optim/optimizer.js";
 import { CosineAnnealingLR } from "../../optim/lr-scheduler/cosine-annealing-lr.js";
+import { LinearLR } from "../../optim/lr-scheduler/linear-lr.js";
 import { StepLR } from "../../optim/lr-scheduler/step-lr.js";
 import { OneCycleLR } from "../../optim/lr-scheduler/one-cycle-lr.js";
 import { ReduceLROnPlateau } from "../../optim/lr-scheduler/reduce-lr-on-plateau.js";
 import type { DataLoader } from "../../data/dataloader.js";
 import type { SchedulerLike } from "../../train/scheduling.js";
+import type { ForwardFn, LossFn } from "../../train/evaluate.js";
+import type { Metric } from "../../train/metrics.js";
 import type { ZooEntry } from "../model-zoo.js";
-import { evalBatchSize, hostLoader, type TaskData } from "../tasks.js";
-import type { RunConfig } from "./run-config.js";
+import { evalBatchSize, hostLoader, taskLoss, type TaskData } from "../tasks.js";
+import { WARMUP_STEPS, type RunConfig } from "./run-config.js";
+
+/**
+ * What training minimises and measures, for fit() and the final evaluation alike: the model's
+ * own objective where its zoo entry has one (ddpm: the ε-prediction error, with the labels, no
+ * metrics), else the task's cross-entropy with accuracy.
+ */
+export interface Objective {
+  loss: LossFn;
+  forward?: ForwardFn;
+  metrics?: Metric[];
+}
 
 export interface TrainingSetup {
   model: Module;
+  objective: Objective;
   optimizer: Optimizer;
   scheduler: { scheduler?: SchedulerLike; interval: "step" | "epoch" };
   trainLoader: DataLoader<Tensor[]>;
@@ -38,6 +53,7 @@ export function buildTraining(entry: ZooEntry, config: RunConfig, data: TaskData
   const valLoader = data.val ? hostLoader(data.val, { batchSize: evalBatchSize(entry) }) : null;
   return {
     model,
+    objective: objectiveOf(entry),
     optimizer,
     scheduler: makeScheduler(config, optimizer, trainLoader.length),
     trainLoader,
@@ -47,6 +63,10 @@ export function buildTraining(entry: ZooEntry, config: RunConfig, data: TaskData
     epochLabel: valLoader ? "val" : "test",
     modelMetadata: modelMetadata(entry, data),
   };
+}
+
+function objectiveOf(entry: ZooEntry): Objective {
+  return { loss: entry.loss ?? taskLoss, ...(entry.forward ? { forward: entry.forward } : {}), ...(entry.metrics ? { metrics: entry.metrics } : {}) };
 }
 
 function makeOptimizer(config: RunConfig, params: Tensor[]): Optimizer {
@@ -67,6 +87,8 @@ function makeScheduler(config: RunConfig, optimizer: Optimizer, stepsPerEpoch: n
       return { scheduler: new StepLR(optimizer, { stepSize: Math.max(1, Math.ceil(config.epochs / 3)), gamma: 0.1 }), interval: "epoch" };
     case "plateau":
       return { scheduler: new ReduceLROnPlateau(optimizer, { patience: 1, factor: 0.5 }), interval: "epoch" };
+    case "warmup":
+      return { scheduler: new LinearLR(optimizer, { startFactor: 1 / WARMUP_STEPS, endFactor: 1, totalIters: WARMUP_STEPS }), interval: "step" };
     default:
       return { interval: "epoch" };
   }

@@ -1,25 +1,29 @@
 /**
- * `neurite generate --checkpoint runs/ddpm/model.safetensors --n 64 --steps 50 --sampler ddim
- *  [--class 7] [--guidance 3] --out samples.png`: draws samples from a DDPM checkpoint and writes
- * them as a PNG grid, with a progress bar over the denoising steps.
+ * `neurite generate --checkpoint runs/ddpm --n 64 --steps 50 --sampler ddim [--class 7]
+ *  [--guidance 3] --out samples.png`: draws samples from a diffusion model trained by
+ * `neurite train --model ddpm` and writes them as a PNG grid, with a progress bar over the
+ * denoising steps. Given a character model, it generates text as `neurite sample` does.
  */
-import { BACKEND_OPTION_SPEC, backendFromArgs } from "../../cli/backend-options.js";
+import { BACKEND_OPTION_SPEC, backendFromArgs } from "../backend-options.js";
 import { resolve } from "node:path";
 import * as registry from "../../backend/registry.js";
 import { Generator } from "../../tensor/random.js";
 import { ProgressLine, formatDuration } from "../../train/progress.js";
-import { UsageError, choiceOption, floatOption, intOption, parseCommandArgs } from "../../cli/args.js";
+import { UsageError, choiceOption, floatOption, intOption, parseCommandArgs } from "../args.js";
 import { save } from "../../io/safetensors.js";
 import { CLASS_NAMES } from "../../data/fashion-mnist.js";
-import { DDPM } from "../../../models/ddpm.js";
-import { saveImageGrid } from "../grid-png.js";
+import { saveImageGrid } from "../../diffusion/grid-png.js";
+import { loadGenerativeModel, notGenerative } from "../diffusion-checkpoint.js";
+import { SAMPLE_OPTIONS, sampleCommand } from "./sample.js";
 
-export const GENERATE_HELP = `neurite generate --checkpoint FILE [options]
+export const GENERATE_HELP = `neurite generate --checkpoint PATH [options]
 
-Draws images from a DDPM checkpoint (written by 'neurite train --model ddpm') and writes a PNG grid.
+Draws images from a diffusion model trained by 'neurite train --model ddpm' and writes a PNG
+grid. A run folder (or its checkpoint/, while the run is unfinished) is sampled with its EMA
+weights. Given a character model, generates text instead: see 'neurite sample --help'.
 
 Options:
-  --checkpoint FILE   DDPM safetensors checkpoint (required)
+  --checkpoint PATH   run folder (e.g. runs/ddpm), its checkpoint/, or a model file (required)
   --n N               number of images (default 64)
   --sampler NAME      ddim or ddpm (default ddim; ddpm runs all T steps)
   --steps N           DDIM steps (default 50)
@@ -44,6 +48,9 @@ export function generationLabels(n: number, numClasses: number, cls: number | un
   return Array.from({ length: n }, (_, i) => Math.min(numClasses - 1, Math.floor(i / per)));
 }
 
+/** Options of image generation only (a character model's checkpoint refuses them). */
+const IMAGE_OPTIONS = ["n", "sampler", "steps", "eta", "class", "guidance", "unconditional", "nrow", "out", "save-tensors", "quiet"] as const;
+
 export async function generateCommand(argv: string[]): Promise<number> {
   const cmd = "generate";
   const args = parseCommandArgs(cmd, argv, {
@@ -62,6 +69,8 @@ export async function generateCommand(argv: string[]): Promise<number> {
     seed: { type: "string" },
     json: { type: "boolean", default: false },
     quiet: { type: "boolean", default: false },
+    // A character model's options: its checkpoint goes to 'neurite sample' with them.
+    ...SAMPLE_OPTIONS,
     help: { type: "boolean", short: "h", default: false },
   });
   if (args.flag("help")) {
@@ -69,7 +78,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const checkpoint = args.str("checkpoint");
-  if (!checkpoint) throw new UsageError(`neurite ${cmd}: --checkpoint FILE is required (see neurite ${cmd} --help)`);
+  if (!checkpoint) throw new UsageError(`neurite ${cmd}: --checkpoint PATH is required (see neurite ${cmd} --help)`);
   const n = intOption(cmd, "n", args.str("n"), 64);
   const sampler = choiceOption(cmd, "sampler", args.str("sampler"), ["ddim", "ddpm"] as const, "ddim");
   const eta = floatOption(cmd, "eta", args.str("eta"), 0, 0);
@@ -77,7 +86,16 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const seed = intOption(cmd, "seed", args.str("seed"), 0, 0);
   const backendName = backendFromArgs(cmd, args);
   await registry.setBackend(backendName);
-  const ddpm = await DDPM.load(resolve(checkpoint));
+  const found = await loadGenerativeModel(cmd, resolve(checkpoint));
+  if (found.kind === "text") {
+    const imageOption = IMAGE_OPTIONS.find((k) => args.str(k) !== undefined || args.flag(k));
+    if (imageOption) throw new UsageError(`neurite ${cmd}: --${imageOption} is for diffusion models; ${found.path} holds the character model '${found.entry.name}' (its options: neurite sample --help)`);
+    return sampleCommand(argv, cmd);
+  }
+  if (found.kind === "other") throw notGenerative(cmd, found.path, found.entry);
+  const textOption = Object.keys(SAMPLE_OPTIONS).find((k) => args.str(k) !== undefined);
+  if (textOption) throw new UsageError(`neurite ${cmd}: --${textOption} is for character models; ${found.path} holds a diffusion model`);
+  const ddpm = found.ddpm;
   const steps = intOption(cmd, "steps", args.str("steps"), Math.min(50, ddpm.schedule.T));
   if (sampler === "ddim" && steps > ddpm.schedule.T) throw new UsageError(`neurite ${cmd}: --steps must be at most T = ${ddpm.schedule.T}`);
   const cls = args.str("class") === undefined ? undefined : intOption(cmd, "class", args.str("class"), 0, 0);
@@ -113,7 +131,8 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const tensorsPath = args.str("save-tensors");
   if (tensorsPath) await save(new Map([["samples", x]]), resolve(tensorsPath), { labels: JSON.stringify(labels) });
   x.dispose();
-  const result = { out, n, sampler, steps: sampler === "ddim" ? steps : ddpm.schedule.T, guidance, backend: backendName, seconds, imagesPerSecond: n / seconds };
+  ddpm.dispose();
+  const result = { out, checkpoint: found.path, weights: found.weights, n, sampler, steps: sampler === "ddim" ? steps : ddpm.schedule.T, guidance, backend: backendName, seconds, imagesPerSecond: n / seconds };
   if (args.flag("json")) console.log(JSON.stringify(result));
   else if (!quiet) console.log(`neurite: wrote ${out} (${n} images in ${seconds.toFixed(1)} s, ${(n / seconds).toFixed(2)} images/s)`);
   return 0;

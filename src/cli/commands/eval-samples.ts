@@ -1,11 +1,11 @@
 /**
- * `neurite eval-samples --checkpoint runs/ddpm/model.safetensors --classifier runs/cnn-bn-scorer/model.safetensors`
+ * `neurite eval-samples --checkpoint runs/ddpm --classifier runs/cnn-bn-scorer/model.safetensors`
  * Scores generated images with the cnn-bn Fashion-MNIST classifier: mean max-class confidence,
  * class histogram, agreement with the requested class, and Fréchet distances of the classifier's
  * penultimate features against real test images — for the samples, for other real held-out
  * test images (the floor) and for pure noise (the ceiling).
  */
-import { BACKEND_OPTION_SPEC, backendFromArgs } from "../../cli/backend-options.js";
+import { BACKEND_OPTION_SPEC, backendFromArgs } from "../backend-options.js";
 import { resolve } from "node:path";
 import { writeFile } from "node:fs/promises";
 import type { Tensor } from "../../tensor/tensor.js";
@@ -13,15 +13,15 @@ import * as ops from "../../ops/index.js";
 import * as registry from "../../backend/registry.js";
 import { Generator } from "../../tensor/random.js";
 import { ProgressLine, formatDuration } from "../../train/progress.js";
-import { UsageError, floatOption, intOption, parseCommandArgs } from "../../cli/args.js";
+import { UsageError, floatOption, intOption, parseCommandArgs } from "../args.js";
 import { loadWithMetadata } from "../../io/safetensors.js";
 import { CLASS_NAMES, findFashionMnistDir, loadFashionMnist, type FashionMnistSplit } from "../../data/fashion-mnist.js";
 import { createCnnBn } from "../../../models/cnn-bn.js";
-import { DDPM } from "../../../models/ddpm.js";
-import { classify, featureGaussian, splitSequentialClassifier, summarizeConfidence, type ConfidenceSummary, type ImageBatchSource } from "../metrics/classifier-score.js";
-import { frechetDistance } from "../metrics/frechet.js";
+import { classify, featureGaussian, splitSequentialClassifier, summarizeConfidence, type ConfidenceSummary, type ImageBatchSource } from "../../diffusion/metrics/classifier-score.js";
+import { frechetDistance } from "../../diffusion/metrics/frechet.js";
 import { generationLabels } from "./generate.js";
-import { saveImageGrid } from "../grid-png.js";
+import { saveImageGrid } from "../../diffusion/grid-png.js";
+import { loadGenerativeModel } from "../diffusion-checkpoint.js";
 
 export const EVAL_SAMPLES_HELP = `neurite eval-samples --classifier FILE (--checkpoint FILE | --samples FILE) [options]
 
@@ -32,7 +32,7 @@ distance for other real held-out images (floor) and for pure noise (ceiling).
 
 Options:
   --classifier FILE   cnn-bn weights (safetensors; e.g. from tools/train_diffusion_classifier.ts)
-  --checkpoint FILE   DDPM checkpoint to sample from
+  --checkpoint PATH   diffusion run folder (e.g. runs/ddpm; its EMA weights) or model file
   --samples FILE      or: samples saved by 'neurite generate --save-tensors'
   --n N               images to generate and score (default 500, classes in turn)
   --steps N           DDIM steps (default 50)
@@ -138,7 +138,9 @@ export async function evalSamplesCommand(argv: string[]): Promise<number> {
   let sampling: EvalSamplesResult["sampling"];
   let samplesTensor: Tensor | null = null;
   if (args.str("checkpoint")) {
-    const ddpm = await DDPM.load(resolve(args.str("checkpoint")!));
+    const found = await loadGenerativeModel(cmd, resolve(args.str("checkpoint")!));
+    if (found.kind !== "diffusion") throw new UsageError(`neurite ${cmd}: ${found.path} holds a '${found.entry.name}' model; eval-samples scores the images of a diffusion model (ddpm)`);
+    const ddpm = found.ddpm;
     n = intOption(cmd, "n", args.str("n"), 500, 2);
     const steps = intOption(cmd, "steps", args.str("steps"), 50);
     const guidance = floatOption(cmd, "guidance", args.str("guidance"), 3, 0);
