@@ -6,7 +6,7 @@ import { formatDuration } from "../../train/progress.js";
 import { writeReport, confusionMatrix, type MisclassifiedImage } from "../../train/report.js";
 import type { ZooEntry } from "../model-zoo.js";
 import type { TaskData } from "../tasks.js";
-import { generateText } from "../commands/sample.js";
+import { generateText } from "../text-generation.js";
 import type { RunConfig } from "./run-config.js";
 import type { FinalEvaluation, TrainResult } from "./train-result.js";
 
