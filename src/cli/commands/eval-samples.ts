@@ -89,7 +89,32 @@ export interface EvalSamplesResult {
   sampling?: { steps: number; guidance: number; eta: number; seconds: number; imagesPerSecond: number; backend: string };
 }
 
-export async function evalSamplesCommand(argv: string[]): Promise<number> {
+/** What `neurite eval-samples` was asked to do: score images generated now from `checkpoint`, or saved in `samples`. */
+export type EvalSamplesRequest =
+  | { kind: "help" }
+  | {
+      kind: "eval-samples";
+      classifier: string;
+      source: { kind: "checkpoint"; path: string } | { kind: "samples"; path: string };
+      /** Images to generate (from a checkpoint). */
+      n: number;
+      steps: number;
+      eta: number;
+      guidance: number;
+      /** Real test images for the reference statistics (at most the test set less n). */
+      reference: number;
+      /** Sampling batch size. */
+      batch: number;
+      grid: string | null;
+      data: string | undefined;
+      backend: string;
+      seed: number;
+      json: boolean;
+      out: string | null;
+    };
+
+/** Parses `neurite eval-samples`'s argv; every option error is a UsageError. */
+export function parseEvalSamplesArgs(argv: string[]): EvalSamplesRequest {
   const cmd = "eval-samples";
   const args = parseCommandArgs(cmd, argv, {
     classifier: { type: "string" },
@@ -109,23 +134,48 @@ export async function evalSamplesCommand(argv: string[]): Promise<number> {
     out: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   });
-  if (args.flag("help")) {
+  if (args.flag("help")) return { kind: "help" };
+  const classifier = args.str("classifier");
+  if (!classifier) throw new UsageError(`neurite ${cmd}: --classifier FILE is required (see neurite ${cmd} --help)`);
+  const checkpoint = args.str("checkpoint");
+  const samples = args.str("samples");
+  if (!checkpoint === !samples) throw new UsageError(`neurite ${cmd}: give exactly one of --checkpoint or --samples`);
+  const path = (v: string | undefined) => (v === undefined ? null : resolve(v));
+  return {
+    kind: "eval-samples",
+    classifier: resolve(classifier),
+    source: checkpoint ? { kind: "checkpoint", path: resolve(checkpoint) } : { kind: "samples", path: resolve(samples!) },
+    n: intOption(cmd, "n", args.str("n"), 500, 2),
+    steps: intOption(cmd, "steps", args.str("steps"), 50),
+    eta: floatOption(cmd, "eta", args.str("eta"), 0, 0),
+    guidance: floatOption(cmd, "guidance", args.str("guidance"), 3, 0),
+    reference: intOption(cmd, "reference", args.str("reference"), 5000, 2),
+    batch: intOption(cmd, "batch", args.str("batch"), 100),
+    grid: path(args.str("grid")),
+    data: args.str("data"),
+    backend: backendFromArgs(cmd, args),
+    seed: intOption(cmd, "seed", args.str("seed"), 0, 0),
+    json: args.flag("json"),
+    out: path(args.str("out")),
+  };
+}
+
+export async function evalSamplesCommand(argv: string[]): Promise<number> {
+  const cmd = "eval-samples";
+  const request = parseEvalSamplesArgs(argv);
+  if (request.kind === "help") {
     console.log(EVAL_SAMPLES_HELP);
     return 0;
   }
-  const classifierPath = args.str("classifier");
-  if (!classifierPath) throw new UsageError(`neurite ${cmd}: --classifier FILE is required (see neurite ${cmd} --help)`);
-  if (!args.str("checkpoint") === !args.str("samples")) throw new UsageError(`neurite ${cmd}: give exactly one of --checkpoint or --samples`);
-  const backendName = backendFromArgs(cmd, args);
+  const backendName = request.backend;
   await registry.setBackend(backendName);
   const device = backendName;
-  const seed = intOption(cmd, "seed", args.str("seed"), 0, 0);
+  const { seed, json } = request;
   const line = new ProgressLine(process.stderr);
-  const json = args.flag("json");
   const say = (s: string) => (json ? line.log(s) : console.log(s));
 
   const clfModel = createCnnBn();
-  const { tensors } = await loadWithMetadata(resolve(classifierPath));
+  const { tensors } = await loadWithMetadata(request.classifier);
   clfModel.loadStateDict(tensors);
   for (const t of tensors.values()) t.dispose();
   const clf = splitSequentialClassifier(clfModel);
@@ -137,15 +187,12 @@ export async function evalSamplesCommand(argv: string[]): Promise<number> {
   let labels: (number | null)[] | null = null;
   let sampling: EvalSamplesResult["sampling"];
   let samplesTensor: Tensor | null = null;
-  if (args.str("checkpoint")) {
-    const found = await loadGenerativeModel(cmd, resolve(args.str("checkpoint")!));
+  if (request.source.kind === "checkpoint") {
+    const found = await loadGenerativeModel(cmd, request.source.path);
     if (found.kind !== "diffusion") throw new UsageError(`neurite ${cmd}: ${found.path} holds a '${found.entry.name}' model; eval-samples scores the images of a diffusion model (ddpm)`);
     const ddpm = found.ddpm;
-    n = intOption(cmd, "n", args.str("n"), 500, 2);
-    const steps = intOption(cmd, "steps", args.str("steps"), 50);
-    const guidance = floatOption(cmd, "guidance", args.str("guidance"), 3, 0);
-    const eta = floatOption(cmd, "eta", args.str("eta"), 0, 0);
-    const batch = intOption(cmd, "batch", args.str("batch"), 100);
+    ({ n } = request);
+    const { steps, guidance, eta, batch } = request;
     labels = generationLabels(n, ddpm.numClasses, undefined, false);
     if (labels) labels = labels.map((_, i) => i % ddpm.numClasses); // interleave so every batch has all classes
     side = ddpm.config.unet.imageSize;
@@ -177,22 +224,22 @@ export async function evalSamplesCommand(argv: string[]): Promise<number> {
     sampling = { steps, guidance, eta, seconds, imagesPerSecond: n / seconds, backend: backendName };
     say(`neurite: sampled ${n} images in ${seconds.toFixed(1)} s (${(n / seconds).toFixed(2)} images/s, ${steps} DDIM steps, guidance ${guidance})`);
   } else {
-    const { tensors: st, metadata } = await loadWithMetadata(resolve(args.str("samples")!));
+    const { tensors: st, metadata } = await loadWithMetadata(request.source.path);
     samplesTensor = st.get("samples") ?? null;
-    if (!samplesTensor || samplesTensor.ndim !== 4) throw new Error(`neurite ${cmd}: ${args.str("samples")} has no 'samples' tensor [n, 1, H, W]`);
+    if (!samplesTensor || samplesTensor.ndim !== 4) throw new Error(`neurite ${cmd}: ${request.source.path} has no 'samples' tensor [n, 1, H, W]`);
     [n, , side] = samplesTensor.shape as [number, number, number];
     values = (await samplesTensor.data()) as Float32Array;
     labels = metadata.labels ? (JSON.parse(metadata.labels) as (number | null)[] | null) : null;
   }
-  if (args.str("grid")) {
+  if (request.grid) {
     const t = ops.tensor(values, { shape: [n, 1, side, side] });
-    await saveImageGrid(t, resolve(args.str("grid")!), { nrow: 20 });
+    await saveImageGrid(t, request.grid, { nrow: 20 });
     t.dispose();
   }
   samplesTensor?.dispose();
 
-  const fm = await loadFashionMnist(await findFashionMnistDir(args.str("data")));
-  const refN = Math.min(intOption(cmd, "reference", args.str("reference"), 5000, 2), fm.test.n - n);
+  const fm = await loadFashionMnist(await findFashionMnistDir(request.data));
+  const refN = Math.min(request.reference, fm.test.n - n);
   if (refN < 2) throw new UsageError(`neurite ${cmd}: the test set (${fm.test.n}) is too small for --n ${n} plus reference images`);
   const reference = featureGaussian(await classify(clf, splitSource(fm.test, 0, refN, device)));
   const score = async (src: ImageBatchSource, l?: (number | null)[] | null) => {
@@ -207,7 +254,7 @@ export async function evalSamplesCommand(argv: string[]): Promise<number> {
   const noise = await score(arraySource(noiseVals, n, 28, device));
   const result: EvalSamplesResult = { n, samples, realHeldOut, noise, referenceImages: refN, classNames: CLASS_NAMES, ...(sampling ? { sampling } : {}) };
 
-  if (args.str("out")) await writeFile(resolve(args.str("out")!), JSON.stringify(result, null, 2) + "\n");
+  if (request.out) await writeFile(request.out, JSON.stringify(result, null, 2) + "\n");
   if (json) {
     console.log(JSON.stringify(result));
     return 0;

@@ -51,7 +51,37 @@ export function generationLabels(n: number, numClasses: number, cls: number | un
 /** Options of image generation only (a character model's checkpoint refuses them). */
 const IMAGE_OPTIONS = ["n", "sampler", "steps", "eta", "class", "guidance", "unconditional", "nrow", "out", "save-tensors", "quiet"] as const;
 
-export async function generateCommand(argv: string[]): Promise<number> {
+/** What `neurite generate` was asked to do. The options that depend on the model (--steps, --class, --nrow) are checked against it once it is loaded. */
+export type GenerateRequest =
+  | { kind: "help" }
+  | {
+      kind: "generate";
+      checkpoint: string;
+      n: number;
+      sampler: "ddim" | "ddpm";
+      /** DDIM steps; null: min(50, T). */
+      steps: number | null;
+      eta: number;
+      /** One class for every image; null: classes in turn. */
+      cls: number | null;
+      guidance: number;
+      unconditional: boolean;
+      /** Images per grid row; null: 8, or n/10 per class when cycling classes. */
+      nrow: number | null;
+      out: string;
+      saveTensors: string | null;
+      backend: string;
+      seed: number;
+      json: boolean;
+      quiet: boolean;
+      /** The first image option given, if any: a character model's checkpoint refuses it. */
+      imageOption: string | null;
+      /** The first text option given (neurite sample's), if any: a diffusion model refuses it. */
+      textOption: string | null;
+    };
+
+/** Parses `neurite generate`'s argv; every option error is a UsageError. */
+export function parseGenerateArgs(argv: string[]): GenerateRequest {
   const cmd = "generate";
   const args = parseCommandArgs(cmd, argv, {
     checkpoint: { type: "string" },
@@ -73,39 +103,58 @@ export async function generateCommand(argv: string[]): Promise<number> {
     ...SAMPLE_OPTIONS,
     help: { type: "boolean", short: "h", default: false },
   });
-  if (args.flag("help")) {
+  if (args.flag("help")) return { kind: "help" };
+  const checkpoint = args.str("checkpoint");
+  if (!checkpoint) throw new UsageError(`neurite ${cmd}: --checkpoint PATH is required (see neurite ${cmd} --help)`);
+  const optionalInt = (flag: string, min: number) => (args.str(flag) === undefined ? null : intOption(cmd, flag, args.str(flag), 0, min));
+  return {
+    kind: "generate",
+    checkpoint: resolve(checkpoint),
+    n: intOption(cmd, "n", args.str("n"), 64),
+    sampler: choiceOption(cmd, "sampler", args.str("sampler"), ["ddim", "ddpm"] as const, "ddim"),
+    steps: optionalInt("steps", 1),
+    eta: floatOption(cmd, "eta", args.str("eta"), 0, 0),
+    cls: optionalInt("class", 0),
+    guidance: floatOption(cmd, "guidance", args.str("guidance"), 3, 0),
+    unconditional: args.flag("unconditional"),
+    nrow: optionalInt("nrow", 1),
+    out: resolve(args.str("out") ?? "samples.png"),
+    saveTensors: args.str("save-tensors") === undefined ? null : resolve(args.str("save-tensors")!),
+    backend: backendFromArgs(cmd, args),
+    seed: intOption(cmd, "seed", args.str("seed"), 0, 0),
+    json: args.flag("json"),
+    quiet: args.flag("quiet"),
+    imageOption: IMAGE_OPTIONS.find((k) => args.str(k) !== undefined || args.flag(k)) ?? null,
+    textOption: Object.keys(SAMPLE_OPTIONS).find((k) => args.str(k) !== undefined) ?? null,
+  };
+}
+
+export async function generateCommand(argv: string[]): Promise<number> {
+  const cmd = "generate";
+  const request = parseGenerateArgs(argv);
+  if (request.kind === "help") {
     console.log(GENERATE_HELP);
     return 0;
   }
-  const checkpoint = args.str("checkpoint");
-  if (!checkpoint) throw new UsageError(`neurite ${cmd}: --checkpoint PATH is required (see neurite ${cmd} --help)`);
-  const n = intOption(cmd, "n", args.str("n"), 64);
-  const sampler = choiceOption(cmd, "sampler", args.str("sampler"), ["ddim", "ddpm"] as const, "ddim");
-  const eta = floatOption(cmd, "eta", args.str("eta"), 0, 0);
-  const guidance = floatOption(cmd, "guidance", args.str("guidance"), 3, 0);
-  const seed = intOption(cmd, "seed", args.str("seed"), 0, 0);
-  const backendName = backendFromArgs(cmd, args);
+  const { n, sampler, eta, guidance, seed, quiet, out } = request;
+  const backendName = request.backend;
   await registry.setBackend(backendName);
-  const found = await loadGenerativeModel(cmd, resolve(checkpoint));
+  const found = await loadGenerativeModel(cmd, request.checkpoint);
   if (found.kind === "text") {
-    const imageOption = IMAGE_OPTIONS.find((k) => args.str(k) !== undefined || args.flag(k));
-    if (imageOption) throw new UsageError(`neurite ${cmd}: --${imageOption} is for diffusion models; ${found.path} holds the character model '${found.entry.name}' (its options: neurite sample --help)`);
+    if (request.imageOption) throw new UsageError(`neurite ${cmd}: --${request.imageOption} is for diffusion models; ${found.path} holds the character model '${found.entry.name}' (its options: neurite sample --help)`);
     return sampleCommand(argv, cmd);
   }
   if (found.kind === "other") throw notGenerative(cmd, found.path, found.entry);
-  const textOption = Object.keys(SAMPLE_OPTIONS).find((k) => args.str(k) !== undefined);
-  if (textOption) throw new UsageError(`neurite ${cmd}: --${textOption} is for character models; ${found.path} holds a diffusion model`);
+  if (request.textOption) throw new UsageError(`neurite ${cmd}: --${request.textOption} is for character models; ${found.path} holds a diffusion model`);
   const ddpm = found.ddpm;
-  const steps = intOption(cmd, "steps", args.str("steps"), Math.min(50, ddpm.schedule.T));
+  const steps = request.steps ?? Math.min(50, ddpm.schedule.T);
   if (sampler === "ddim" && steps > ddpm.schedule.T) throw new UsageError(`neurite ${cmd}: --steps must be at most T = ${ddpm.schedule.T}`);
-  const cls = args.str("class") === undefined ? undefined : intOption(cmd, "class", args.str("class"), 0, 0);
+  const cls = request.cls ?? undefined;
   if (cls !== undefined && (ddpm.numClasses === 0 || cls >= ddpm.numClasses)) {
     throw new UsageError(ddpm.numClasses === 0 ? `neurite ${cmd}: this model is unconditional; --class needs a class-conditional checkpoint` : `neurite ${cmd}: --class must lie in 0..${ddpm.numClasses - 1}, got ${cls}`);
   }
-  const labels = generationLabels(n, ddpm.numClasses, cls, args.flag("unconditional"));
-  const nrow = intOption(cmd, "nrow", args.str("nrow"), labels && cls === undefined ? Math.max(1, Math.ceil(n / ddpm.numClasses)) : 8);
-  const out = resolve(args.str("out") ?? "samples.png");
-  const quiet = args.flag("quiet");
+  const labels = generationLabels(n, ddpm.numClasses, cls, request.unconditional);
+  const nrow = request.nrow ?? (labels && cls === undefined ? Math.max(1, Math.ceil(n / ddpm.numClasses)) : 8);
   const line = new ProgressLine(process.stderr, undefined, !quiet);
   const what = cls !== undefined && ddpm.numClasses === 10 ? ` of class ${cls} (${CLASS_NAMES[cls]})` : labels ? " (classes in turn)" : "";
   line.log(`neurite: generating ${n} images${what} with ${sampler} (${sampler === "ddim" ? `${steps} steps, eta ${eta}` : `${ddpm.schedule.T} steps`}${labels ? `, guidance ${guidance}` : ""}) on ${backendName}`);
@@ -128,12 +177,11 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const seconds = (performance.now() - t0) / 1000;
   line.done();
   await saveImageGrid(x, out, { nrow });
-  const tensorsPath = args.str("save-tensors");
-  if (tensorsPath) await save(new Map([["samples", x]]), resolve(tensorsPath), { labels: JSON.stringify(labels) });
+  if (request.saveTensors) await save(new Map([["samples", x]]), request.saveTensors, { labels: JSON.stringify(labels) });
   x.dispose();
   ddpm.dispose();
   const result = { out, checkpoint: found.path, weights: found.weights, n, sampler, steps: sampler === "ddim" ? steps : ddpm.schedule.T, guidance, backend: backendName, seconds, imagesPerSecond: n / seconds };
-  if (args.flag("json")) console.log(JSON.stringify(result));
+  if (request.json) console.log(JSON.stringify(result));
   else if (!quiet) console.log(`neurite: wrote ${out} (${n} images in ${seconds.toFixed(1)} s, ${(n / seconds).toFixed(2)} images/s)`);
   return 0;
 }
