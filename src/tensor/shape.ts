@@ -18,6 +18,17 @@ export function contiguousStrides(shape: readonly number[]): number[] {
   return strides;
 }
 
+/** Whether `strides` are exactly `contiguousStrides(shape)` (size-1 dims included). */
+export function isRowMajor(shape: readonly number[], strides: readonly number[]): boolean {
+  if (strides.length !== shape.length) return false;
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (strides[i] !== s) return false;
+    s *= shape[i]!;
+  }
+  return true;
+}
+
 export function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
