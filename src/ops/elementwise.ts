@@ -147,7 +147,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   tb = castIfNeeded(tb, dtype);
   const c = condition.dtype === "bool" ? condition : compare("ne", condition, 0);
   const shape = broadcastShapes(broadcastShapes(c.shape, ta.shape, "where"), tb.shape, "where");
-  return applyPrim("where", [broadcastTo(c, shape), broadcastTo(ta, shape), broadcastTo(tb, shape)], {});
+  return applyPrim("where", [broadcastTo(c, shape), broadcastTo(ta, shape), broadcastTo(tb, shape)], NO_PARAMS);
 }
 
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {

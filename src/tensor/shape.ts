@@ -43,6 +43,8 @@ export function shapeToString(shape: readonly number[]): string {
 }
 
 export function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
+  // Handles share frozen shape arrays (an op's output has its input's), so identity often decides.
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
