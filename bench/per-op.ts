@@ -4,17 +4,20 @@
 //
 //   node --import tsx bench/per-op.ts                        # this tree vs PyTorch, 5 rounds
 //   node --import tsx bench/per-op.ts --baseline /tmp/base   # also an older tree (e.g. `git archive`
-//                                                            # of main at b6a773a), interleaved
+//                                                            # of main at b6a773a), in this process
+//   node --import tsx bench/per-op.ts --ab /tmp/base --processes 4 --rounds 2
+//                                                            # this tree and /tmp/base in alternating
+//                                                            # processes (cleaner: no shared GC heap)
 //   node --import tsx bench/per-op.ts --rounds 3 --no-torch
 //   node --cpu-prof --import tsx bench/per-op.ts --profile "add 1 element" --backend wasm
 //
 // Each value is the median over rounds (and, in a second table, the best round) of the per-round
 // median of batches of ~10 ms (at least 20 ops); µs per op. A first warm-up round is not recorded.
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { loadavg, cpus } from "node:os";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type * as NT from "../src/index.js";
 
 type Neurite = typeof NT;
@@ -27,10 +30,30 @@ interface Args {
   torch: boolean;
   profile: string | null;
   backends: string[];
+  /** The tree measured as "neurite" (default: the one holding this script) and its label. */
+  root: string;
+  label: string;
+  /** Print the per-round values as one JSON line (for --ab). */
+  json: boolean;
+  /** Baseline tree measured in alternating processes. */
+  ab: string | null;
+  processes: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { rounds: 5, batches: 5, baseline: null, torch: true, profile: null, backends: ["cpu", "wasm"] };
+  const args: Args = {
+    rounds: 5,
+    batches: 5,
+    baseline: null,
+    torch: true,
+    profile: null,
+    backends: ["cpu", "wasm"],
+    root: resolve(import.meta.dirname, ".."),
+    label: "neurite",
+    json: false,
+    ab: null,
+    processes: 4,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -44,9 +67,15 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--no-torch") args.torch = false;
     else if (a === "--profile") args.profile = value();
     else if (a === "--backend") args.backends = value().split(",");
+    else if (a === "--root") args.root = resolve(value());
+    else if (a === "--label") args.label = value();
+    else if (a === "--json") args.json = true;
+    else if (a === "--ab") args.ab = resolve(value());
+    else if (a === "--processes") args.processes = Number(value());
     else throw new Error(`per-op: unknown argument ${a} (see the header of bench/per-op.ts)`);
   }
   if (!(Number.isInteger(args.rounds) && args.rounds > 0)) throw new Error(`per-op: --rounds must be a positive integer`);
+  if (!(Number.isInteger(args.processes) && args.processes > 0)) throw new Error(`per-op: --processes must be a positive integer`);
   return args;
 }
 
@@ -169,9 +198,113 @@ async function loadImpl(label: string, root: string): Promise<Impl> {
   return { label, nt };
 }
 
+/** results.get(`case | backend`).get(column) = per-round medians (µs/op). */
+type Results = Map<string, Map<string, number[]>>;
+
+function put(results: Results, row: string, col: string, values: number[]): void {
+  let r = results.get(row);
+  if (!r) results.set(row, (r = new Map()));
+  let c = r.get(col);
+  if (!c) r.set(col, (c = []));
+  c.push(...values);
+}
+
+/** Runs the rounds in this process: every case on every backend for each implementation, then PyTorch. */
+async function measure(args: Args, impls: Impl[], torch: TorchPeer | null): Promise<Results> {
+  const results: Results = new Map();
+  // Round 0 warms up the JIT, the heaps and the PyTorch peer, and is not recorded.
+  for (let round = 0; round <= args.rounds; round++) {
+    const record = round > 0;
+    for (const c of CASES) {
+      for (const backend of args.backends) {
+        for (const impl of impls) {
+          await impl.nt.setBackend(backend);
+          const inst = c.setup(impl.nt);
+          const us = median(timeBatches(inst.run, calibrate(inst.run), args.batches));
+          if (record) put(results, `${c.name} | ${backend}`, impl.label, [us]);
+          inst.dispose();
+        }
+      }
+      if (torch) {
+        const us = median(await torch.time(c.name, args.batches));
+        if (record) for (const backend of args.backends) put(results, `${c.name} | ${backend}`, "PyTorch", [us]);
+      }
+    }
+    process.stderr.write(record ? `round ${round}/${args.rounds} done\n` : "warm-up round done\n");
+  }
+  return results;
+}
+
+/**
+ * --ab: this tree and the baseline tree in alternating child processes (one implementation per
+ * process, so neither's garbage or worker threads disturb the other's timings), the order
+ * swapped every pair; the rounds of all processes are pooled.
+ */
+function measureAlternating(args: Args, baseline: string): Results {
+  const results: Results = new Map();
+  const script = fileURLToPath(import.meta.url);
+  const common = ["--json", "--rounds", String(args.rounds), "--batches", String(args.batches), "--backend", args.backends.join(",")];
+  const runs = [
+    { label: "neurite", extra: args.torch ? [] : ["--no-torch"] },
+    { label: "baseline", extra: ["--root", baseline, "--label", "baseline", "--no-torch"] },
+  ];
+  for (let p = 0; p < args.processes; p++) {
+    for (const run of p % 2 === 0 ? runs : [...runs].reverse()) {
+      const r = spawnSync(process.execPath, [...process.execArgv, script, ...common, ...run.extra], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+      const line = r.stdout.split("\n").find((l) => l.startsWith(JSON_PREFIX));
+      if (r.status !== 0 || !line) throw new Error(`per-op: the ${run.label} process failed (exit ${r.status})`);
+      const rows = JSON.parse(line.slice(JSON_PREFIX.length)) as Record<string, Record<string, number[]>>;
+      for (const [row, cols] of Object.entries(rows)) for (const [col, v] of Object.entries(cols)) put(results, row, col, v);
+      process.stderr.write(`process ${p + 1}/${args.processes} (${run.label}) done\n`);
+    }
+  }
+  return results;
+}
+
+const JSON_PREFIX = "PER_OP_JSON ";
+
+function printTables(results: Results, hasBaseline: boolean): void {
+  const cols = ["neurite", ...(hasBaseline ? ["baseline"] : [])];
+  const hasTorch = [...results.values()].some((r) => r.has("PyTorch"));
+  if (hasTorch) cols.push("PyTorch");
+  const fmt = (v: number | undefined) => (v === undefined ? "" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  const header = ["case", "backend", ...cols.map((c) => `${c} µs/op`)];
+  if (hasBaseline) header.push("baseline / neurite (speed-up)");
+  if (hasTorch) header.push("neurite / PyTorch (time ratio)");
+  // The median over rounds, then the best round (the least disturbed by other load on the machine).
+  for (const [title, pick] of [["Median over rounds", median], ["Best round", (xs: number[]) => Math.min(...xs)]] as const) {
+    console.log(`${title}:\n`);
+    console.log(`| ${header.join(" | ")} |`);
+    console.log(`| ${header.map(() => "---").join(" | ")} |`);
+    for (const [row, byCol] of results) {
+      const val = (c: string) => {
+        const v = byCol.get(c);
+        return v ? pick(v) : undefined;
+      };
+      const cells = [...row.split(" | "), ...cols.map((c) => fmt(val(c)))];
+      const mine = val("neurite")!;
+      if (hasBaseline) cells.push(`${(val("baseline")! / mine).toFixed(2)}×`);
+      if (hasTorch) cells.push(`${(mine / val("PyTorch")!).toFixed(2)}×`);
+      console.log(`| ${cells.join(" | ")} |`);
+    }
+    console.log("");
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const here = await loadImpl("neurite", resolve(import.meta.dirname, ".."));
+  const startLoad = loadavg();
+  const describe = (torchVersion: string | null, how: string) =>
+    `\n${new Date().toISOString()}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}${torchVersion ? `, PyTorch ${torchVersion}` : ""}; ${how} of ${args.batches} batches of ~${BATCH_MS} ms; load average at start ${startLoad.map((x) => x.toFixed(2)).join(" ")}, at end ${loadavg().map((x) => x.toFixed(2)).join(" ")}\n`;
+
+  if (args.ab) {
+    const results = measureAlternating(args, args.ab);
+    console.log(describe(args.torch ? "1.13 (per_op_torch.py)" : null, `${args.processes} alternating processes per tree × ${args.rounds} rounds`));
+    printTables(results, true);
+    return;
+  }
+
+  const here = await loadImpl(args.label, args.root);
 
   if (args.profile) {
     const c = CASES.find((x) => x.name === args.profile);
@@ -192,66 +325,17 @@ async function main(): Promise<void> {
   const impls: Impl[] = [here];
   if (args.baseline) impls.push(await loadImpl("baseline", args.baseline));
   const torch = args.torch ? await TorchPeer.start() : null;
-
-  // results[case][column] = per-round medians
-  const results = new Map<string, Map<string, number[]>>();
-  const put = (row: string, col: string, v: number) => {
-    let r = results.get(row);
-    if (!r) results.set(row, (r = new Map()));
-    let c = r.get(col);
-    if (!c) r.set(col, (c = []));
-    c.push(v);
-  };
-  const rowName = (c: Case, backend: string) => `${c.name} | ${backend}`;
-  const startLoad = loadavg();
-
-  // Round 0 warms up the JIT, the heaps and the PyTorch peer, and is not recorded.
-  for (let round = 0; round <= args.rounds; round++) {
-    const record = round > 0;
-    for (const c of CASES) {
-      for (const backend of args.backends) {
-        for (const impl of impls) {
-          await impl.nt.setBackend(backend);
-          const inst = c.setup(impl.nt);
-          const us = median(timeBatches(inst.run, calibrate(inst.run), args.batches));
-          if (record) put(rowName(c, backend), impl.label, us);
-          inst.dispose();
-        }
-      }
-      if (torch) {
-        const us = median(await torch.time(c.name, args.batches));
-        if (record) for (const backend of args.backends) put(rowName(c, backend), "PyTorch", us);
-      }
-    }
-    process.stderr.write(record ? `round ${round}/${args.rounds} done\n` : "warm-up round done\n");
-  }
+  const results = await measure(args, impls, torch);
   torch?.stop();
-
-  const cols = [...impls.map((i) => i.label), ...(torch ? ["PyTorch"] : [])];
-  const fmt = (v: number | undefined) => (v === undefined ? "" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-  const header = ["case", "backend", ...cols.map((c) => `${c} µs/op`)];
-  if (args.baseline) header.push("baseline / neurite (speed-up)");
-  if (torch) header.push("neurite / PyTorch (time ratio)");
-  console.log(`\n${new Date().toISOString()}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}${torch ? `, PyTorch ${torch.version}` : ""}; ${args.rounds} interleaved rounds of ${args.batches} batches of ~${BATCH_MS} ms; load average at start ${startLoad.map((x) => x.toFixed(2)).join(" ")}, at end ${loadavg().map((x) => x.toFixed(2)).join(" ")}\n`);
-  // The median over rounds, then the best round (the least disturbed by other load on the machine).
-  for (const [title, pick] of [["Median over rounds", median], ["Best round", (xs: number[]) => Math.min(...xs)]] as const) {
-    console.log(`${title}:\n`);
-    console.log(`| ${header.join(" | ")} |`);
-    console.log(`| ${header.map(() => "---").join(" | ")} |`);
-    for (const [row, byCol] of results) {
-      const val = (c: string) => {
-        const v = byCol.get(c);
-        return v ? pick(v) : undefined;
-      };
-      const cells = [...row.split(" | "), ...cols.map((c) => fmt(val(c)))];
-      const mine = val("neurite")!;
-      if (args.baseline) cells.push(`${(val("baseline")! / mine).toFixed(2)}×`);
-      if (torch) cells.push(`${(mine / val("PyTorch")!).toFixed(2)}×`);
-      console.log(`| ${cells.join(" | ")} |`);
-    }
-    console.log("");
-  }
   for (const impl of impls) await impl.nt.disposeBackends?.();
+  if (args.json) {
+    const rows: Record<string, Record<string, number[]>> = {};
+    for (const [row, cols] of results) rows[row] = Object.fromEntries(cols);
+    console.log(`${JSON_PREFIX}${JSON.stringify(rows)}`);
+    return;
+  }
+  console.log(describe(torch?.version ?? null, `${args.rounds} interleaved rounds`));
+  printTables(results, args.baseline !== null);
 }
 
 await main();
