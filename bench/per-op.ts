@@ -118,6 +118,29 @@ const CASES: Case[] = [
     },
   },
   binaryCase("add 1M elements", [1 << 20], "add"),
+  {
+    // Recording and backward together: 10 dependent 1-element adds, then backward; per step.
+    name: "10 adds + backward, 1 element (per step)",
+    setup(nt) {
+      const w = nt.rand([1], { requiresGrad: true }).keep();
+      const b = nt.rand([1]).keep();
+      return {
+        run() {
+          nt.tidy(() => {
+            let x = w;
+            for (let i = 0; i < 10; i++) x = x.add(b);
+            x.backward();
+          });
+          w.grad?.dispose();
+          w.grad = null;
+        },
+        dispose() {
+          w.dispose();
+          b.dispose();
+        },
+      };
+    },
+  },
 ];
 
 const BATCH_MS = 10;

@@ -21,6 +21,14 @@ tiny_g = torch.rand(1, requires_grad=True)
 mid_a, mid_b = torch.rand(256, 256), torch.rand(256, 256)
 big_a, big_b = torch.rand(1 << 20), torch.rand(1 << 20)
 
+def chain_backward():
+    x = tiny_g
+    for _ in range(10):
+        x = x + tiny_b
+    x.backward()
+    tiny_g.grad = None
+
+
 CASES = {
     "add 1 element": lambda: tiny_a + tiny_b,
     "add 1 element, requiresGrad": lambda: tiny_g + tiny_b,
@@ -28,6 +36,7 @@ CASES = {
     "mul 256x256": lambda: mid_a * mid_b,
     "relu 256x256": lambda: torch.relu(mid_a),
     "add 1M elements": lambda: big_a + big_b,
+    "10 adds + backward, 1 element (per step)": chain_backward,
 }
 
 
