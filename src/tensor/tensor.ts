@@ -49,7 +49,8 @@ let nextId = 1;
  * the caller may still change them.
  */
 function frozenArray(values: readonly number[]): readonly number[] {
-  return Object.isFrozen(values) ? values : Object.freeze(values.slice());
+  if (Array.isArray(values)) return Object.isFrozen(values) ? values : Object.freeze(values.slice());
+  return Object.freeze(Array.from(values)); // a typed array or other array-like from a JS caller
 }
 
 /** With NEURITE_DEBUG_LEAKS=1, every live handle is recorded with its creation stack. */
