@@ -1,6 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import v8 from "node:v8";
+import vm from "node:vm";
 import * as nt from "../src/index.js";
+import { tensorsReclaimedByGc } from "../src/tensor/tensor.js";
+import { HandleFinalizer, type Finalizable } from "../src/memory/handle-finalizer.js";
 
 test("tidy frees intermediates and keeps the returned tensor", () => {
   const before = nt.memory();
@@ -150,4 +154,45 @@ test("Sequential under noGrad releases each intermediate once consumed; with aut
   assert.equal(aliveAfterForward(true), 4 * outBytes, "autograd: the tanh, relu, sigmoid and relu outputs stay alive for backward");
   assert.ok(x.grad !== null);
   x.dispose();
+});
+
+/** The V8 `gc()` function (node --test runs without --expose-gc). */
+function exposeGc(): () => void {
+  v8.setFlagsFromString("--expose-gc");
+  return vm.runInNewContext("gc") as () => void;
+}
+
+/** Runs GC and yields (finalization callbacks run in later tasks) until `done()` or ~5 s. */
+async function collectUntil(gc: () => void, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !done(); i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test("handle finalizer: only handles alive at the (deferred) registration are registered, and those are reclaimed after GC", async () => {
+  const gc = exposeGc();
+  const reclaimed: string[] = [];
+  const finalizer = new HandleFinalizer((held) => reclaimed.push((held as unknown as { name: string }).name));
+  // 2500 handles cross the pending limit twice (registered synchronously), the rest wait for the microtask.
+  (() => {
+    for (let i = 0; i < 2500; i++) {
+      const disposed = i % 2 === 0;
+      finalizer.watch({ finalizable: () => (disposed ? null : ({ name: `live ${i}` } as unknown as Finalizable)) });
+    }
+  })();
+  await collectUntil(gc, () => reclaimed.length >= 1250);
+  assert.equal(reclaimed.length, 1250);
+  assert.ok(reclaimed.every((n) => Number(n.split(" ")[1]) % 2 === 1));
+});
+
+test("tensors dropped without dispose() are released by the garbage collector", async () => {
+  const gc = exposeGc();
+  const before = tensorsReclaimedByGc();
+  // Each iteration leaks 3 handles (the ones, the scalar 1 and the sum).
+  (() => {
+    for (let i = 0; i < 1000; i++) nt.ones([8]).add(1);
+  })();
+  await collectUntil(gc, () => tensorsReclaimedByGc() - before >= 3000);
+  assert.ok(tensorsReclaimedByGc() - before >= 3000, `reclaimed ${tensorsReclaimedByGc() - before} of 3000 leaked handles`);
 });

@@ -59,6 +59,8 @@ export class GradAccumulator<K> {
 }
 
 function combine(list: Contribution[], shape: readonly number[]): Tensor {
+  // The common case (one consumer), without the filtering below: it runs once per graph node.
+  if (list.length === 1 && list[0]!.kind === "dense") return list[0]!.g;
   const dense = list.filter((c) => c.kind === "dense").map((c) => c.g);
   const slices = list.filter((c): c is Extract<Contribution, { kind: "slice" }> => c.kind === "slice");
   const parts = [...dense];

@@ -31,13 +31,15 @@ export function allCounters(): Map<string, BackendMemoryCounters> {
 export class Storage {
   private refs = 1;
   readonly bytes: number;
+  /** The backend's counters, looked up once here instead of by name on every handle and free. */
+  readonly counters: BackendMemoryCounters;
 
   constructor(
     readonly backend: Backend,
     readonly buf: BackendBuffer,
   ) {
     this.bytes = buf.size * itemSize(buf.dtype);
-    const c = countersFor(backend.name);
+    const c = (this.counters = countersFor(backend.name));
     c.storages++;
     c.bytes += this.bytes;
   }
@@ -61,7 +63,7 @@ export class Storage {
     if (this.refs <= 0) return;
     this.refs--;
     if (this.refs === 0) {
-      const c = countersFor(this.backend.name);
+      const c = this.counters;
       c.storages--;
       c.bytes -= this.bytes;
       this.backend.free(this.buf);

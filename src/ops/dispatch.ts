@@ -19,20 +19,27 @@ export interface DispatchOptions {
   observe?: boolean;
 }
 
+const DEFAULT_OPTIONS: DispatchOptions = Object.freeze({});
+
 /**
  * The one dispatch point: checks the inputs (alive, same backend), runs a primitive's forward
  * (translating out-of-memory errors, checking for anomalies) and, when gradients are being
  * recorded and some input requires them, attaches a GradNode that saves what the gradient rule
  * needs. Every op reaches a backend kernel through here.
  */
-export function applyPrim<P extends Prim>(prim: P, inputs: readonly Tensor[], params: PrimParams[P], options: DispatchOptions = {}): Tensor {
-  const device = inputs[0]!.device;
-  for (const t of inputs) {
+export function applyPrim<P extends Prim>(prim: P, inputs: readonly Tensor[], params: PrimParams[P], options: DispatchOptions = DEFAULT_OPTIONS): Tensor {
+  // Plain loops, no closures or per-call arrays: this runs for every op (bench/per-op.ts).
+  const backend = inputs[0]!.backend;
+  let anyRequiresGrad = false;
+  for (let i = 0; i < inputs.length; i++) {
+    const t = inputs[i]!;
     t.assertAlive(prim);
-    if (t.device !== device) {
-      throw new Error(`${prim}: tensors are on different backends ('${device}' and '${t.device}'); move them with .to()`);
+    if (t.backend !== backend && t.device !== backend.name) {
+      throw new Error(`${prim}: tensors are on different backends ('${backend.name}' and '${t.device}'); move them with .to()`);
     }
+    if (t.requiresGrad) anyRequiresGrad = true;
   }
+  const device = backend.name;
   let out: Tensor;
   try {
     out = forwardImpls[prim](inputs, params);
@@ -42,7 +49,7 @@ export function applyPrim<P extends Prim>(prim: P, inputs: readonly Tensor[], pa
   }
   checkAnomaly(prim, out);
   if (options.observe ?? options.record !== false) opObserver()?.record(prim, inputs, params, out);
-  if (options.record !== false && isGradEnabled() && !NON_DIFFERENTIABLE.has(prim) && inputs.some((t) => t.requiresGrad)) {
+  if (anyRequiresGrad && options.record !== false && !NON_DIFFERENTIABLE.has(prim) && isGradEnabled()) {
     const rule = gradRules[prim as DifferentiablePrim];
     const meta: InputMeta[] = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype, requiresGrad: t.requiresGrad }));
     const saveInputs = rule.save === "inputs" || rule.save === "both";

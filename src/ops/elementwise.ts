@@ -5,7 +5,7 @@ import { broadcastShapes, shapeToString, shapesEqual } from "../tensor/shape.js"
 import { applyPrim } from "./dispatch.js";
 import type { BinaryPrim, UnaryPrim } from "./prims.js";
 import { asTensor, scalarTensor } from "./convert.js";
-import { makeView } from "./prims.js";
+import { makeView, NO_PARAMS } from "./prims.js";
 import { opObserver } from "./trace-hook.js";
 
 /** Broadcasts `t` to `shape` through recorded reshape/expand prims (their gradients reduce). */
@@ -46,8 +46,9 @@ function binaryPrim(prim: BinaryPrim, a: TensorLike, b: TensorLike, forceFloat =
   if (forceFloat && !isFloat(dtype)) dtype = "float32";
   ta = castIfNeeded(ta, dtype);
   tb = castIfNeeded(tb, dtype);
-  const shape = broadcastShapes(ta.shape, tb.shape, prim);
-  return applyPrim(prim, [broadcastTo(ta, shape), broadcastTo(tb, shape)], {});
+  // Same shapes (the common case) keep the operand's frozen shape array, which the output shares.
+  const shape = shapesEqual(ta.shape, tb.shape) ? ta.shape : broadcastShapes(ta.shape, tb.shape, prim);
+  return applyPrim(prim, [broadcastTo(ta, shape), broadcastTo(tb, shape)], NO_PARAMS);
 }
 
 export const add = (a: TensorLike, b: TensorLike): Tensor => binaryPrim("add", a, b);
@@ -62,12 +63,12 @@ export const maximum = (a: TensorLike, b: TensorLike): Tensor => binaryPrim("max
 export const minimum = (a: TensorLike, b: TensorLike): Tensor => binaryPrim("minimum", a, b);
 
 function floatUnary(prim: UnaryPrim, x: Tensor): Tensor {
-  return applyPrim(prim, [isFloat(x.dtype) ? x : cast(x, "float32")], {});
+  return applyPrim(prim, [isFloat(x.dtype) ? x : cast(x, "float32")], NO_PARAMS);
 }
 
-export const neg = (x: Tensor): Tensor => applyPrim("neg", [x.dtype === "bool" ? cast(x, "int32") : x], {});
-export const abs = (x: Tensor): Tensor => applyPrim("abs", [x.dtype === "bool" ? cast(x, "int32") : x], {});
-export const relu = (x: Tensor): Tensor => applyPrim("relu", [x.dtype === "bool" ? cast(x, "int32") : x], {});
+export const neg = (x: Tensor): Tensor => applyPrim("neg", [x.dtype === "bool" ? cast(x, "int32") : x], NO_PARAMS);
+export const abs = (x: Tensor): Tensor => applyPrim("abs", [x.dtype === "bool" ? cast(x, "int32") : x], NO_PARAMS);
+export const relu = (x: Tensor): Tensor => applyPrim("relu", [x.dtype === "bool" ? cast(x, "int32") : x], NO_PARAMS);
 export const exp = (x: Tensor): Tensor => floatUnary("exp", x);
 export const log = (x: Tensor): Tensor => floatUnary("log", x);
 export const sqrt = (x: Tensor): Tensor => floatUnary("sqrt", x);
@@ -96,7 +97,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 // ---------- ops without gradients ----------
 
 function noGradUnary(op: UnaryOp, x: Tensor): Tensor {
-  return applyPrim(op, [x], {});
+  return applyPrim(op, [x], NO_PARAMS);
 }
 
 export const sign = (x: Tensor): Tensor => noGradUnary("sign", x);
@@ -146,7 +147,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   tb = castIfNeeded(tb, dtype);
   const c = condition.dtype === "bool" ? condition : compare("ne", condition, 0);
   const shape = broadcastShapes(broadcastShapes(c.shape, ta.shape, "where"), tb.shape, "where");
-  return applyPrim("where", [broadcastTo(c, shape), broadcastTo(ta, shape), broadcastTo(tb, shape)], {});
+  return applyPrim("where", [broadcastTo(c, shape), broadcastTo(ta, shape), broadcastTo(tb, shape)], NO_PARAMS);
 }
 
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {

@@ -1,7 +1,7 @@
 import type { DType, View, WindowGeometry } from "../backend/backend.js";
 import { Storage } from "../memory/storage.js";
 import { Tensor } from "../tensor/tensor.js";
-import { contiguousStrides, numel, shapeToString, viewStrides, windowOutputSize } from "../tensor/shape.js";
+import { contiguousStrides, isRowMajor, numel, shapeToString, viewStrides, windowOutputSize } from "../tensor/shape.js";
 import {
   BINARY_NAMES,
   BINARY_OPS,
@@ -69,6 +69,9 @@ export const NON_DIFFERENTIABLE: ReadonlySet<Prim> = new Set<Prim>([
   "argmin",
 ]);
 
+/** The params of the prims that take none (shared: params are never changed). */
+export const NO_PARAMS: Record<string, never> = Object.freeze({});
+
 /** A new handle on `t`'s storage with different view metadata. */
 export function makeView(t: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
   return new Tensor(t.storage.retain(), shape, strides, offset, t.dtype);
@@ -77,7 +80,16 @@ export function makeView(t: Tensor, shape: readonly number[], strides: readonly 
 /** Wraps a fresh contiguous backend buffer. */
 export function fromBuffer(like: Tensor, buf: ReturnType<Tensor["backend"]["alloc"]>, shape: readonly number[]): Tensor {
   if (buf.size !== numel(shape)) throw new Error(`internal: kernel returned ${buf.size} elements for shape ${shapeToString(shape)}`);
-  return new Tensor(new Storage(like.backend, buf), shape, contiguousStrides(shape), 0, buf.dtype);
+  return new Tensor(new Storage(like.backend, buf), shape, rowMajorStrides(shape, like), 0, buf.dtype);
+}
+
+/**
+ * Row-major strides for `shape`, frozen. An elementwise output has its input's (frozen) shape:
+ * when that input is row-major too, its strides array is shared instead of making another.
+ */
+function rowMajorStrides(shape: readonly number[], like: Tensor): readonly number[] {
+  if (shape === like.shape && isRowMajor(like.shape, like.strides)) return like.strides;
+  return Object.freeze(contiguousStrides(shape));
 }
 
 type Forward<P extends Prim> = (inputs: readonly Tensor[], params: PrimParams[P]) => Tensor;

@@ -18,6 +18,17 @@ export function contiguousStrides(shape: readonly number[]): number[] {
   return strides;
 }
 
+/** Whether `strides` are exactly `contiguousStrides(shape)` (size-1 dims included). */
+export function isRowMajor(shape: readonly number[], strides: readonly number[]): boolean {
+  if (strides.length !== shape.length) return false;
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (strides[i] !== s) return false;
+    s *= shape[i]!;
+  }
+  return true;
+}
+
 export function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
@@ -32,6 +43,8 @@ export function shapeToString(shape: readonly number[]): string {
 }
 
 export function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
+  // Handles share frozen shape arrays (an op's output has its input's), so identity often decides.
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

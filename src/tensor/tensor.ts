@@ -1,6 +1,7 @@
 import type { AnyTypedArray, Backend, BackendBuffer, DType, View } from "../backend/backend.js";
 import { readyBackend } from "../backend/registry.js";
-import { countersFor, Storage } from "../memory/storage.js";
+import { Storage } from "../memory/storage.js";
+import { HandleFinalizer, type Finalizable } from "../memory/handle-finalizer.js";
 import { track, untrack } from "../memory/scope.js";
 import { contiguousStrides, isContiguous, numel, shapeToString } from "./shape.js";
 import { formatTensor } from "./format.js";
@@ -22,20 +23,14 @@ export type Scalar = number | boolean;
 export type TensorLike = Tensor | number | boolean;
 export type NestedArray = number | boolean | NestedArray[];
 
-/** Held by the FinalizationRegistry: what to release when a handle is garbage-collected. */
-interface Finalizable {
-  storage: Storage;
-  backend: string;
-}
-
 let leakWarningsEnabled = false;
 let leakedByGc = 0;
-const finalizer = new FinalizationRegistry<Finalizable>((held) => {
+const finalizer = new HandleFinalizer((held) => {
   // Safety net: a handle that was never disposed is reclaimed when the GC collects it.
   leakedByGc++;
-  countersFor(held.backend).tensors--;
+  held.storage.counters.tensors--;
   held.storage.release();
-  if (leakWarningsEnabled) console.warn(`neurite: a tensor on '${held.backend}' was reclaimed by the garbage collector; dispose it or use tidy()`);
+  if (leakWarningsEnabled) console.warn(`neurite: a tensor on '${held.storage.backend.name}' was reclaimed by the garbage collector; dispose it or use tidy()`);
 });
 
 export function setLeakWarnings(enabled: boolean): void {
@@ -47,6 +42,16 @@ export function tensorsReclaimedByGc(): number {
 }
 
 let nextId = 1;
+
+/**
+ * A shape or strides array a tensor can keep: frozen, so that handles can share it. Arrays that
+ * are frozen already (another tensor's) are shared as they are; others are copied first, since
+ * the caller may still change them.
+ */
+function frozenArray(values: readonly number[]): readonly number[] {
+  if (Array.isArray(values)) return Object.isFrozen(values) ? values : Object.freeze(values.slice());
+  return Object.freeze(Array.from(values)); // a typed array or other array-like from a JS caller
+}
 
 /** With NEURITE_DEBUG_LEAKS=1, every live handle is recorded with its creation stack. */
 const debugLeaks = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEURITE_DEBUG_LEAKS === "1";
@@ -70,18 +75,21 @@ export class Tensor implements View {
   private _strides: readonly number[];
   private _offset: number;
   private _dtype: DType;
-  private readonly held: Finalizable;
+  /** What the GC safety net releases; made when the handle is registered with it (handle-finalizer.ts). */
+  private held: Finalizable | null = null;
 
-  /** Takes ownership of one reference to `storage`. Use the factory functions instead. */
+  /**
+   * Takes ownership of one reference to `storage`. Use the factory functions instead. Frozen
+   * `shape` and `strides` arrays are kept as they are (shared), others are copied.
+   */
   constructor(storage: Storage, shape: readonly number[], strides: readonly number[], offset: number, dtype: DType) {
     this._storage = storage;
-    this._shape = Object.freeze([...shape]);
-    this._strides = Object.freeze([...strides]);
+    this._shape = frozenArray(shape);
+    this._strides = frozenArray(strides);
     this._offset = offset;
     this._dtype = dtype;
-    this.held = { storage, backend: storage.backend.name };
-    countersFor(storage.backend.name).tensors++;
-    finalizer.register(this, this.held, this);
+    storage.counters.tensors++;
+    finalizer.watch(this);
     track(this);
     if (debugLeaks) liveTensorsForDebug.set(this.id, new Error().stack ?? "");
   }
@@ -166,12 +174,18 @@ export class Tensor implements View {
   }
 
   // ---------- memory ----------
+  /** Internal (handle-finalizer.ts): what to release if the GC reclaims this handle; null once disposed. */
+  finalizable(): Finalizable | null {
+    if (this._disposed) return null;
+    return (this.held = { storage: this._storage });
+  }
+
   dispose(): void {
     if (this._disposed) return;
     this._disposed = true;
     if (debugLeaks) liveTensorsForDebug.delete(this.id);
-    finalizer.unregister(this);
-    countersFor(this.held.backend).tensors--;
+    finalizer.unwatch(this);
+    this._storage.counters.tensors--;
     this._storage.release();
     if (this.grad) {
       this.grad.dispose();
@@ -227,7 +241,7 @@ export class Tensor implements View {
     const next = source._storage.retain();
     this._storage.release();
     this._storage = next;
-    this.held.storage = next;
+    if (this.held) this.held.storage = next;
     this._strides = source._strides;
     this._offset = source._offset;
     return this;

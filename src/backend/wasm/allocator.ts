@@ -23,6 +23,8 @@ export class HeapAllocator {
   inUse = 0;
   /** Number of blocks handed out and not yet freed. */
   blocks = 0;
+  /** Times the memory grew (only this allocator grows it): views over the old buffer are then stale. */
+  growths = 0;
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -76,6 +78,7 @@ export class HeapAllocator {
     } catch {
       this.memory.grow(need);
     }
+    this.growths++;
     this.onGrow();
   }
 }

@@ -71,7 +71,7 @@ export class WasmBackend implements Backend {
   private readonly memory: WebAssembly.Memory;
   private readonly heap: HeapAllocator;
   private readonly descPtr: number;
-  private lastBuffer: ArrayBufferLike | undefined;
+  private seenGrowths = -1;
   private u8!: Uint8Array;
   private i32!: Int32Array;
   private f32!: Float32Array;
@@ -89,11 +89,15 @@ export class WasmBackend implements Backend {
 
   // ---------------------------------------------------------------- heap views
 
-  /** Re-creates the typed-array views after the memory grew (old views keep the old length). */
+  /**
+   * Re-creates the typed-array views after the memory grew (old views keep the old length). Only
+   * the heap allocator grows the memory, so its growth count tells without reading
+   * `memory.buffer` (a getter that costs more than a small kernel's descriptor).
+   */
   private refresh(): void {
+    if (this.heap.growths === this.seenGrowths) return;
+    this.seenGrowths = this.heap.growths;
     const b = this.memory.buffer;
-    if (b === this.lastBuffer && this.u8.byteLength === b.byteLength) return;
-    this.lastBuffer = b;
     this.u8 = new Uint8Array(b);
     this.i32 = new Int32Array(b);
     this.f32 = new Float32Array(b);
