@@ -58,6 +58,10 @@ test("tables: bad data gets one line naming the file, row and column", () => {
   const enc = fit("a,label\n1,x\n2,y\n");
   assert.throws(() => encodeTable(enc, parseTable("a,label\n1,x\nabc,y\n", "new.csv"), "new.csv"), /new\.csv row 3: column 'a' should be a number, got "abc"/);
   assert.throws(() => encodeTable(enc, parseTable("a,label\n1,z\n", "new.csv"), "new.csv"), /new\.csv row 2: the target 'label' is "z", not one of the model's classes \(x, y\)/);
+  // Prediction ignores the target column: blank answers to be filled in are not an error.
+  const blank = encodeTable(enc, parseTable("a,label\n1,\n2,\n", "new.csv"), "new.csv", { readTarget: false });
+  assert.equal(blank.labels, null);
+  assert.equal(blank.inputs.length, 2);
   assert.throws(() => checkTableEncoder({ kind: "table", target: "y", classes: ["a", "b"], columns: [{ name: "x", kind: "numeric", mean: 0, std: 0 }] }, "f"), /column 'x' needs a finite mean and a positive std/);
 });
 

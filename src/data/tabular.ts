@@ -106,11 +106,16 @@ export function encodedWidth(encoder: TableEncoder): number {
 
 /**
  * Encodes a table's rows with a fitted encoder: [N, encodedWidth] float inputs and, when the
- * table has the target column, int class labels. Columns are found by name (their order may
+ * table has the target column (and `readTarget` is not false), int class labels. Columns are found by name (their order may
  * differ from training); an unknown text value encodes as all zeros (scikit-learn's
  * handle_unknown="ignore"), an unknown target value is refused.
  */
-export function encodeTable(encoder: TableEncoder, table: CsvTable & { header: string[] }, file: string): { inputs: Float32Array; labels: Int32Array | null; width: number } {
+export function encodeTable(
+  encoder: TableEncoder,
+  table: CsvTable & { header: string[] },
+  file: string,
+  options: { readTarget?: boolean } = {},
+): { inputs: Float32Array; labels: Int32Array | null; width: number } {
   const width = encodedWidth(encoder);
   const n = table.rows.length;
   const index = encoder.columns.map((col) => {
@@ -121,7 +126,8 @@ export function encodeTable(encoder: TableEncoder, table: CsvTable & { header: s
   const t = table.header.indexOf(encoder.target);
   const classIndex = new Map(encoder.classes.map((c, i) => [c, i]));
   const inputs = new Float32Array(n * width);
-  const labels = t >= 0 ? new Int32Array(n) : null;
+  // Prediction reads no target: a column left blank for the answers must not be refused.
+  const labels = t >= 0 && options.readTarget !== false ? new Int32Array(n) : null;
   const categoryIndex = encoder.columns.map((c) => (c.kind === "categorical" ? new Map(c.categories.map((v, i) => [v, i])) : null));
   for (let r = 0; r < n; r++) {
     const row = table.rows[r]!;

@@ -174,7 +174,7 @@ async function predictRows(model: Module, name: string, path: string, encoder: T
     if (!/\.csv$/i.test(file)) throw new UsageError(`neurite predict: ${path} holds a table model; give CSV files with its columns (${encoder.columns.map((c) => c.name).join(", ").slice(0, 200)}), got ${file}`);
     let encoded;
     try {
-      encoded = encodeTable(encoder, await readTable(file), file);
+      encoded = encodeTable(encoder, await readTable(file), file, { readTarget: false });
     } catch (e) {
       if (e instanceof TableError || e instanceof FileReadError) throw new UsageError(`neurite predict: ${e.message}`);
       throw e;
