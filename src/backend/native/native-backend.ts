@@ -1,21 +1,32 @@
 /**
  * The `native` backend (Node on linux-x64): the cpu backend's buffers (JS typed arrays, 64-bit
- * sizes, no 4 GiB heap) with its heaviest work moved into a Node-API addon: float32 matmul runs
- * on a statically linked OpenBLAS (threaded); unary and binary ops and optimizer steps on the C
- * kernels of wasm/src (ew.c, optim.c) compiled for x86-64, the same source as the wasm backend.
- * The remaining ops (reductions, indexing, im2col, float64) are the cpu backend's.
+ * sizes, no 4 GiB heap) with the work done by a Node-API addon: float32 matmul on a statically
+ * linked OpenBLAS (threaded); elementwise ops, casts and copies, reductions, gather/scatter and
+ * index ops, cat/pad, im2col/col2im and optimizer steps on the C kernels of wasm/src compiled for
+ * x86-64 (the same source as the wasm backend, on rt.h's thread pool). What those kernels leave
+ * out (float64, unusual dtype mixes, more than 16 dimensions) runs the cpu backend's kernels.
  */
-import type { BackendBuffer, BinaryOp, DType, OptimizerKernel, UnaryOp, View } from "../backend.js";
+import type { AnyTypedArray, ArgReduceOp, BackendBuffer, BinaryOp, DType, OptimizerKernel, ReduceOp, UnaryOp, View, WindowGeometry } from "../backend.js";
 import { CpuBackend, CpuBuffer } from "../cpu/cpu-backend.js";
 import { checkOptimizerBuffers } from "../optimizer-kernels.js";
 import { EwScratch, writeEwDescriptor } from "../ew-descriptor.js";
-import { BINARY_CODE, BINARY_OPS, UNARY_CODE, UNARY_OPS } from "../scalar-ops/table.js";
+import { ARG_REDUCE_CODE, BINARY_CODE, BINARY_OPS, REDUCE_CODE, UNARY_CODE, UNARY_OPS } from "../scalar-ops/table.js";
+import {
+  argReduceDescriptor, copyIntoDescriptor, elementBits32, gatherDescriptor, indexSliceDescriptor, keptDims,
+  reduceDescriptor, scatterAddDescriptor, windowDescriptor,
+} from "../kernel-descriptors.js";
 import { allocArray } from "../../tensor/dtype.js";
-import { numel } from "../../tensor/shape.js";
+import { contiguousStrides, numel, shapesEqual, windowOutputSize } from "../../tensor/shape.js";
 import type { NativeAddon } from "./load-native.js";
 
 /** dtype codes of wasm/src/ew.c (float64 has none: the cpu kernels run it). */
 const DT: Partial<Record<DType, number>> = { float32: 0, int32: 1, bool: 2 };
+/** Element sizes in bytes, for the kernels that move raw elements. */
+const ELSIZE: Record<DType, number> = { float32: 4, int32: 4, bool: 1, float64: 8 };
+
+function dataOf(v: View): AnyTypedArray {
+  return (v.buf as CpuBuffer).data;
+}
 
 /** Kernel codes of wasm/src/optim.c. */
 const OPTIMIZER_KERNEL_CODE: Record<OptimizerKernel, number> = { adam: 0, sgd: 1, rmsprop: 2 };
@@ -39,7 +50,7 @@ export class NativeBackend extends CpuBackend {
     super();
   }
 
-  /** Threads of OpenBLAS's pool (default: the machine's cores). */
+  /** Threads of OpenBLAS's pool and of the kernels' pool (default: the machine's cores). */
   get threads(): number {
     return this.addon.threads();
   }
@@ -76,6 +87,170 @@ export class NativeBackend extends CpuBackend {
     }
     return super.binary(op, a, b, outDtype);
   }
+
+  override where(cond: View, a: View, b: View): CpuBuffer {
+    const size = numel(a.shape);
+    if (cond.dtype === "bool" && a.dtype === b.dtype && a.dtype !== "float64" && size > 0 && shapesEqual(cond.shape, a.shape) &&
+        shapesEqual(a.shape, b.shape) && writeEwDescriptor(this.desc, 0, this.ewScratch, a.shape, cond.strides, a.strides, b.strides)) {
+      const out = allocArray(a.dtype, size);
+      if (this.addon.ewWhere(ELSIZE[a.dtype], out, 0, dataOf(cond), cond.offset, dataOf(a), a.offset, dataOf(b), b.offset, this.desc)) {
+        return new CpuBuffer(a.dtype, out);
+      }
+    }
+    return super.where(cond, a, b);
+  }
+
+  override cast(x: View, dtype: DType): CpuBuffer {
+    if (x.dtype === dtype) return this.contiguous(x);
+    const size = numel(x.shape);
+    const from = DT[x.dtype], to = DT[dtype];
+    if (from !== undefined && to !== undefined && size > 0 && writeEwDescriptor(this.desc, 0, this.ewScratch, x.shape, x.strides)) {
+      const out = allocArray(dtype, size);
+      if (this.addon.ewCast(from, to, out, 0, dataOf(x), x.offset, this.desc)) return new CpuBuffer(dtype, out);
+    }
+    return super.cast(x, dtype);
+  }
+
+  override contiguous(x: View): CpuBuffer {
+    const size = numel(x.shape);
+    if (size > 0 && writeEwDescriptor(this.desc, 0, this.ewScratch, x.shape, x.strides)) {
+      const out = allocArray(x.dtype, size);
+      this.addon.ewCopy(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, this.desc);
+      return new CpuBuffer(x.dtype, out);
+    }
+    return super.contiguous(x);
+  }
+
+  override reduce(op: ReduceOp, x: View, axes: readonly number[]): CpuBuffer {
+    const axisSet = new Set(axes);
+    const outSize = numel(keptDims(x.shape.length, axisSet).map((d) => x.shape[d]!));
+    const dt = x.dtype === "float32" || x.dtype === "int32" ? DT[x.dtype]! : undefined;
+    if (dt !== undefined && outSize > 0 && numel(x.shape) > 0 && axes.every((a) => a >= 0 && a < x.shape.length)) {
+      const plan = reduceDescriptor(x, axisSet);
+      if (plan) {
+        const out = allocArray(x.dtype, outSize);
+        if ("copy" in plan) {
+          this.addon.ewCopy(4, out, 0, dataOf(x), x.offset, this.descriptor(plan.copy));
+          return new CpuBuffer(x.dtype, out);
+        }
+        if (this.addon.reduce(REDUCE_CODE[op], dt, out, 0, dataOf(x), x.offset, this.descriptor(plan.reduce))) return new CpuBuffer(x.dtype, out);
+      }
+    }
+    return super.reduce(op, x, axes);
+  }
+
+  override argReduce(op: ArgReduceOp, x: View, axis: number): CpuBuffer {
+    const dt = x.dtype === "float32" || x.dtype === "int32" ? DT[x.dtype]! : undefined;
+    if (dt !== undefined && axis >= 0 && axis < x.shape.length && x.shape[axis]! > 0 && numel(x.shape) > 0) {
+      const d = argReduceDescriptor(x, axis);
+      if (d) {
+        const out = new Int32Array(numel(x.shape) / x.shape[axis]!);
+        if (this.addon.argReduce(ARG_REDUCE_CODE[op], dt, out, 0, dataOf(x), x.offset, this.descriptor(d))) return new CpuBuffer("int32", out);
+      }
+    }
+    return super.argReduce(op, x, axis);
+  }
+
+  override gather(x: View, dim: number, index: View): CpuBuffer {
+    const size = numel(index.shape);
+    const d = index.dtype === "int32" && size > 0 && index.shape.length === x.shape.length ? gatherDescriptor(x, index) : null;
+    if (!d) return super.gather(x, dim, index);
+    const out = allocArray(x.dtype, size);
+    const bad = this.addon.gather(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, dataOf(index), index.offset, dim, x.shape[dim]!, this.descriptor(d));
+    if (bad > 0) throw new RangeError(`native backend: gather: ${bad} index value(s) out of range [0, ${x.shape[dim]})`);
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  override scatterAdd(shape: readonly number[], dim: number, index: View, src: View): CpuBuffer {
+    const dt = src.dtype === "float32" || src.dtype === "int32" ? DT[src.dtype]! : undefined;
+    const d = dt !== undefined && index.dtype === "int32" && numel(index.shape) > 0 && numel(shape) > 0 && index.shape.length === shape.length &&
+      shapesEqual(index.shape, src.shape) ? scatterAddDescriptor(shape, index, src) : null;
+    if (!d) return super.scatterAdd(shape, dim, index, src);
+    const out = allocArray(src.dtype, numel(shape));
+    const bad = this.addon.scatterAdd(dt!, out, 0, dataOf(src), src.offset, dataOf(index), index.offset, dim, shape[dim]!, this.descriptor(d));
+    if (bad > 0) throw new RangeError(`native backend: scatterAdd: ${bad} index value(s) out of range [0, ${shape[dim]})`);
+    return new CpuBuffer(src.dtype, out);
+  }
+
+  override indexSelect(x: View, dim: number, index: View): CpuBuffer {
+    const outShape = x.shape.slice();
+    outShape[dim] = index.shape[0]!;
+    const ost = contiguousStrides(outShape);
+    const d = index.dtype === "int32" && index.shape.length === 1 && numel(outShape) > 0 ? indexSliceDescriptor(x, dim, ost) : null;
+    if (!d) return super.indexSelect(x, dim, index);
+    const out = allocArray(x.dtype, numel(outShape));
+    const bad = this.addon.indexSelect(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, dataOf(index), index.offset, index.strides[0]!, index.shape[0]!,
+      x.shape[dim]!, ost[dim]!, x.strides[dim]!, this.descriptor(d));
+    if (bad > 0) throw new RangeError(`native backend: indexSelect: ${bad} index value(s) out of range [0, ${x.shape[dim]})`);
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  override indexAdd(shape: readonly number[], dim: number, index: View, src: View): CpuBuffer {
+    const dt = src.dtype === "float32" || src.dtype === "int32" ? DT[src.dtype]! : undefined;
+    const ost = contiguousStrides(shape);
+    const d = dt !== undefined && index.dtype === "int32" && index.shape.length === 1 && src.shape[dim] === index.shape[0] && numel(src.shape) > 0
+      ? indexSliceDescriptor(src, dim, ost) : null;
+    if (!d) return super.indexAdd(shape, dim, index, src);
+    const out = allocArray(src.dtype, numel(shape));
+    const bad = this.addon.indexAdd(dt!, out, 0, dataOf(src), src.offset, dataOf(index), index.offset, index.strides[0]!, index.shape[0]!,
+      shape[dim]!, ost[dim]!, src.strides[dim]!, this.descriptor(d));
+    if (bad > 0) throw new RangeError(`native backend: indexAdd: ${bad} index value(s) out of range [0, ${shape[dim]})`);
+    return new CpuBuffer(src.dtype, out);
+  }
+
+  override cat(xs: readonly View[], dim: number, outShape: readonly number[]): CpuBuffer {
+    const dtype = xs[0]?.dtype;
+    const ost = contiguousStrides(outShape);
+    const descs = xs.map((x) => (x.dtype === dtype ? copyIntoDescriptor(x, ost) : null));
+    if (dtype === undefined || descs.some((d) => !d)) return super.cat(xs, dim, outShape);
+    const out = allocArray(dtype, numel(outShape));
+    let at = 0;
+    xs.forEach((x, i) => {
+      if (numel(x.shape) > 0) this.addon.copyStrided(ELSIZE[dtype], out, at * ost[dim]!, dataOf(x), x.offset, this.descriptor(descs[i]!));
+      at += x.shape[dim]!;
+    });
+    return new CpuBuffer(dtype, out);
+  }
+
+  override pad(x: View, before: readonly number[], after: readonly number[], value: number): CpuBuffer {
+    const outShape = x.shape.map((s, d) => s + before[d]! + after[d]!);
+    const ost = contiguousStrides(outShape);
+    const d = numel(x.shape) > 0 ? copyIntoDescriptor(x, ost) : null;
+    if (!d) return super.pad(x, before, after, value);
+    const out = allocArray(x.dtype, numel(outShape));
+    if (value !== 0) out.fill(x.dtype === "bool" ? (value ? 1 : 0) : value);
+    const at = before.reduce((s, b, i) => s + b * ost[i]!, 0);
+    this.addon.copyStrided(ELSIZE[x.dtype], out, at, dataOf(x), x.offset, this.descriptor(d));
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  override im2col(x: View, g: WindowGeometry, padValue: number): CpuBuffer {
+    if (x.dtype === "float64" || x.shape.length !== 4) return super.im2col(x, g, padValue);
+    const [N, C, H, W] = x.shape as [number, number, number, number];
+    const { oh, ow } = windowOutputSize(H, W, g);
+    const size = N * C * g.kernel[0] * g.kernel[1] * oh * ow;
+    if (oh <= 0 || ow <= 0 || size === 0) return super.im2col(x, g, padValue);
+    const out = allocArray(x.dtype, size);
+    this.addon.im2col(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, this.descriptor(windowDescriptor(x.shape, x.strides, g, oh, ow)), elementBits32(x.dtype, padValue));
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  override col2im(cols: View, g: WindowGeometry, outShape: readonly [number, number, number, number]): CpuBuffer {
+    const dt = cols.dtype === "float32" || cols.dtype === "int32" ? DT[cols.dtype]! : undefined;
+    const [, , H, W] = outShape;
+    const { oh, ow } = windowOutputSize(H, W, g);
+    if (dt === undefined || cols.shape.length !== 3 || numel(cols.shape) === 0 || oh <= 0 || ow <= 0) return super.col2im(cols, g, outShape);
+    const out = allocArray(cols.dtype, numel(outShape));
+    this.addon.col2im(dt, out, 0, dataOf(cols), cols.offset, this.descriptor(windowDescriptor(outShape, cols.strides, g, oh, ow)));
+    return new CpuBuffer(cols.dtype, out);
+  }
+
+  /** A kernel descriptor in the reused scratch array (the C kernels read only its first entries). */
+  private descriptor(ints: readonly number[]): Int32Array {
+    this.kernelDesc.set(ints);
+    return this.kernelDesc;
+  }
+  private readonly kernelDesc = new Int32Array(256);
 
   override matmul(a: View, b: View): CpuBuffer {
     if (a.dtype !== "float32" || b.dtype !== "float32") return super.matmul(a, b);
