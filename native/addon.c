@@ -65,6 +65,67 @@ static int64_t int_arg(napi_env env, napi_value v) {
 }
 
 /*
+ * GEMM on rt.h's pool: the batch, or the larger of the rows of C and its columns, is cut into
+ * blocks that the pool's threads claim one by one, each block one single-threaded OpenBLAS call.
+ * OpenBLAS's own threads split a product statically and spin between calls; on a loaded machine
+ * one descheduled thread stalls the whole product, while claimed blocks let the threads that do
+ * run take the work (as the wasm GEMM does). Small products run in one call on the caller.
+ */
+typedef struct {
+  const float *a, *b;
+  float *c;
+  int64_t ao, abs_, lda, bo, bbs, ldb, m, n, k;
+  int at, bt;
+  int split_rows;  /* blocks of C's rows (else of its columns) */
+  int64_t block;   /* rows or columns per block */
+  int nblk;        /* blocks per batch item */
+} gemm_job;
+
+static void gemm_block(const void *args, int chunk, int tid) {
+  (void)tid;
+  const gemm_job *J = args;
+  int64_t bi = chunk / J->nblk, lo = (int64_t)(chunk % J->nblk) * J->block;
+  const float *A = J->a + J->ao + bi * J->abs_, *B = J->b + J->bo + bi * J->bbs;
+  float *C = J->c + bi * J->m * J->n;
+  int ta = J->at ? TRANS : NO_TRANS, tb = J->bt ? TRANS : NO_TRANS;
+  if (J->split_rows) {
+    int64_t rows = J->m - lo < J->block ? J->m - lo : J->block;
+    cblas_sgemm(ROW_MAJOR, ta, tb, (int)rows, (int)J->n, (int)J->k, 1.0f, A + (J->at ? lo : lo * J->lda), (int)J->lda, B, (int)J->ldb, 0.0f,
+                C + lo * J->n, (int)J->n);
+  } else {
+    int64_t cols = J->n - lo < J->block ? J->n - lo : J->block;
+    cblas_sgemm(ROW_MAJOR, ta, tb, (int)J->m, (int)cols, (int)J->k, 1.0f, A, (int)J->lda, B + (J->bt ? lo * J->ldb : lo), (int)J->ldb, 0.0f,
+                C + lo, (int)J->n);
+  }
+}
+
+/* Fewest rows or columns of a block: narrower ones repack the other operand too often. */
+#define GEMM_MIN_BLOCK 64
+/* Products of fewer multiply-adds than this run in one call on the calling thread. */
+#define GEMM_INLINE_MACS (1 << 18)
+
+static void gemm_run(gemm_job *J, int64_t batch) {
+  int threads = usable_threads();
+  int64_t macs = batch * J->m * J->n * J->k;
+  int64_t want = threads <= 1 || macs < GEMM_INLINE_MACS ? 1 : 2 * (int64_t)threads; /* tasks wanted in all */
+  J->split_rows = J->m >= J->n;
+  int64_t dim = J->split_rows ? J->m : J->n;
+  int64_t per = batch >= want ? 1 : (want + batch - 1) / batch; /* blocks per batch item */
+  int64_t most = dim / GEMM_MIN_BLOCK;
+  if (per > most) per = most;
+  if (per < 1) per = 1;
+  J->block = (dim + per - 1) / per;
+  J->block = (J->block + 15) / 16 * 16; /* whole vectors per block */
+  J->nblk = (int)((dim + J->block - 1) / J->block);
+  int64_t tasks = batch * J->nblk;
+  if (want == 1 || tasks == 1 || tasks > (1 << 20)) {
+    for (int64_t t = 0; t < tasks; t++) gemm_block(J, (int)t, 0);
+    return;
+  }
+  parallel_for(gemm_block, J, (int)tasks);
+}
+
+/*
  * gemm(c, a, aOffset, aBatchStride, lda, aTrans, b, bOffset, bBatchStride, ldb, bTrans, batch, m, n, k):
  * c[i] = a[i] (m x k) * b[i] (k x n) for each batch i, c contiguous. The JS side has checked the
  * layouts (leading dimensions, offsets within the arrays).
@@ -74,15 +135,14 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   napi_value v[15];
   CHECK(napi_get_cb_info(env, info, &argc, v, NULL, NULL));
   if (argc != 15) { napi_throw_error(env, NULL, "neurite native: gemm expects 15 arguments"); return NULL; }
-  float *c = f32_arg(env, v[0], NULL), *a = f32_arg(env, v[1], NULL), *b = f32_arg(env, v[6], NULL);
-  if (!c || !a || !b) return NULL;
-  int64_t ao = int_arg(env, v[2]), abs_ = int_arg(env, v[3]), lda = int_arg(env, v[4]), at = int_arg(env, v[5]);
-  int64_t bo = int_arg(env, v[7]), bbs = int_arg(env, v[8]), ldb = int_arg(env, v[9]), bt = int_arg(env, v[10]);
-  int64_t batch = int_arg(env, v[11]), m = int_arg(env, v[12]), n = int_arg(env, v[13]), k = int_arg(env, v[14]);
-  for (int64_t i = 0; i < batch; i++) {
-    cblas_sgemm(ROW_MAJOR, at ? TRANS : NO_TRANS, bt ? TRANS : NO_TRANS, (int)m, (int)n, (int)k, 1.0f, a + ao + i * abs_, (int)lda,
-                b + bo + i * bbs, (int)ldb, 0.0f, c + i * m * n, (int)n);
-  }
+  gemm_job J;
+  J.c = f32_arg(env, v[0], NULL), J.a = f32_arg(env, v[1], NULL), J.b = f32_arg(env, v[6], NULL);
+  if (!J.c || !J.a || !J.b) return NULL;
+  J.ao = int_arg(env, v[2]), J.abs_ = int_arg(env, v[3]), J.lda = int_arg(env, v[4]), J.at = (int)int_arg(env, v[5]);
+  J.bo = int_arg(env, v[7]), J.bbs = int_arg(env, v[8]), J.ldb = int_arg(env, v[9]), J.bt = (int)int_arg(env, v[10]);
+  int64_t batch = int_arg(env, v[11]);
+  J.m = int_arg(env, v[12]), J.n = int_arg(env, v[13]), J.k = int_arg(env, v[14]);
+  gemm_run(&J, batch);
   return NULL;
 }
 
@@ -310,16 +370,14 @@ static napi_value set_threads_js(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value v[1];
   CHECK(napi_get_cb_info(env, info, &argc, v, NULL, NULL));
-  int n = (int)int_arg(env, v[0]);
-  openblas_set_num_threads(n);
-  native_pool_start(n);
+  native_pool_start((int)int_arg(env, v[0]));
   return NULL;
 }
 
 static napi_value threads_js(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value r;
-  CHECK(napi_create_int32(env, openblas_get_num_threads(), &r));
+  CHECK(napi_create_int32(env, g_threads, &r));
   return r;
 }
 
@@ -362,12 +420,15 @@ static napi_value init(napi_env env, napi_value exports) {
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   /*
-   * The kernels' pool gets as many threads as OpenBLAS's (the machine's cores by default). Its
+   * The kernels' pool gets as many threads as OpenBLAS would (the machine's cores, or
+   * OPENBLAS_NUM_THREADS), and OpenBLAS runs single-threaded inside its blocks (gemm_run). Its
    * workers spin a short while before sleeping on a futex: long enough to catch the next kernel
    * of a training step, short enough not to take a core from OpenBLAS or the JS thread.
    */
   set_spin(NATIVE_SPIN);
-  native_pool_start(openblas_get_num_threads());
+  int cores = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  native_pool_start(cores);
   napi_value abi;
   CHECK(napi_create_int32(env, NATIVE_ABI, &abi));
   CHECK(napi_set_named_property(env, exports, "abi", abi));

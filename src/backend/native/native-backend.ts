@@ -59,6 +59,13 @@ export class NativeBackend extends CpuBackend {
     return new CpuBuffer(dtype, this.pool.takeZeroed(dtype, size));
   }
 
+  override upload(dtype: DType, data: AnyTypedArray): CpuBuffer {
+    if (dtype === "bool" && !(data instanceof Uint8Array)) return super.upload(dtype, data);
+    const out = this.pool.take(dtype, data.length);
+    out.set(data as ArrayLike<number>);
+    return new CpuBuffer(dtype, out);
+  }
+
   override free(buf: BackendBuffer): void {
     const b = buf as CpuBuffer;
     this.pool.put(b.dtype, b.data);
