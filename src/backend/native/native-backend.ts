@@ -48,6 +48,8 @@ function blasLayout(rows: number, cols: number, rowStride: number, colStride: nu
 
 export class NativeBackend extends CpuBackend {
   override readonly name: string = "native";
+  /** Every indexing path checks its indices and throws a RangeError on a bad one (the frontend reads none back). */
+  readonly validatesIndices = true;
 
   private readonly pool = new ArrayPool(POOL_BYTES);
 
@@ -175,7 +177,10 @@ export class NativeBackend extends CpuBackend {
   override gather(x: View, dim: number, index: View): CpuBuffer {
     const size = numel(index.shape);
     const d = index.dtype === "int32" && size > 0 && index.shape.length === x.shape.length ? gatherDescriptor(x, index) : null;
-    if (!d) return super.gather(x, dim, index);
+    if (!d) {
+      this.checkIndices(index, x.shape[dim]!, "gather");
+      return super.gather(x, dim, index);
+    }
     const out = this.pool.take(x.dtype, size);
     const bad = this.addon.gather(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, dataOf(index), index.offset, dim, x.shape[dim]!, this.descriptor(d));
     if (bad > 0) throw new RangeError(`native backend: gather: ${bad} index value(s) out of range [0, ${x.shape[dim]})`);
@@ -186,7 +191,10 @@ export class NativeBackend extends CpuBackend {
     const dt = src.dtype === "float32" || src.dtype === "int32" ? DT[src.dtype]! : undefined;
     const d = dt !== undefined && index.dtype === "int32" && numel(index.shape) > 0 && numel(shape) > 0 && index.shape.length === shape.length &&
       shapesEqual(index.shape, src.shape) ? scatterAddDescriptor(shape, index, src) : null;
-    if (!d) return super.scatterAdd(shape, dim, index, src);
+    if (!d) {
+      this.checkIndices(index, shape[dim]!, "scatterAdd");
+      return super.scatterAdd(shape, dim, index, src);
+    }
     const out = this.pool.takeZeroed(src.dtype, numel(shape));
     const bad = this.addon.scatterAdd(dt!, out, 0, dataOf(src), src.offset, dataOf(index), index.offset, dim, shape[dim]!, this.descriptor(d));
     if (bad > 0) throw new RangeError(`native backend: scatterAdd: ${bad} index value(s) out of range [0, ${shape[dim]})`);
@@ -198,7 +206,10 @@ export class NativeBackend extends CpuBackend {
     outShape[dim] = index.shape[0]!;
     const ost = contiguousStrides(outShape);
     const d = index.dtype === "int32" && index.shape.length === 1 && numel(outShape) > 0 ? indexSliceDescriptor(x, dim, ost) : null;
-    if (!d) return super.indexSelect(x, dim, index);
+    if (!d) {
+      this.checkIndices(index, x.shape[dim]!, "indexSelect");
+      return super.indexSelect(x, dim, index);
+    }
     const out = this.pool.take(x.dtype, numel(outShape));
     const bad = this.addon.indexSelect(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, dataOf(index), index.offset, index.strides[0]!, index.shape[0]!,
       x.shape[dim]!, ost[dim]!, x.strides[dim]!, this.descriptor(d));
@@ -211,7 +222,10 @@ export class NativeBackend extends CpuBackend {
     const ost = contiguousStrides(shape);
     const d = dt !== undefined && index.dtype === "int32" && index.shape.length === 1 && src.shape[dim] === index.shape[0] && numel(src.shape) > 0
       ? indexSliceDescriptor(src, dim, ost) : null;
-    if (!d) return super.indexAdd(shape, dim, index, src);
+    if (!d) {
+      this.checkIndices(index, shape[dim]!, "indexAdd");
+      return super.indexAdd(shape, dim, index, src);
+    }
     const out = this.pool.takeZeroed(src.dtype, numel(shape));
     const bad = this.addon.indexAdd(dt!, out, 0, dataOf(src), src.offset, dataOf(index), index.offset, index.strides[0]!, index.shape[0]!,
       shape[dim]!, ost[dim]!, src.strides[dim]!, this.descriptor(d));
@@ -263,6 +277,14 @@ export class NativeBackend extends CpuBackend {
     const out = this.pool.takeZeroed(cols.dtype, numel(outShape));
     this.addon.col2im(dt, out, 0, dataOf(cols), cols.offset, this.descriptor(windowDescriptor(outShape, cols.strides, g, oh, ow)));
     return new CpuBuffer(cols.dtype, out);
+  }
+
+  /** Index values must lie in [0, size): the cpu kernels of the fallback paths do not check them, the C kernels do. */
+  private checkIndices(index: View, size: number, op: string): void {
+    if (numel(index.shape) === 0) return;
+    for (const i of super.contiguous(index).data) {
+      if (!(i >= 0 && i < size)) throw new RangeError(`native backend: ${op}: index ${i} out of range [0, ${size})`);
+    }
   }
 
   /** A kernel descriptor in the reused scratch array (the C kernels read only its first entries). */
