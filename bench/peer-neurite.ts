@@ -5,6 +5,7 @@
  *   {"task":"train","model":"mlp","batch":128,"seconds":2}   -> {"value": images/s}
  *   {"task":"infer","model":"cnn","batch":1000,"seconds":2}  -> {"value": images/s}
  *   {"task":"train","model":"char-gpt","batch":32,"seconds":2} -> {"value": sequences/s} (64 characters each)
+ *   {"task":"rss"}                                           -> {"value": peak resident MiB of this process so far}
  * Values are medians over the timed repetitions (after warm-up).
  */
 import { createInterface } from "node:readline";
@@ -68,6 +69,10 @@ function setup(model: keyof typeof models, batch: number) {
 
 let bestValue = NaN;
 function run(task: Record<string, any>): number {
+  if (task.task === "rss") {
+    bestValue = process.resourceUsage().maxRSS / 1024; // KiB -> MiB
+    return bestValue;
+  }
   minCalls = task.min ?? 3;
   const threads = task.threads ?? allThreads;
   wasm?.setThreads(threads);

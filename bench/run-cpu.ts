@@ -172,6 +172,17 @@ for (let r = 0; r < rounds; r++) {
     console.error(`#   ${j.row} ${j.col}: ${v.toFixed(1)} (best call ${b.toFixed(1)})`);
   }
 }
+// Peak resident memory of each peer process over the whole run (python: numpy and PyTorch together).
+const rss: string[] = [];
+for (const [k, p] of Object.entries(peers)) {
+  if (!up[k]) continue;
+  try {
+    const [mib] = await p.run({ task: "rss" });
+    if (Number.isFinite(mib)) rss.push(`${p.name} ${mib.toFixed(0)} MiB`);
+  } catch {
+    // a peer that cannot say is left out
+  }
+}
 for (const p of Object.values(peers)) p.stop();
 
 const med = (xs: number[] | undefined) => {
@@ -202,6 +213,7 @@ try {
 const out: string[] = [];
 out.push(`Date ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, commit ${commit}, ${cpus().length} cores (${cpuModel}${flags ? `, ${flags}` : ""}), Node ${process.version}, ` +
   `kernels ${peers.neurite.info.variant ?? "?"}, torch ${peers.python.info.torch ?? "n/a"}, numpy ${peers.python.info.numpy ?? "n/a"}, tfjs ${peers.tfwasm.info.version ?? "n/a"} (wasm threads: ${peers.tfwasm.info.threads ?? "?"}); ${rounds} interleaved round(s); load average at the end ${load}.`);
+if (rss.length) out.push(`Peak RSS per peer process over the whole run: ${rss.join(", ")}.`);
 const best = (xs: number[] | undefined) => (xs && xs.some(Number.isFinite) ? Math.max(...xs.filter(Number.isFinite)) : NaN);
 for (const [title, src, stat] of [
   ["Median (over rounds of the per-round median call time)", results, med],
