@@ -205,7 +205,8 @@ export class NativeBackend extends CpuBackend {
     const outShape = x.shape.slice();
     outShape[dim] = index.shape[0]!;
     const ost = contiguousStrides(outShape);
-    const d = index.dtype === "int32" && index.shape.length === 1 && numel(outShape) > 0 ? indexSliceDescriptor(x, dim, ost) : null;
+    const d = index.dtype === "int32" && index.shape.length === 1 && numel(outShape) > 0 && ost[dim]! <= 0x7fffffff && Math.abs(x.strides[dim]!) <= 0x7fffffff
+      ? indexSliceDescriptor(x, dim, ost) : null;
     if (!d) {
       this.checkIndices(index, x.shape[dim]!, "indexSelect");
       return super.indexSelect(x, dim, index);
@@ -220,8 +221,8 @@ export class NativeBackend extends CpuBackend {
   override indexAdd(shape: readonly number[], dim: number, index: View, src: View): CpuBuffer {
     const dt = src.dtype === "float32" || src.dtype === "int32" ? DT[src.dtype]! : undefined;
     const ost = contiguousStrides(shape);
-    const d = dt !== undefined && index.dtype === "int32" && index.shape.length === 1 && src.shape[dim] === index.shape[0] && numel(src.shape) > 0
-      ? indexSliceDescriptor(src, dim, ost) : null;
+    const d = dt !== undefined && index.dtype === "int32" && index.shape.length === 1 && src.shape[dim] === index.shape[0] && numel(src.shape) > 0 &&
+      ost[dim]! <= 0x7fffffff && Math.abs(src.strides[dim]!) <= 0x7fffffff ? indexSliceDescriptor(src, dim, ost) : null;
     if (!d) {
       this.checkIndices(index, shape[dim]!, "indexAdd");
       return super.indexAdd(shape, dim, index, src);
@@ -264,8 +265,10 @@ export class NativeBackend extends CpuBackend {
     const { oh, ow } = windowOutputSize(H, W, g);
     const size = N * C * g.kernel[0] * g.kernel[1] * oh * ow;
     if (oh <= 0 || ow <= 0 || size === 0) return super.im2col(x, g, padValue);
+    const geo = windowDescriptor(x.shape, x.strides, g, oh, ow);
+    if (!geo) return super.im2col(x, g, padValue);
     const out = this.pool.take(x.dtype, size);
-    this.addon.im2col(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, this.descriptor(windowDescriptor(x.shape, x.strides, g, oh, ow)), elementBits32(x.dtype, padValue));
+    this.addon.im2col(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, this.descriptor(geo), elementBits32(x.dtype, padValue));
     return new CpuBuffer(x.dtype, out);
   }
 
@@ -274,8 +277,10 @@ export class NativeBackend extends CpuBackend {
     const [, , H, W] = outShape;
     const { oh, ow } = windowOutputSize(H, W, g);
     if (dt === undefined || cols.shape.length !== 3 || numel(cols.shape) === 0 || oh <= 0 || ow <= 0) return super.col2im(cols, g, outShape);
+    const geo = windowDescriptor(outShape, cols.strides, g, oh, ow);
+    if (!geo) return super.col2im(cols, g, outShape);
     const out = this.pool.takeZeroed(cols.dtype, numel(outShape));
-    this.addon.col2im(dt, out, 0, dataOf(cols), cols.offset, this.descriptor(windowDescriptor(outShape, cols.strides, g, oh, ow)));
+    this.addon.col2im(dt, out, 0, dataOf(cols), cols.offset, this.descriptor(geo));
     return new CpuBuffer(cols.dtype, out);
   }
 
