@@ -31,6 +31,10 @@ typedef v128_t v4;
 typedef float f4_t __attribute__((vector_size(16)));
 /* a * b + c, fused where the hardware has FMA. */
 #define VFMA(a, b, c) ((v4)__builtin_wasm_relaxed_madd_f32x4((f4_t)(a), (f4_t)(b), (f4_t)(c)))
+#elif !defined(__wasm__) && defined(__FMA__)
+/* Native x86-64 builds (-mfma): fused, as the relaxed wasm build is on FMA hardware. */
+#include <immintrin.h>
+#define VFMA(a, b, c) ((v4)_mm_fmadd_ps((__m128)(a), (__m128)(b), (__m128)(c)))
 #else
 #define VFMA(a, b, c) wasm_f32x4_add(wasm_f32x4_mul((a), (b)), (c))
 #endif
