@@ -4,6 +4,8 @@
  *   {"task":"sgemm","n":1024,"threads":2,"seconds":1}        -> {"value": GFLOP/s}
  *   {"task":"train","model":"mlp","batch":128,"seconds":2}   -> {"value": images/s}
  *   {"task":"infer","model":"cnn","batch":1000,"seconds":2}  -> {"value": images/s}
+ *   {"task":"train","model":"char-gpt","batch":32,"seconds":2} -> {"value": sequences/s} (64 characters each)
+ *   {"task":"rss"}                                           -> {"value": peak resident MiB of this process so far}
  * Values are medians over the timed repetitions (after warm-up).
  */
 import { createInterface } from "node:readline";
@@ -12,6 +14,8 @@ import { createWasmBackend, type WasmBackendHandle } from "../src/backend/wasm/i
 import "../src/backend/register-native.js";
 import { createMlp } from "../models/mlp.js";
 import { createCnn } from "../models/cnn.js";
+import { createCharGpt } from "../models/char-gpt.js";
+import { taskLoss } from "../src/cli/tasks.js";
 
 const argv = process.argv.slice(2);
 const backendName = argv.includes("--backend") ? argv[argv.indexOf("--backend") + 1]! : "wasm";
@@ -42,18 +46,21 @@ function timeCalls(fn: () => void, warm: number, seconds: number): number {
   return median(times);
 }
 
-const models = { mlp: createMlp, cnn: createCnn };
+/** char-gpt as `neurite train --model char-gpt` builds it: 64-character windows, a 96-character vocabulary. */
+const CHAR_BLOCK = 64, CHAR_VOCAB = 96;
+const models = { mlp: createMlp, cnn: createCnn, "char-gpt": () => createCharGpt({ vocabSize: CHAR_VOCAB, blockSize: CHAR_BLOCK }) };
 const state = new Map<string, { model: nt.nn.Module; opt: nt.optim.Adam; x: nt.Tensor; y: nt.Tensor }>();
 
-function setup(model: "mlp" | "cnn", batch: number) {
+function setup(model: keyof typeof models, batch: number) {
   const key = `${model}:${batch}`;
   let s = state.get(key);
   if (!s) {
     nt.manualSeed(0);
     const m = models[model]();
     const opt = new nt.optim.Adam(m.parameters(), { lr: 1e-3 });
-    const x = nt.rand([batch, 1, 28, 28]);
-    const y = nt.randint(0, 10, [batch], { dtype: "int32" });
+    const text = model === "char-gpt";
+    const x = text ? nt.randint(0, CHAR_VOCAB, [batch, CHAR_BLOCK], { dtype: "int32" }) : nt.rand([batch, 1, 28, 28]);
+    const y = text ? nt.randint(0, CHAR_VOCAB, [batch, CHAR_BLOCK], { dtype: "int32" }) : nt.randint(0, 10, [batch], { dtype: "int32" });
     s = { model: m, opt, x, y };
     state.set(key, s);
   }
@@ -62,6 +69,10 @@ function setup(model: "mlp" | "cnn", batch: number) {
 
 let bestValue = NaN;
 function run(task: Record<string, any>): number {
+  if (task.task === "rss") {
+    bestValue = process.resourceUsage().maxRSS / 1024; // KiB -> MiB
+    return bestValue;
+  }
   minCalls = task.min ?? 3;
   const threads = task.threads ?? allThreads;
   wasm?.setThreads(threads);
@@ -81,7 +92,7 @@ function run(task: Record<string, any>): number {
       () =>
         nt.tidy(() => {
           opt.zeroGrad();
-          const loss = nt.F.crossEntropy(model.forward(x) as nt.Tensor, y);
+          const loss = taskLoss(model.forward(x) as nt.Tensor, y);
           loss.backward();
           opt.step();
           loss.dataSync();

@@ -5,6 +5,7 @@ one JSON answer per line on stdout. Run with Debian's /usr/bin/python3 (python3-
 python3-torch, libopenblas0-pthread)."""
 import json
 import os
+import resource
 import sys
 import time
 
@@ -74,6 +75,9 @@ def setup(model, batch):
 
 def run(task):
     kind = task["task"]
+    if kind == "rss":
+        mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        return mib, mib
     if kind == "sgemm":
         n = task["n"]
         rng = np.random.default_rng(0)

@@ -5,11 +5,14 @@
  *
  *   npm ci --prefix bench                      # TensorFlow.js peers (once)
  *   node --import tsx bench/run-cpu.ts [--quick] [--rounds 3] [--only sgemm,train,infer]
- *                                        [--json out.json]
+ *                                        [--peers neurite,native,python,tfcpu,tfwasm] [--json out.json]
  *
  * Peers: neurite on `wasm` (1 thread and all threads) and on `native`, OpenBLAS sgemm through Debian's numpy,
  * PyTorch 1.13 (Debian python3-torch, 2 threads), TensorFlow.js 4.22 `cpu` and `wasm` backends.
  * Inputs are random (throughput does not depend on pixel values), BENCH.md shapes and batches.
+ * `train` also times char-gpt (batch 32 x 64 characters, the zoo's recipe) on neurite's wasm and
+ * native backends (sequences/s). PyTorch must have libopenblas0-pthread installed (see
+ * bench/README.md): without it Debian's torch uses the reference BLAS.
  */
 import { spawn, execSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface, type Interface } from "node:readline";
@@ -28,13 +31,15 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 class Peer {
-  private proc: ChildProcessWithoutNullStreams;
-  private lines: Interface;
+  private proc!: ChildProcessWithoutNullStreams;
+  private lines!: Interface;
   private queue: ((l: string) => void)[] = [];
   private pending: string[] = [];
   info: Record<string, unknown> = {};
-  constructor(readonly name: string, cmd: string, argv: string[], env: Record<string, string> = {}) {
-    this.proc = spawn(cmd, argv, { cwd: root, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+  constructor(readonly name: string, private readonly cmd: string, private readonly argv: string[], private readonly env: Record<string, string> = {}) {}
+  private spawn(): void {
+    const name = this.name;
+    this.proc = spawn(this.cmd, this.argv, { cwd: root, env: { ...process.env, ...this.env }, stdio: ["pipe", "pipe", "pipe"] });
     this.lines = createInterface({ input: this.proc.stdout });
     this.lines.on("line", (l) => {
       if (!l.startsWith("{")) return;
@@ -59,6 +64,7 @@ class Peer {
     });
   }
   async start(): Promise<boolean> {
+    this.spawn();
     try {
       this.info = await Promise.race([
         this.next(),
@@ -81,6 +87,7 @@ class Peer {
     return [r.value as number, (r.best as number) ?? NaN];
   }
   stop(): void {
+    if (!this.proc) return;
     this.proc.stdin.write(JSON.stringify({ task: "quit" }) + "\n");
     this.proc.stdin.end();
   }
@@ -94,8 +101,11 @@ const peers = {
   tfcpu: new Peer("tfjs-cpu", process.execPath, [`${here}peer-tfjs.mjs`, "cpu"]),
   tfwasm: new Peer("tfjs-wasm", process.execPath, [`${here}peer-tfjs.mjs`, "wasm"]),
 };
+const wantedPeers = new Set(opt("peers", Object.keys(peers).join(",")).split(","));
 const up: Record<string, boolean> = {};
-for (const [k, p] of Object.entries(peers)) up[k] = await p.start();
+for (const [k, p] of Object.entries(peers)) {
+  up[k] = wantedPeers.has(k) && (await p.start());
+}
 
 interface Job {
   row: string;
@@ -132,6 +142,13 @@ for (const kind of ["train", "infer"] as const) {
   }
 }
 
+if (only.has("train")) {
+  const row = "char-gpt train (seq/s)";
+  const s = secs * 2;
+  jobs.push({ row, col: `neurite-wasm ${nthreads}T`, peer: "neurite", task: { task: "train", model: "char-gpt", batch: 32, seconds: s } });
+  jobs.push({ row, col: "neurite-native", peer: "native", task: { task: "train", model: "char-gpt", batch: 32, seconds: s } });
+}
+
 const down = new Set<string>();
 const results = new Map<string, number[]>();
 const bests = new Map<string, number[]>();
@@ -155,6 +172,17 @@ for (let r = 0; r < rounds; r++) {
     console.error(`#   ${j.row} ${j.col}: ${v.toFixed(1)} (best call ${b.toFixed(1)})`);
   }
 }
+// Peak resident memory of each peer process over the whole run (python: numpy and PyTorch together).
+const rss: string[] = [];
+for (const [k, p] of Object.entries(peers)) {
+  if (!up[k]) continue;
+  try {
+    const [mib] = await p.run({ task: "rss" });
+    if (Number.isFinite(mib)) rss.push(`${p.name} ${mib.toFixed(0)} MiB`);
+  } catch {
+    // a peer that cannot say is left out
+  }
+}
 for (const p of Object.values(peers)) p.stop();
 
 const med = (xs: number[] | undefined) => {
@@ -163,8 +191,9 @@ const med = (xs: number[] | undefined) => {
   return s.length ? s[s.length >> 1]! : NaN;
 };
 const rows = [...new Set(jobs.map((j) => j.row))];
-const cols = [...new Set(jobs.map((j) => j.col))];
+const cols = [...new Set(jobs.filter((j) => up[j.peer] || results.has(`${j.row}|${j.col}`)).map((j) => j.col))];
 const mainCol = `neurite-wasm ${nthreads}T`;
+const nativeCol = "neurite-native";
 const fmt = (v: number) => (!Number.isFinite(v) ? "n/a" : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
 let commit = "unknown";
@@ -184,20 +213,25 @@ try {
 const out: string[] = [];
 out.push(`Date ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, commit ${commit}, ${cpus().length} cores (${cpuModel}${flags ? `, ${flags}` : ""}), Node ${process.version}, ` +
   `kernels ${peers.neurite.info.variant ?? "?"}, torch ${peers.python.info.torch ?? "n/a"}, numpy ${peers.python.info.numpy ?? "n/a"}, tfjs ${peers.tfwasm.info.version ?? "n/a"} (wasm threads: ${peers.tfwasm.info.threads ?? "?"}); ${rounds} interleaved round(s); load average at the end ${load}.`);
+if (rss.length) out.push(`Peak RSS per peer process over the whole run: ${rss.join(", ")}.`);
 const best = (xs: number[] | undefined) => (xs && xs.some(Number.isFinite) ? Math.max(...xs.filter(Number.isFinite)) : NaN);
 for (const [title, src, stat] of [
   ["Median (over rounds of the per-round median call time)", results, med],
   ["Best single call (the least disturbed by other load on the machine)", bests, best],
 ] as const) {
   out.push("", `${title}:`, "");
-  out.push(`| benchmark | ${cols.join(" | ")} | ${cols.filter((c) => c !== mainCol).map((c) => `${mainCol.replace("neurite-wasm", "neurite")} / ${c}`).join(" | ")} |`);
-  out.push(`| --- | ${cols.map(() => "---").join(" | ")} | ${cols.filter((c) => c !== mainCol).map(() => "---").join(" | ")} |`);
+  // ratios of neurite-wasm and of neurite-native to every other column
+  const pairs = [
+    ...cols.filter((c) => c !== mainCol).map((c) => [mainCol, c] as const),
+    ...cols.filter((c) => c !== mainCol && c !== nativeCol && cols.includes(nativeCol)).map((c) => [nativeCol, c] as const),
+  ];
+  out.push(`| benchmark | ${cols.join(" | ")} | ${pairs.map(([p, q]) => `${p.replace("neurite-wasm", "neurite")} / ${q}`).join(" | ")} |`);
+  out.push(`| --- | ${cols.map(() => "---").join(" | ")} | ${pairs.map(() => "---").join(" | ")} |`);
   for (const row of rows) {
     const vals = cols.map((c) => stat(src.get(`${row}|${c}`)));
-    const main = vals[cols.indexOf(mainCol)]!;
-    const ratios = cols.filter((c) => c !== mainCol).map((c) => {
-      const v = vals[cols.indexOf(c)]!;
-      return Number.isFinite(v) && Number.isFinite(main) && src.has(`${row}|${c}`) ? (main / v).toFixed(2) : "";
+    const ratios = pairs.map(([p, q]) => {
+      const a = vals[cols.indexOf(p)]!, b = vals[cols.indexOf(q)]!;
+      return Number.isFinite(a) && Number.isFinite(b) && src.has(`${row}|${p}`) && src.has(`${row}|${q}`) ? (a / b).toFixed(2) : "";
     });
     out.push(`| ${row} | ${vals.map((v, i) => (src.has(`${row}|${cols[i]}`) ? fmt(v) : "")).join(" | ")} | ${ratios.join(" | ")} |`);
   }

@@ -1,15 +1,21 @@
 /*
  * The `native` backend's Node-API addon (built by tools/build-native.sh, no node-gyp): GEMM from
- * a statically linked OpenBLAS, and the elementwise and fused optimizer kernels of wasm/src
- * (ew.c, optim.c) compiled for x86-64. Buffers are JS typed arrays (64-bit sizes); each call receives them with element
- * offsets and computes on their memory in place, without copies.
+ * a statically linked OpenBLAS, and the kernels of wasm/src (elementwise, reductions, data
+ * movement and im2col/col2im, fused optimizer steps: the same C source as the wasm build)
+ * compiled for x86-64, on rt.h's thread pool with pthreads and futexes (NEURITE_NATIVE_THREADS).
+ * Buffers are JS typed arrays (64-bit sizes); each call receives them with element offsets and
+ * computes on their memory in place, without copies. The wrappers mirror the wasm exports one
+ * for one, with each pointer given as (typed array, element offset).
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include "../wasm/src/rt.h"
 #include "../wasm/src/ew.c"
+#include "../wasm/src/reduce.c"
+#include "../wasm/src/move.c"
 #include "../wasm/src/optim.c"
 
 /* OpenBLAS's CBLAS entry points (libopenblas.a), declared here to need no cblas.h. */
@@ -21,7 +27,9 @@ char *openblas_get_config(void);
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
 
 /* Version of this addon's JS interface; src/backend/native/load-native.ts checks it. */
-#define NATIVE_ABI 2
+#define NATIVE_ABI 3
+/* Busy-wait iterations (with a pause instruction each) of a pool thread before it sleeps. */
+#define NATIVE_SPIN 4000
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "neurite native: " #call " failed"); return NULL; } } while (0)
 
@@ -57,6 +65,67 @@ static int64_t int_arg(napi_env env, napi_value v) {
 }
 
 /*
+ * GEMM on rt.h's pool: the batch, or the larger of the rows of C and its columns, is cut into
+ * blocks that the pool's threads claim one by one, each block one single-threaded OpenBLAS call.
+ * OpenBLAS's own threads split a product statically and spin between calls; on a loaded machine
+ * one descheduled thread stalls the whole product, while claimed blocks let the threads that do
+ * run take the work (as the wasm GEMM does). Small products run in one call on the caller.
+ */
+typedef struct {
+  const float *a, *b;
+  float *c;
+  int64_t ao, abs_, lda, bo, bbs, ldb, m, n, k;
+  int at, bt;
+  int split_rows;  /* blocks of C's rows (else of its columns) */
+  int64_t block;   /* rows or columns per block */
+  int nblk;        /* blocks per batch item */
+} gemm_job;
+
+static void gemm_block(const void *args, int chunk, int tid) {
+  (void)tid;
+  const gemm_job *J = args;
+  int64_t bi = chunk / J->nblk, lo = (int64_t)(chunk % J->nblk) * J->block;
+  const float *A = J->a + J->ao + bi * J->abs_, *B = J->b + J->bo + bi * J->bbs;
+  float *C = J->c + bi * J->m * J->n;
+  int ta = J->at ? TRANS : NO_TRANS, tb = J->bt ? TRANS : NO_TRANS;
+  if (J->split_rows) {
+    int64_t rows = J->m - lo < J->block ? J->m - lo : J->block;
+    cblas_sgemm(ROW_MAJOR, ta, tb, (int)rows, (int)J->n, (int)J->k, 1.0f, A + (J->at ? lo : lo * J->lda), (int)J->lda, B, (int)J->ldb, 0.0f,
+                C + lo * J->n, (int)J->n);
+  } else {
+    int64_t cols = J->n - lo < J->block ? J->n - lo : J->block;
+    cblas_sgemm(ROW_MAJOR, ta, tb, (int)J->m, (int)cols, (int)J->k, 1.0f, A, (int)J->lda, B + (J->bt ? lo * J->ldb : lo), (int)J->ldb, 0.0f,
+                C + lo, (int)J->n);
+  }
+}
+
+/* Fewest rows or columns of a block: narrower ones repack the other operand too often. */
+#define GEMM_MIN_BLOCK 64
+/* Products of fewer multiply-adds than this run in one call on the calling thread. */
+#define GEMM_INLINE_MACS (1 << 18)
+
+static void gemm_run(gemm_job *J, int64_t batch) {
+  int threads = usable_threads();
+  int64_t macs = batch * J->m * J->n * J->k;
+  int64_t want = threads <= 1 || macs < GEMM_INLINE_MACS ? 1 : 2 * (int64_t)threads; /* tasks wanted in all */
+  J->split_rows = J->m >= J->n;
+  int64_t dim = J->split_rows ? J->m : J->n;
+  int64_t per = batch >= want ? 1 : (want + batch - 1) / batch; /* blocks per batch item */
+  int64_t most = dim / GEMM_MIN_BLOCK;
+  if (per > most) per = most;
+  if (per < 1) per = 1;
+  J->block = (dim + per - 1) / per;
+  J->block = (J->block + 15) / 16 * 16; /* whole vectors per block */
+  J->nblk = (int)((dim + J->block - 1) / J->block);
+  int64_t tasks = batch * J->nblk;
+  if (want == 1 || tasks == 1 || tasks > (1 << 20)) {
+    for (int64_t t = 0; t < tasks; t++) gemm_block(J, (int)t, 0);
+    return;
+  }
+  parallel_for(gemm_block, J, (int)tasks);
+}
+
+/*
  * gemm(c, a, aOffset, aBatchStride, lda, aTrans, b, bOffset, bBatchStride, ldb, bTrans, batch, m, n, k):
  * c[i] = a[i] (m x k) * b[i] (k x n) for each batch i, c contiguous. The JS side has checked the
  * layouts (leading dimensions, offsets within the arrays).
@@ -66,15 +135,14 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   napi_value v[15];
   CHECK(napi_get_cb_info(env, info, &argc, v, NULL, NULL));
   if (argc != 15) { napi_throw_error(env, NULL, "neurite native: gemm expects 15 arguments"); return NULL; }
-  float *c = f32_arg(env, v[0], NULL), *a = f32_arg(env, v[1], NULL), *b = f32_arg(env, v[6], NULL);
-  if (!c || !a || !b) return NULL;
-  int64_t ao = int_arg(env, v[2]), abs_ = int_arg(env, v[3]), lda = int_arg(env, v[4]), at = int_arg(env, v[5]);
-  int64_t bo = int_arg(env, v[7]), bbs = int_arg(env, v[8]), ldb = int_arg(env, v[9]), bt = int_arg(env, v[10]);
-  int64_t batch = int_arg(env, v[11]), m = int_arg(env, v[12]), n = int_arg(env, v[13]), k = int_arg(env, v[14]);
-  for (int64_t i = 0; i < batch; i++) {
-    cblas_sgemm(ROW_MAJOR, at ? TRANS : NO_TRANS, bt ? TRANS : NO_TRANS, (int)m, (int)n, (int)k, 1.0f, a + ao + i * abs_, (int)lda,
-                b + bo + i * bbs, (int)ldb, 0.0f, c + i * m * n, (int)n);
-  }
+  gemm_job J;
+  J.c = f32_arg(env, v[0], NULL), J.a = f32_arg(env, v[1], NULL), J.b = f32_arg(env, v[6], NULL);
+  if (!J.c || !J.a || !J.b) return NULL;
+  J.ao = int_arg(env, v[2]), J.abs_ = int_arg(env, v[3]), J.lda = int_arg(env, v[4]), J.at = (int)int_arg(env, v[5]);
+  J.bo = int_arg(env, v[7]), J.bbs = int_arg(env, v[8]), J.ldb = int_arg(env, v[9]), J.bt = (int)int_arg(env, v[10]);
+  int64_t batch = int_arg(env, v[11]);
+  J.m = int_arg(env, v[12]), J.n = int_arg(env, v[13]), J.k = int_arg(env, v[14]);
+  gemm_run(&J, batch);
   return NULL;
 }
 
@@ -142,19 +210,181 @@ static napi_value optimizer_step_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Up to 12 arguments of one call, fetched once; A_PTR/A_INT read them. */
+typedef struct {
+  napi_env env;
+  size_t argc;
+  napi_value v[12];
+} call_args;
+
+static int get_args(napi_env env, napi_callback_info info, call_args *A, size_t want, const char *name) {
+  A->env = env;
+  A->argc = 12;
+  if (napi_get_cb_info(env, info, &A->argc, A->v, NULL, NULL) != napi_ok || A->argc != want) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "neurite native: %s expects %d arguments", name, (int)want);
+    napi_throw_error(env, NULL, msg);
+    return 0;
+  }
+  return 1;
+}
+
+/* A pointer argument: the typed array at v[i], element offset at v[i + 1]. */
+#define A_PTR(A, i) bytes_arg((A).env, (A).v[i], int_arg((A).env, (A).v[(i) + 1]))
+#define A_INT(A, i) ((int)int_arg((A).env, (A).v[i]))
+#define A_DESC(A, i) desc_arg((A).env, (A).v[i])
+
+static napi_value int_result(napi_env env, int x) {
+  napi_value r;
+  CHECK(napi_create_int32(env, x, &r));
+  return r;
+}
+
+/* ewWhere(sz, out, outOff, c, cOff, a, aOff, b, bOff, desc) -> 1 when done, 0 when the kernels lack the case. */
+static napi_value ew_where_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 10, "ewWhere")) return NULL;
+  char *out = A_PTR(A, 1), *c = A_PTR(A, 3), *a = A_PTR(A, 5), *b = A_PTR(A, 7);
+  const int *desc = A_DESC(A, 9);
+  if (!out || !c || !a || !b || !desc) return NULL;
+  return int_result(env, ew_where(A_INT(A, 0), out, c, a, b, desc));
+}
+
+/* ewCast(from, to, out, outOff, x, xOff, desc) -> 1 when done, 0 when the kernels lack the case. */
+static napi_value ew_cast_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 7, "ewCast")) return NULL;
+  char *out = A_PTR(A, 2), *x = A_PTR(A, 4);
+  const int *desc = A_DESC(A, 6);
+  if (!out || !x || !desc) return NULL;
+  return int_result(env, ew_cast(A_INT(A, 0), A_INT(A, 1), out, x, desc));
+}
+
+/* ewCopy(sz, out, outOff, x, xOff, desc): the ew descriptor's view, contiguous. */
+static napi_value ew_copy_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 6, "ewCopy")) return NULL;
+  char *out = A_PTR(A, 1), *x = A_PTR(A, 3);
+  const int *desc = A_DESC(A, 5);
+  if (!out || !x || !desc) return NULL;
+  ew_copy(A_INT(A, 0), out, x, desc);
+  return NULL;
+}
+
+/* copyStrided(sz, dst, dstOff, src, srcOff, desc): [nd, shape, dst strides, src strides]. */
+static napi_value copy_strided_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 6, "copyStrided")) return NULL;
+  char *dst = A_PTR(A, 1), *src = A_PTR(A, 3);
+  const int *desc = A_DESC(A, 5);
+  if (!dst || !src || !desc) return NULL;
+  copy_strided(A_INT(A, 0), dst, src, desc);
+  return NULL;
+}
+
+/* reduce(op, dt, out, outOff, x, xOff, desc) -> 1 when done, 0 when the kernels lack the case. */
+static napi_value reduce_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 7, "reduce")) return NULL;
+  char *out = A_PTR(A, 2), *x = A_PTR(A, 4);
+  const int *desc = A_DESC(A, 6);
+  if (!out || !x || !desc) return NULL;
+  return int_result(env, reduce(A_INT(A, 0), A_INT(A, 1), out, x, desc));
+}
+
+/* argReduce(op, dt, out, outOff, x, xOff, desc) -> 1 when done, 0 when the kernels lack the case. */
+static napi_value arg_reduce_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 7, "argReduce")) return NULL;
+  char *out = A_PTR(A, 2), *x = A_PTR(A, 4);
+  const int *desc = A_DESC(A, 6);
+  if (!out || !x || !desc) return NULL;
+  return int_result(env, arg_reduce(A_INT(A, 0), A_INT(A, 1), (int32_t *)out, x, desc));
+}
+
+/* gather(sz, out, outOff, x, xOff, index, indexOff, dim, dimsize, desc) -> count of bad indices. */
+static napi_value gather_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 10, "gather")) return NULL;
+  char *out = A_PTR(A, 1), *x = A_PTR(A, 3), *index = A_PTR(A, 5);
+  const int *desc = A_DESC(A, 9);
+  if (!out || !x || !index || !desc) return NULL;
+  return int_result(env, gather_k(A_INT(A, 0), out, x, (const int32_t *)index, A_INT(A, 7), A_INT(A, 8), desc));
+}
+
+/* scatterAdd(dt, out, outOff, src, srcOff, index, indexOff, dim, dimsize, desc) -> count of bad indices. */
+static napi_value scatter_add_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 10, "scatterAdd")) return NULL;
+  char *out = A_PTR(A, 1), *src = A_PTR(A, 3), *index = A_PTR(A, 5);
+  const int *desc = A_DESC(A, 9);
+  if (!out || !src || !index || !desc) return NULL;
+  return int_result(env, scatter_add(A_INT(A, 0), out, src, (const int32_t *)index, A_INT(A, 7), A_INT(A, 8), desc));
+}
+
+/*
+ * indexSelect(sz, out, outOff, x, xOff, index, indexOff, istride, nidx, dimsize, osDim, xsDim, desc)
+ * and indexAdd(dt, out, outOff, src, srcOff, index, indexOff, istride, nidx, dimsize, osDim, ssDim, desc)
+ * -> count of bad indices. Thirteen arguments: the last one (desc) is read apart.
+ */
+static napi_value index_op(napi_env env, napi_callback_info info, int add) {
+  size_t argc = 13;
+  napi_value v[13];
+  CHECK(napi_get_cb_info(env, info, &argc, v, NULL, NULL));
+  if (argc != 13) { napi_throw_error(env, NULL, add ? "neurite native: indexAdd expects 13 arguments" : "neurite native: indexSelect expects 13 arguments"); return NULL; }
+  char *out = bytes_arg(env, v[1], int_arg(env, v[2])), *x = bytes_arg(env, v[3], int_arg(env, v[4])), *index = bytes_arg(env, v[5], int_arg(env, v[6]));
+  const int *desc = desc_arg(env, v[12]);
+  if (!out || !x || !index || !desc) return NULL;
+  int a0 = (int)int_arg(env, v[0]), istride = (int)int_arg(env, v[7]), nidx = (int)int_arg(env, v[8]), dimsize = (int)int_arg(env, v[9]);
+  int od = (int)int_arg(env, v[10]), xd = (int)int_arg(env, v[11]);
+  int bad = add ? index_add(a0, out, x, (const int32_t *)index, istride, nidx, dimsize, od, xd, desc)
+                : index_select(a0, out, x, (const int32_t *)index, istride, nidx, dimsize, od, xd, desc);
+  return int_result(env, bad);
+}
+static napi_value index_select_js(napi_env env, napi_callback_info info) { return index_op(env, info, 0); }
+static napi_value index_add_js(napi_env env, napi_callback_info info) { return index_op(env, info, 1); }
+
+/* im2col(sz, out, outOff, x, xOff, geo, padBits). */
+static napi_value im2col_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 7, "im2col")) return NULL;
+  char *out = A_PTR(A, 1), *x = A_PTR(A, 3);
+  const int *geo = A_DESC(A, 5);
+  if (!out || !x || !geo) return NULL;
+  im2col(A_INT(A, 0), out, x, geo, A_INT(A, 6));
+  return NULL;
+}
+
+/* col2im(dt, out, outOff, cols, colsOff, geo); out zeroed by the caller. */
+static napi_value col2im_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 6, "col2im")) return NULL;
+  char *out = A_PTR(A, 1), *cols = A_PTR(A, 3);
+  const int *geo = A_DESC(A, 5);
+  if (!out || !cols || !geo) return NULL;
+  col2im(A_INT(A, 0), out, cols, geo);
+  return NULL;
+}
+
 static napi_value set_threads_js(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value v[1];
   CHECK(napi_get_cb_info(env, info, &argc, v, NULL, NULL));
-  openblas_set_num_threads((int)int_arg(env, v[0]));
+  native_pool_start((int)int_arg(env, v[0]));
   return NULL;
 }
 
 static napi_value threads_js(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value r;
-  CHECK(napi_create_int32(env, openblas_get_num_threads(), &r));
+  CHECK(napi_create_int32(env, g_threads, &r));
   return r;
+}
+
+/* Threads rt.h's pool can use now (its workers that have started and parked). */
+static napi_value pool_threads_js(napi_env env, napi_callback_info info) {
+  (void)info;
+  return int_result(env, usable_threads());
 }
 
 static napi_value config_js(napi_env env, napi_callback_info info) {
@@ -171,11 +401,34 @@ static napi_value init(napi_env env, napi_value exports) {
     {"ewUnary", NULL, ew_unary_js, NULL, NULL, NULL, napi_default, NULL},
     {"ewBinary", NULL, ew_binary_js, NULL, NULL, NULL, napi_default, NULL},
     {"optimizerStep", NULL, optimizer_step_js, NULL, NULL, NULL, napi_default, NULL},
+    {"ewWhere", NULL, ew_where_js, NULL, NULL, NULL, napi_default, NULL},
+    {"ewCast", NULL, ew_cast_js, NULL, NULL, NULL, napi_default, NULL},
+    {"ewCopy", NULL, ew_copy_js, NULL, NULL, NULL, napi_default, NULL},
+    {"copyStrided", NULL, copy_strided_js, NULL, NULL, NULL, napi_default, NULL},
+    {"reduce", NULL, reduce_js, NULL, NULL, NULL, napi_default, NULL},
+    {"argReduce", NULL, arg_reduce_js, NULL, NULL, NULL, napi_default, NULL},
+    {"gather", NULL, gather_js, NULL, NULL, NULL, napi_default, NULL},
+    {"scatterAdd", NULL, scatter_add_js, NULL, NULL, NULL, napi_default, NULL},
+    {"indexSelect", NULL, index_select_js, NULL, NULL, NULL, napi_default, NULL},
+    {"indexAdd", NULL, index_add_js, NULL, NULL, NULL, napi_default, NULL},
+    {"im2col", NULL, im2col_js, NULL, NULL, NULL, napi_default, NULL},
+    {"col2im", NULL, col2im_js, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads_js, NULL, NULL, NULL, napi_default, NULL},
     {"threads", NULL, threads_js, NULL, NULL, NULL, napi_default, NULL},
+    {"poolThreads", NULL, pool_threads_js, NULL, NULL, NULL, napi_default, NULL},
     {"blasConfig", NULL, config_js, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  /*
+   * The kernels' pool gets as many threads as OpenBLAS would (the machine's cores, or
+   * OPENBLAS_NUM_THREADS), and OpenBLAS runs single-threaded inside its blocks (gemm_run). Its
+   * workers spin a short while before sleeping on a futex: long enough to catch the next kernel
+   * of a training step, short enough not to take a core from OpenBLAS or the JS thread.
+   */
+  set_spin(NATIVE_SPIN);
+  int cores = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  native_pool_start(cores);
   napi_value abi;
   CHECK(napi_create_int32(env, NATIVE_ABI, &abi));
   CHECK(napi_set_named_property(env, exports, "abi", abi));

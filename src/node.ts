@@ -4,9 +4,10 @@
  * (PNG files, the training report, sample-grid files) replaced by their Node variants. Browser
  * bundles resolve "neurite" to index.ts and never see pngjs, vega or resvg.
  */
-export * from "./index.js";
-// The native backend (Node-API addon) is known only here, never in browser bundles.
+// The native backend (Node-API addon) is known only here, never in browser bundles. Registered
+// before index.js runs, so that the default-backend choice (register-all.ts) sees it.
 import "./backend/register-native.js";
+export * from "./index.js";
 export * as data from "./data/node.js";
 export * as train from "./train/node.js";
 export * as diffusion from "./diffusion/node.js";

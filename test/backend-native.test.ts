@@ -40,6 +40,10 @@ test("native matmul equals the cpu backend's on transposed, strided, broadcast a
     ["matrix times vector", (x, y) => x.matmul(y), [5, 7], [7]],
     ["k = 1", (x, y) => x.matmul(y), [5, 1], [1, 3]],
     ["k = 0", (x, y) => x.matmul(y), [5, 0], [0, 3]],
+    // large enough to be cut into blocks for the thread pool: rows, columns, batch items
+    ["blocks of rows, a transposed", (x, y) => x.transpose(0, 1).matmul(y), [200, 300], [200, 130]],
+    ["blocks of columns, b transposed", (x, y) => x.matmul(y.transpose(0, 1)), [100, 200], [333, 200]],
+    ["blocks of a batch", (x, y) => x.matmul(y), [3, 150, 100], [3, 100, 120]],
   ];
   for (const [name, f, sa, sb] of cases) {
     await nt.setBackend("cpu");
@@ -49,7 +53,8 @@ test("native matmul equals the cpu backend's on transposed, strided, broadcast a
     await nt.setBackend("native");
     const got = await f(a.to("native"), b.to("native")).data();
     assert.equal(got.length, want.length, name);
-    want.forEach((w, i) => assert.ok(Math.abs(got[i]! - w) <= 1e-5 * Math.max(1, Math.abs(w)), `${name}[${i}]: ${got[i]} vs ${w}`));
+    // summation orders differ (BLAS blocks vs the cpu loop): 1e-4 relative, far below a wrong layout's O(1) error
+    want.forEach((w, i) => assert.ok(Math.abs(got[i]! - w) <= 1e-4 * Math.max(1, Math.abs(w)), `${name}[${i}]: ${got[i]} vs ${w}`));
   }
   // Every other element of a row: neither row- nor column-major, so the operand is copied first.
   await nt.setBackend("native");
@@ -59,6 +64,30 @@ test("native matmul equals the cpu backend's on transposed, strided, broadcast a
   const got = await strided.matmul(y).data();
   const want = await strided.contiguous().matmul(y).data();
   assert.deepEqual(Array.from(got), Array.from(want));
+  await nt.setBackend("cpu");
+});
+
+test("native kernels on the thread pool agree with one thread, and reused result arrays start clean", async () => {
+  if (!status.available) return;
+  await nt.setBackend("native");
+  const x = nt.randn([64, 256, 64]);
+  const run = async () => [await x.exp().sum([1]).data(), await x.transpose(0, 2).contiguous().data(), await x.max(2).data()];
+  const threads = nt.getNumThreads();
+  nt.setNumThreads(1);
+  const one = await run();
+  nt.setNumThreads(Math.max(2, threads));
+  const all = await run();
+  nt.setNumThreads(threads);
+  one.forEach((a, k) => a.forEach((v, i) => assert.ok(Math.abs(all[k]![i]! - v) <= 1e-5 * Math.max(1, Math.abs(v)), `result ${k}[${i}]: ${all[k]![i]} vs ${v}`)));
+  // Free arrays of the results' size first: zeros, and the scatterAdd of gather's gradient, must still start from 0.
+  for (let i = 0; i < 3; i++) nt.full([8, 100], 7).dispose();
+  assert.ok((await nt.zeros([8, 100]).data()).every((v) => v === 0));
+  for (let i = 0; i < 3; i++) nt.full([8, 100], 7).dispose();
+  const w = nt.ones([8, 100], { requiresGrad: true });
+  w.gather(1, nt.zeros([8, 3], { dtype: "int32" })).sum().backward();
+  const g = await w.grad!.data();
+  assert.equal(Array.from(g).reduce((a, b) => a + b, 0), 24);
+  assert.equal(g[0], 3);
   await nt.setBackend("cpu");
 });
 

@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as nt from "../src/index.js";
+import { nativeStatus } from "../src/backend/register-native.js";
+
+const native = (await nativeStatus()).available ? ["native"] : [];
 
 // Bad input gets an error that names the operation, the shapes/dtypes and what was expected.
 test("shape errors name the op and the shapes", () => {
@@ -27,8 +30,8 @@ test("dtype errors name what was expected", () => {
   });
 });
 
-// cpu scans indices before the kernel; wasm's kernels check them and the scan runs only on failure.
-for (const backend of ["cpu", "wasm"]) test(`out-of-range indices are reported with the bound (${backend})`, async () => {
+// cpu scans indices before the kernel; wasm's and native's kernels check them and the scan runs only on failure.
+for (const backend of ["cpu", "wasm", ...native]) test(`out-of-range indices are reported with the bound (${backend})`, async () => {
   const previous = nt.getBackend();
   await nt.setBackend(backend);
   try {

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds the `native` backend's Node-API addon for linux-x64 into
-# packages/neurite-native-linux-x64/neurite-native.node: native/addon.c with the fused optimizer
-# kernels of wasm/src (compiled for x86-64, AVX2 + FMA baseline, through SIMDe's implementation
-# of the wasm SIMD intrinsics) and GEMM from Debian's static OpenBLAS (pthread build, all CPU
+# packages/neurite-native-linux-x64/neurite-native.node: native/addon.c with the elementwise,
+# reduction, data-movement and fused optimizer kernels of wasm/src (compiled for x86-64, AVX2 + FMA
+# baseline, through SIMDe's implementation of the wasm SIMD intrinsics; rt.h's thread pool on
+# pthreads and futexes) and GEMM from Debian's static OpenBLAS (pthread build, all CPU
 # kernels chosen at run time). Headers come from the node-api-headers package; no node-gyp.
 # Also compiles every wasm/src kernel natively and runs tools/native-smoke.c on them.
 # Size budget of the addon: 32 MB (OpenBLAS's run-time-dispatched kernels are most of it).
@@ -28,7 +29,7 @@ BUDGET=33554432
 FLAGS="-O3 -mavx2 -mfma -fPIC -fvisibility=hidden -ffile-prefix-map=$(pwd)=."
 
 addon() {
-  $CC $FLAGS -I"$NAPI" -shared -s -Wl,--build-id=none -Wl,--exclude-libs,ALL -o "$1/neurite-native.node" native/addon.c "$BLAS" -lpthread -lm
+  $CC $FLAGS -DNEURITE_NATIVE_THREADS -I"$NAPI" -shared -s -Wl,--build-id=none -Wl,--exclude-libs,ALL -o "$1/neurite-native.node" native/addon.c "$BLAS" -lpthread -lm
   size=$(wc -c <"$1/neurite-native.node")
   [ "$size" -le "$BUDGET" ] || { echo "build-native: addon is $size bytes, over the $BUDGET-byte budget" >&2; exit 1; }
 }

@@ -69,6 +69,12 @@ export interface Backend {
    * themselves; the frontend then skips reading every index tensor back before the call.
    */
   readonly validatesIndices?: boolean;
+  /**
+   * Bytes that all of this backend's buffers together can never exceed (wasm32: a 4 GiB address
+   * space). Optimizers refuse up front a model whose parameters, gradients and optimizer state
+   * would not fit, instead of failing at the first step.
+   */
+  readonly maxTotalBytes?: number;
 
   // ---- memory ----
   /** A zero-filled buffer. */

@@ -1,8 +1,8 @@
 /**
  * Registers the `native` backend (Node only). Imported by the Node entry (node.ts) and the CLI,
- * never by index.ts, so browser bundles do not contain it; the addon itself loads on first use
- * (setBackend("native") / --backend native), and where it cannot, that call fails with the
- * reason while wasm stays the backend in use.
+ * never by index.ts, so browser bundles do not contain it. Imported before index.ts runs, it is
+ * Node's default backend where its addon loads (register-all.ts); where the addon cannot load,
+ * wasm is the default, setBackend("native") fails with the reason, and `neurite info` shows it.
  */
 import { registerBackend } from "./registry.js";
 

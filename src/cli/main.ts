@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// First: registers the backends and picks the default one (wasm), so help texts show it.
-import "../backend/register-all.js";
+// First: registers the backends and picks the default one (native where it loads, else wasm),
+// so help texts show it; native is registered before register-all.ts chooses.
 import "../backend/register-native.js";
+import "../backend/register-all.js";
 import { trainCommand } from "./commands/train.js";
 import { evalCommand } from "./commands/eval.js";
 import { predictCommand } from "./commands/predict.js";

@@ -107,6 +107,10 @@ export class Adam extends Optimizer<AdamOptions, AdamState> {
     super("Adam", params, { ...ADAM_DEFAULTS, ...options });
   }
 
+  protected override stateTensorsPerParam(group: ParamGroup<AdamOptions>): number {
+    return group.amsgrad ? 3 : 2;
+  }
+
   protected checkHyperParams(g: AdamOptions, where: string): void {
     checkAdamHyperParams(this.name, g, where);
   }

@@ -18,6 +18,10 @@ export class AdamW extends Optimizer<AdamWOptions, AdamWState> {
     super("AdamW", params, { ...DEFAULTS, ...options });
   }
 
+  protected override stateTensorsPerParam(group: ParamGroup<AdamWOptions>): number {
+    return group.amsgrad ? 3 : 2;
+  }
+
   protected checkHyperParams(g: AdamWOptions, where: string): void {
     checkAdamHyperParams(this.name, g, where);
   }

@@ -1,5 +1,7 @@
 import { Tensor } from "../tensor/tensor.js";
-import { isFloat } from "../tensor/dtype.js";
+import { isFloat, itemSize } from "../tensor/dtype.js";
+import type { Backend } from "../backend/backend.js";
+import { OutOfMemoryError, formatBytes } from "../memory/out-of-memory.js";
 import { shapeToString, shapesEqual } from "../tensor/shape.js";
 import { enableGrad, noGrad } from "../autograd/grad-mode.js";
 import { tidy } from "../memory/tidy.js";
@@ -93,6 +95,37 @@ export abstract class Optimizer<O extends HyperParams = HyperParams, S extends P
     if (list.length === 0) throw new RangeError(`${name}: got an empty parameter list`);
     const groups = list[0] instanceof Tensor ? [{ params: list as Tensor[] } as unknown as ParamGroupInput<O>] : (list as ParamGroupInput<O>[]);
     for (const group of groups) this.addParamGroup(group);
+    this.checkMemoryLimit();
+  }
+
+  /**
+   * State tensors the optimizer keeps per parameter of `group`, each the parameter's size (Adam:
+   * 2; SGD with momentum: 1). Used to refuse up front what a backend cannot hold.
+   */
+  protected stateTensorsPerParam(_group: ParamGroup<O>): number {
+    return 0;
+  }
+
+  /**
+   * Refuses a model whose parameters, gradients and optimizer state exceed a backend's
+   * `maxTotalBytes` (wasm's 4 GiB), before anything is allocated for training.
+   */
+  private checkMemoryLimit(): void {
+    const need = new Map<Backend, number>();
+    for (const group of this.paramGroups) {
+      const copies = 2 + this.stateTensorsPerParam(group); // the parameter, its gradient, the state
+      for (const p of group.params) {
+        if (p.isDisposed) continue;
+        const b = p.backend;
+        need.set(b, (need.get(b) ?? 0) + p.numel() * itemSize(p.dtype) * (p.requiresGrad ? copies : 1));
+      }
+    }
+    for (const [backend, bytes] of need) {
+      if (backend.maxTotalBytes !== undefined && bytes > backend.maxTotalBytes) {
+        throw new OutOfMemoryError(this.name, backend.name, `${formatBytes(bytes)} for the parameters, their gradients and the optimizer's state`,
+          new Error(`more than the ${formatBytes(backend.maxTotalBytes)} that all tensors of the '${backend.name}' backend share (wasm32's 4 GiB memory); in Node, the native backend has no such limit`));
+      }
+    }
   }
 
   /** Validates one group's hyper-parameters; throws an error naming the optimizer and the value. */

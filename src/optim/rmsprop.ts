@@ -30,6 +30,10 @@ export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
     super("RMSprop", params, { ...DEFAULTS, ...options });
   }
 
+  protected override stateTensorsPerParam(group: ParamGroup<RMSpropOptions>): number {
+    return 1 + (group.momentum > 0 ? 1 : 0) + (group.centered ? 1 : 0);
+  }
+
   protected checkHyperParams(g: RMSpropOptions, where: string): void {
     checkNonNegative(this.name, "learning rate", g.lr, where);
     checkNonNegative(this.name, "epsilon value", g.eps, where);

@@ -32,6 +32,10 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
     super("SGD", params, { ...DEFAULTS, ...options });
   }
 
+  protected override stateTensorsPerParam(group: ParamGroup<SGDOptions>): number {
+    return group.momentum > 0 ? 1 : 0;
+  }
+
   protected checkHyperParams(g: SGDOptions, where: string): void {
     checkNonNegative(this.name, "learning rate", g.lr, where);
     checkNonNegative(this.name, "momentum", g.momentum, where);

@@ -31,6 +31,10 @@ typedef v128_t v4;
 typedef float f4_t __attribute__((vector_size(16)));
 /* a * b + c, fused where the hardware has FMA. */
 #define VFMA(a, b, c) ((v4)__builtin_wasm_relaxed_madd_f32x4((f4_t)(a), (f4_t)(b), (f4_t)(c)))
+#elif !defined(__wasm__) && defined(__FMA__)
+/* Native x86-64 builds (-mfma): fused, as the relaxed wasm build is on FMA hardware. */
+#include <immintrin.h>
+#define VFMA(a, b, c) ((v4)_mm_fmadd_ps((__m128)(a), (__m128)(b), (__m128)(c)))
 #else
 #define VFMA(a, b, c) wasm_f32x4_add(wasm_f32x4_mul((a), (b)), (c))
 #endif
@@ -98,7 +102,27 @@ EXPORT(set_spin) void set_spin(int n) { g_spin = n; }
 
 INLINE int ld(int *p) { return __atomic_load_n(p, SEQ); }
 
+#if defined(__wasm_atomics__) || defined(NEURITE_NATIVE_THREADS)
 #ifdef __wasm_atomics__
+#define POOL_WAIT(p, v) __builtin_wasm_memory_atomic_wait32((p), (v), -1)
+#define POOL_NOTIFY(p, n) __builtin_wasm_memory_atomic_notify((p), (n))
+#define POOL_RELAX()
+#else
+/*
+ * Native threads (tools/build-native.sh, -DNEURITE_NATIVE_THREADS): the same protocol, with Linux
+ * futexes in place of wasm's memory.atomic.wait32/notify, and pthreads as the workers
+ * (native_pool_start below). Several JS threads (worker_threads) may share one process and so
+ * this one pool: a caller that finds it busy runs its job inline (pool_owner).
+ */
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+static inline void POOL_WAIT(int *p, int v) { syscall(SYS_futex, p, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0); }
+static inline void POOL_NOTIFY(int *p, unsigned n) { syscall(SYS_futex, p, FUTEX_WAKE_PRIVATE, n > 0x7fffffffu ? 0x7fffffff : (int)n, NULL, NULL, 0); }
+#define POOL_RELAX() __builtin_ia32_pause()
+static int pool_owner; /* 1 while a parallel_for runs on the pool */
+#endif
 #define TAG_BITS 12
 #define CHUNK_BITS 20
 #define CHUNK_MASK ((1 << CHUNK_BITS) - 1)
@@ -117,7 +141,7 @@ static void run_job(unsigned seq, int tid) {
     if (c >= n) return;
     if (!__atomic_compare_exchange_n(&P.next, &v, v + 1, 0, SEQ, SEQ)) continue;
     fn(args, c, tid);
-    if (__atomic_add_fetch(&P.done, 1, SEQ) == n) __builtin_wasm_memory_atomic_notify(&P.done, 1);
+    if (__atomic_add_fetch(&P.done, 1, SEQ) == n) POOL_NOTIFY(&P.done, 1);
   }
 }
 
@@ -138,6 +162,12 @@ static void parallel_for(task_fn fn, const void *args, int nchunks) {
     for (int c = 0; c < nchunks; c++) fn(args, c, 0);
     return;
   }
+#ifndef __wasm_atomics__
+  if (__atomic_exchange_n(&pool_owner, 1, SEQ)) {
+    for (int c = 0; c < nchunks; c++) fn(args, c, 0);
+    return;
+  }
+#endif
   unsigned seq = (unsigned)P.seq + 1;
   P.seq = (int)seq;
   job_slot *J = &P.slot[seq & 1];
@@ -147,13 +177,17 @@ static void parallel_for(task_fn fn, const void *args, int nchunks) {
   __atomic_store_n(&P.done, 0, SEQ);
   __atomic_store_n(&P.next, (int)((seq & ((1u << TAG_BITS) - 1)) << CHUNK_BITS), SEQ);
   __atomic_store_n(&P.ctl, (int)((seq << 8) | (unsigned)p), SEQ);
-  __builtin_wasm_memory_atomic_notify(&P.ctl, 0xffffffffu);
+  POOL_NOTIFY(&P.ctl, 0xffffffffu);
   run_job(seq, 0);
   for (int spin = 0;; spin++) {
     int d = ld(&P.done);
     if (d >= nchunks) break;
-    if (spin > g_spin) __builtin_wasm_memory_atomic_wait32(&P.done, d, -1);
+    if (spin > g_spin) POOL_WAIT(&P.done, d);
+    else POOL_RELAX();
   }
+#ifndef __wasm_atomics__
+  __atomic_store_n(&pool_owner, 0, SEQ);
+#endif
 }
 
 /* Entered once by each worker; returns only at shutdown. */
@@ -163,7 +197,8 @@ EXPORT(worker_main) void worker_main(int tid) {
   for (;;) {
     int c, spin = 0;
     while ((c = ld(&P.ctl)) == my) {
-      if (++spin > g_spin) __builtin_wasm_memory_atomic_wait32(&P.ctl, my, -1);
+      if (++spin > g_spin) POOL_WAIT(&P.ctl, my);
+      else POOL_RELAX();
     }
     my = c;
     if (ld(&P.shutdown)) break;
@@ -177,8 +212,39 @@ EXPORT(shutdown_workers) void shutdown_workers(void) {
   unsigned seq = (unsigned)P.seq + 1;
   P.seq = (int)seq;
   __atomic_store_n(&P.ctl, (int)(seq << 8), SEQ);
-  __builtin_wasm_memory_atomic_notify(&P.ctl, 0xffffffffu);
+  POOL_NOTIFY(&P.ctl, 0xffffffffu);
 }
+
+#ifndef __wasm_atomics__
+static void *native_worker(void *tid) {
+  worker_main((int)(intptr_t)tid);
+  return NULL;
+}
+
+/*
+ * Sets the participant count (main thread included) and starts the pthreads it still lacks, as
+ * the wasm backend's JS starts Workers; each parks in worker_main. Returns the threads started.
+ */
+static int native_pool_start(int n) {
+  static int started = 1;
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&lock);
+  set_threads(n);
+  while (started < g_threads) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int err = pthread_create(&t, &attr, native_worker, (void *)(intptr_t)started);
+    pthread_attr_destroy(&attr);
+    if (err) break;
+    started++;
+  }
+  int r = started;
+  pthread_mutex_unlock(&lock);
+  return r;
+}
+#endif
 
 #else
 /* Single-threaded build (no shared memory): every parallel section runs inline. */

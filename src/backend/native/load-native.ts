@@ -7,7 +7,7 @@
 import type { AnyTypedArray } from "../backend.js";
 import { isNode, nodeBuiltin } from "../../platform/node-builtins.js";
 
-/** What native/addon.c exports (NATIVE_ABI 2). */
+/** What native/addon.c exports (NATIVE_ABI 3). */
 export interface NativeAddon {
   readonly abi: number;
   gemm(
@@ -19,12 +19,34 @@ export interface NativeAddon {
   ewUnary(op: number, dt: number, out: AnyTypedArray, x: AnyTypedArray, xOffset: number, desc: Int32Array): number;
   ewBinary(op: number, dt: number, out: AnyTypedArray, a: AnyTypedArray, aOffset: number, b: AnyTypedArray, bOffset: number, desc: Int32Array): number;
   optimizerStep(kernel: number, bufs: Float32Array[], constants: Float32Array): void;
+  // The kernels of wasm/src (same names and argument order as the wasm exports), each pointer
+  // given as (typed array, element offset); descriptors are Int32Arrays.
+  ewWhere(sz: number, out: AnyTypedArray, outOffset: number, cond: AnyTypedArray, condOffset: number, a: AnyTypedArray, aOffset: number,
+    b: AnyTypedArray, bOffset: number, desc: Int32Array): number;
+  ewCast(from: number, to: number, out: AnyTypedArray, outOffset: number, x: AnyTypedArray, xOffset: number, desc: Int32Array): number;
+  ewCopy(sz: number, out: AnyTypedArray, outOffset: number, x: AnyTypedArray, xOffset: number, desc: Int32Array): void;
+  copyStrided(sz: number, dst: AnyTypedArray, dstOffset: number, src: AnyTypedArray, srcOffset: number, desc: Int32Array): void;
+  reduce(op: number, dt: number, out: AnyTypedArray, outOffset: number, x: AnyTypedArray, xOffset: number, desc: Int32Array): number;
+  argReduce(op: number, dt: number, out: Int32Array, outOffset: number, x: AnyTypedArray, xOffset: number, desc: Int32Array): number;
+  /** Returns the number of out-of-range indices (nothing written for them); likewise scatterAdd, indexSelect, indexAdd. */
+  gather(sz: number, out: AnyTypedArray, outOffset: number, x: AnyTypedArray, xOffset: number, index: AnyTypedArray, indexOffset: number,
+    dim: number, dimSize: number, desc: Int32Array): number;
+  scatterAdd(dt: number, out: AnyTypedArray, outOffset: number, src: AnyTypedArray, srcOffset: number, index: AnyTypedArray, indexOffset: number,
+    dim: number, dimSize: number, desc: Int32Array): number;
+  indexSelect(sz: number, out: AnyTypedArray, outOffset: number, x: AnyTypedArray, xOffset: number, index: AnyTypedArray, indexOffset: number,
+    indexStride: number, nidx: number, dimSize: number, outDimStride: number, xDimStride: number, desc: Int32Array): number;
+  indexAdd(dt: number, out: AnyTypedArray, outOffset: number, src: AnyTypedArray, srcOffset: number, index: AnyTypedArray, indexOffset: number,
+    indexStride: number, nidx: number, dimSize: number, outDimStride: number, srcDimStride: number, desc: Int32Array): number;
+  im2col(sz: number, out: AnyTypedArray, outOffset: number, x: AnyTypedArray, xOffset: number, geo: Int32Array, padBits: number): void;
+  col2im(dt: number, out: AnyTypedArray, outOffset: number, cols: AnyTypedArray, colsOffset: number, geo: Int32Array): void;
+  /** Threads of the kernels' own pool that are started and parked (rt.h). */
+  poolThreads(): number;
   setThreads(n: number): void;
   threads(): number;
   blasConfig(): string;
 }
 
-export const NATIVE_ABI = 2;
+export const NATIVE_ABI = 3;
 /** Platforms with a prebuilt addon: the per-platform package of each. */
 const PACKAGES: Record<string, string> = { "linux-x64": "neurite-native-linux-x64" };
 

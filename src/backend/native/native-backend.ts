@@ -1,21 +1,35 @@
 /**
  * The `native` backend (Node on linux-x64): the cpu backend's buffers (JS typed arrays, 64-bit
- * sizes, no 4 GiB heap) with its heaviest work moved into a Node-API addon: float32 matmul runs
- * on a statically linked OpenBLAS (threaded); unary and binary ops and optimizer steps on the C
- * kernels of wasm/src (ew.c, optim.c) compiled for x86-64, the same source as the wasm backend.
- * The remaining ops (reductions, indexing, im2col, float64) are the cpu backend's.
+ * sizes, no 4 GiB heap) with the work done by a Node-API addon: float32 matmul on a statically
+ * linked OpenBLAS (threaded); elementwise ops, casts and copies, reductions, gather/scatter and
+ * index ops, cat/pad, im2col/col2im and optimizer steps on the C kernels of wasm/src compiled for
+ * x86-64 (the same source as the wasm backend, on rt.h's thread pool). What those kernels leave
+ * out (float64, unusual dtype mixes, more than 16 dimensions) runs the cpu backend's kernels.
  */
-import type { BackendBuffer, BinaryOp, DType, OptimizerKernel, UnaryOp, View } from "../backend.js";
+import type { AnyTypedArray, ArgReduceOp, BackendBuffer, BinaryOp, DType, OptimizerKernel, ReduceOp, UnaryOp, View, WindowGeometry } from "../backend.js";
 import { CpuBackend, CpuBuffer } from "../cpu/cpu-backend.js";
 import { checkOptimizerBuffers } from "../optimizer-kernels.js";
 import { EwScratch, writeEwDescriptor } from "../ew-descriptor.js";
-import { BINARY_CODE, BINARY_OPS, UNARY_CODE, UNARY_OPS } from "../scalar-ops/table.js";
-import { allocArray } from "../../tensor/dtype.js";
-import { numel } from "../../tensor/shape.js";
+import { ARG_REDUCE_CODE, BINARY_CODE, BINARY_OPS, REDUCE_CODE, UNARY_CODE, UNARY_OPS } from "../scalar-ops/table.js";
+import {
+  argReduceDescriptor, copyIntoDescriptor, elementBits32, gatherDescriptor, indexSliceDescriptor, keptDims,
+  reduceDescriptor, scatterAddDescriptor, windowDescriptor,
+} from "../kernel-descriptors.js";
+import { contiguousStrides, numel, shapesEqual, windowOutputSize } from "../../tensor/shape.js";
 import type { NativeAddon } from "./load-native.js";
+import { ArrayPool } from "./array-pool.js";
+
+/** Most bytes of freed arrays the backend keeps for reuse (a training step's temporaries, im2col's included). */
+const POOL_BYTES = 1 << 30;
 
 /** dtype codes of wasm/src/ew.c (float64 has none: the cpu kernels run it). */
 const DT: Partial<Record<DType, number>> = { float32: 0, int32: 1, bool: 2 };
+/** Element sizes in bytes, for the kernels that move raw elements. */
+const ELSIZE: Record<DType, number> = { float32: 4, int32: 4, bool: 1, float64: 8 };
+
+function dataOf(v: View): AnyTypedArray {
+  return (v.buf as CpuBuffer).data;
+}
 
 /** Kernel codes of wasm/src/optim.c. */
 const OPTIMIZER_KERNEL_CODE: Record<OptimizerKernel, number> = { adam: 0, sgd: 1, rmsprop: 2 };
@@ -34,12 +48,32 @@ function blasLayout(rows: number, cols: number, rowStride: number, colStride: nu
 
 export class NativeBackend extends CpuBackend {
   override readonly name: string = "native";
+  /** Every indexing path checks its indices and throws a RangeError on a bad one (the frontend reads none back). */
+  readonly validatesIndices = true;
+
+  private readonly pool = new ArrayPool(POOL_BYTES);
 
   constructor(private readonly addon: NativeAddon) {
     super();
   }
 
-  /** Threads of OpenBLAS's pool (default: the machine's cores). */
+  override alloc(dtype: DType, size: number): CpuBuffer {
+    return new CpuBuffer(dtype, this.pool.takeZeroed(dtype, size));
+  }
+
+  override upload(dtype: DType, data: AnyTypedArray): CpuBuffer {
+    if (dtype === "bool" && !(data instanceof Uint8Array)) return super.upload(dtype, data);
+    const out = this.pool.take(dtype, data.length);
+    out.set(data as ArrayLike<number>);
+    return new CpuBuffer(dtype, out);
+  }
+
+  override free(buf: BackendBuffer): void {
+    const b = buf as CpuBuffer;
+    this.pool.put(b.dtype, b.data);
+  }
+
+  /** Threads of OpenBLAS's pool and of the kernels' pool (default: the machine's cores). */
   get threads(): number {
     return this.addon.threads();
   }
@@ -59,7 +93,7 @@ export class NativeBackend extends CpuBackend {
     const dt = DT[x.dtype];
     if (dt !== undefined && size > 0 && writeEwDescriptor(this.desc, 0, this.ewScratch, x.shape, x.strides)) {
       const outDtype: DType = UNARY_OPS[op].result === "bool" ? "bool" : x.dtype;
-      const out = allocArray(outDtype, size);
+      const out = this.pool.take(outDtype, size);
       if (this.addon.ewUnary(UNARY_CODE[op], dt, out, (x.buf as CpuBuffer).data, x.offset, this.desc)) return new CpuBuffer(outDtype, out);
     }
     return super.unary(op, x);
@@ -71,32 +105,221 @@ export class NativeBackend extends CpuBackend {
     const natural: DType = BINARY_OPS[op].result === "bool" ? "bool" : a.dtype;
     if (dt !== undefined && a.dtype === b.dtype && outDtype === natural && size > 0 && b.shape.length === a.shape.length &&
         writeEwDescriptor(this.desc, 0, this.ewScratch, a.shape, a.strides, b.strides)) {
-      const out = allocArray(outDtype, size);
+      const out = this.pool.take(outDtype, size);
       if (this.addon.ewBinary(BINARY_CODE[op], dt, out, (a.buf as CpuBuffer).data, a.offset, (b.buf as CpuBuffer).data, b.offset, this.desc)) return new CpuBuffer(outDtype, out);
     }
     return super.binary(op, a, b, outDtype);
   }
 
+  override where(cond: View, a: View, b: View): CpuBuffer {
+    const size = numel(a.shape);
+    if (cond.dtype === "bool" && a.dtype === b.dtype && a.dtype !== "float64" && size > 0 && shapesEqual(cond.shape, a.shape) &&
+        shapesEqual(a.shape, b.shape) && writeEwDescriptor(this.desc, 0, this.ewScratch, a.shape, cond.strides, a.strides, b.strides)) {
+      const out = this.pool.take(a.dtype, size);
+      if (this.addon.ewWhere(ELSIZE[a.dtype], out, 0, dataOf(cond), cond.offset, dataOf(a), a.offset, dataOf(b), b.offset, this.desc)) {
+        return new CpuBuffer(a.dtype, out);
+      }
+    }
+    return super.where(cond, a, b);
+  }
+
+  override cast(x: View, dtype: DType): CpuBuffer {
+    if (x.dtype === dtype) return this.contiguous(x);
+    const size = numel(x.shape);
+    const from = DT[x.dtype], to = DT[dtype];
+    if (from !== undefined && to !== undefined && size > 0 && writeEwDescriptor(this.desc, 0, this.ewScratch, x.shape, x.strides)) {
+      const out = this.pool.take(dtype, size);
+      if (this.addon.ewCast(from, to, out, 0, dataOf(x), x.offset, this.desc)) return new CpuBuffer(dtype, out);
+    }
+    return super.cast(x, dtype);
+  }
+
+  override contiguous(x: View): CpuBuffer {
+    const size = numel(x.shape);
+    if (size > 0 && writeEwDescriptor(this.desc, 0, this.ewScratch, x.shape, x.strides)) {
+      const out = this.pool.take(x.dtype, size);
+      this.addon.ewCopy(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, this.desc);
+      return new CpuBuffer(x.dtype, out);
+    }
+    return super.contiguous(x);
+  }
+
+  override reduce(op: ReduceOp, x: View, axes: readonly number[]): CpuBuffer {
+    const axisSet = new Set(axes);
+    const outSize = numel(keptDims(x.shape.length, axisSet).map((d) => x.shape[d]!));
+    const dt = x.dtype === "float32" || x.dtype === "int32" ? DT[x.dtype]! : undefined;
+    if (dt !== undefined && outSize > 0 && numel(x.shape) > 0 && axes.every((a) => a >= 0 && a < x.shape.length)) {
+      const plan = reduceDescriptor(x, axisSet);
+      if (plan) {
+        const out = this.pool.take(x.dtype, outSize);
+        if ("copy" in plan) {
+          this.addon.ewCopy(4, out, 0, dataOf(x), x.offset, this.descriptor(plan.copy));
+          return new CpuBuffer(x.dtype, out);
+        }
+        if (this.addon.reduce(REDUCE_CODE[op], dt, out, 0, dataOf(x), x.offset, this.descriptor(plan.reduce))) return new CpuBuffer(x.dtype, out);
+      }
+    }
+    return super.reduce(op, x, axes);
+  }
+
+  override argReduce(op: ArgReduceOp, x: View, axis: number): CpuBuffer {
+    const dt = x.dtype === "float32" || x.dtype === "int32" ? DT[x.dtype]! : undefined;
+    if (dt !== undefined && axis >= 0 && axis < x.shape.length && x.shape[axis]! > 0 && numel(x.shape) > 0) {
+      const d = argReduceDescriptor(x, axis);
+      if (d) {
+        const out = this.pool.take("int32", numel(x.shape) / x.shape[axis]!) as Int32Array;
+        if (this.addon.argReduce(ARG_REDUCE_CODE[op], dt, out, 0, dataOf(x), x.offset, this.descriptor(d))) return new CpuBuffer("int32", out);
+      }
+    }
+    return super.argReduce(op, x, axis);
+  }
+
+  override gather(x: View, dim: number, index: View): CpuBuffer {
+    const size = numel(index.shape);
+    const d = index.dtype === "int32" && size > 0 && index.shape.length === x.shape.length ? gatherDescriptor(x, index) : null;
+    if (!d) {
+      this.checkIndices(index, x.shape[dim]!, "gather");
+      return super.gather(x, dim, index);
+    }
+    const out = this.pool.take(x.dtype, size);
+    const bad = this.addon.gather(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, dataOf(index), index.offset, dim, x.shape[dim]!, this.descriptor(d));
+    if (bad > 0) throw new RangeError(`native backend: gather: ${bad} index value(s) out of range [0, ${x.shape[dim]})`);
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  override scatterAdd(shape: readonly number[], dim: number, index: View, src: View): CpuBuffer {
+    const dt = src.dtype === "float32" || src.dtype === "int32" ? DT[src.dtype]! : undefined;
+    const d = dt !== undefined && index.dtype === "int32" && numel(index.shape) > 0 && numel(shape) > 0 && index.shape.length === shape.length &&
+      shapesEqual(index.shape, src.shape) ? scatterAddDescriptor(shape, index, src) : null;
+    if (!d) {
+      this.checkIndices(index, shape[dim]!, "scatterAdd");
+      return super.scatterAdd(shape, dim, index, src);
+    }
+    const out = this.pool.takeZeroed(src.dtype, numel(shape));
+    const bad = this.addon.scatterAdd(dt!, out, 0, dataOf(src), src.offset, dataOf(index), index.offset, dim, shape[dim]!, this.descriptor(d));
+    if (bad > 0) throw new RangeError(`native backend: scatterAdd: ${bad} index value(s) out of range [0, ${shape[dim]})`);
+    return new CpuBuffer(src.dtype, out);
+  }
+
+  override indexSelect(x: View, dim: number, index: View): CpuBuffer {
+    const outShape = x.shape.slice();
+    outShape[dim] = index.shape[0]!;
+    const ost = contiguousStrides(outShape);
+    const d = index.dtype === "int32" && index.shape.length === 1 && numel(outShape) > 0 && ost[dim]! <= 0x7fffffff && Math.abs(x.strides[dim]!) <= 0x7fffffff
+      ? indexSliceDescriptor(x, dim, ost) : null;
+    if (!d) {
+      this.checkIndices(index, x.shape[dim]!, "indexSelect");
+      return super.indexSelect(x, dim, index);
+    }
+    const out = this.pool.take(x.dtype, numel(outShape));
+    const bad = this.addon.indexSelect(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, dataOf(index), index.offset, index.strides[0]!, index.shape[0]!,
+      x.shape[dim]!, ost[dim]!, x.strides[dim]!, this.descriptor(d));
+    if (bad > 0) throw new RangeError(`native backend: indexSelect: ${bad} index value(s) out of range [0, ${x.shape[dim]})`);
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  override indexAdd(shape: readonly number[], dim: number, index: View, src: View): CpuBuffer {
+    const dt = src.dtype === "float32" || src.dtype === "int32" ? DT[src.dtype]! : undefined;
+    const ost = contiguousStrides(shape);
+    const d = dt !== undefined && index.dtype === "int32" && index.shape.length === 1 && src.shape[dim] === index.shape[0] && numel(src.shape) > 0 &&
+      ost[dim]! <= 0x7fffffff && Math.abs(src.strides[dim]!) <= 0x7fffffff ? indexSliceDescriptor(src, dim, ost) : null;
+    if (!d) {
+      this.checkIndices(index, shape[dim]!, "indexAdd");
+      return super.indexAdd(shape, dim, index, src);
+    }
+    const out = this.pool.takeZeroed(src.dtype, numel(shape));
+    const bad = this.addon.indexAdd(dt!, out, 0, dataOf(src), src.offset, dataOf(index), index.offset, index.strides[0]!, index.shape[0]!,
+      shape[dim]!, ost[dim]!, src.strides[dim]!, this.descriptor(d));
+    if (bad > 0) throw new RangeError(`native backend: indexAdd: ${bad} index value(s) out of range [0, ${shape[dim]})`);
+    return new CpuBuffer(src.dtype, out);
+  }
+
+  override cat(xs: readonly View[], dim: number, outShape: readonly number[]): CpuBuffer {
+    const dtype = xs[0]?.dtype;
+    const ost = contiguousStrides(outShape);
+    const descs = xs.map((x) => (x.dtype === dtype ? copyIntoDescriptor(x, ost) : null));
+    if (dtype === undefined || descs.some((d) => !d)) return super.cat(xs, dim, outShape);
+    const out = this.pool.take(dtype, numel(outShape));
+    let at = 0;
+    xs.forEach((x, i) => {
+      if (numel(x.shape) > 0) this.addon.copyStrided(ELSIZE[dtype], out, at * ost[dim]!, dataOf(x), x.offset, this.descriptor(descs[i]!));
+      at += x.shape[dim]!;
+    });
+    return new CpuBuffer(dtype, out);
+  }
+
+  override pad(x: View, before: readonly number[], after: readonly number[], value: number): CpuBuffer {
+    const outShape = x.shape.map((s, d) => s + before[d]! + after[d]!);
+    const ost = contiguousStrides(outShape);
+    const d = numel(x.shape) > 0 ? copyIntoDescriptor(x, ost) : null;
+    if (!d) return super.pad(x, before, after, value);
+    const out = value === 0 ? this.pool.takeZeroed(x.dtype, numel(outShape)) : this.pool.take(x.dtype, numel(outShape)).fill(x.dtype === "bool" ? (value ? 1 : 0) : value);
+    const at = before.reduce((s, b, i) => s + b * ost[i]!, 0);
+    this.addon.copyStrided(ELSIZE[x.dtype], out, at, dataOf(x), x.offset, this.descriptor(d));
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  override im2col(x: View, g: WindowGeometry, padValue: number): CpuBuffer {
+    if (x.dtype === "float64" || x.shape.length !== 4) return super.im2col(x, g, padValue);
+    const [N, C, H, W] = x.shape as [number, number, number, number];
+    const { oh, ow } = windowOutputSize(H, W, g);
+    const size = N * C * g.kernel[0] * g.kernel[1] * oh * ow;
+    if (oh <= 0 || ow <= 0 || size === 0) return super.im2col(x, g, padValue);
+    const geo = windowDescriptor(x.shape, x.strides, g, oh, ow);
+    if (!geo) return super.im2col(x, g, padValue);
+    const out = this.pool.take(x.dtype, size);
+    this.addon.im2col(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, this.descriptor(geo), elementBits32(x.dtype, padValue));
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  override col2im(cols: View, g: WindowGeometry, outShape: readonly [number, number, number, number]): CpuBuffer {
+    const dt = cols.dtype === "float32" || cols.dtype === "int32" ? DT[cols.dtype]! : undefined;
+    const [, , H, W] = outShape;
+    const { oh, ow } = windowOutputSize(H, W, g);
+    if (dt === undefined || cols.shape.length !== 3 || numel(cols.shape) === 0 || oh <= 0 || ow <= 0) return super.col2im(cols, g, outShape);
+    const geo = windowDescriptor(outShape, cols.strides, g, oh, ow);
+    if (!geo) return super.col2im(cols, g, outShape);
+    const out = this.pool.takeZeroed(cols.dtype, numel(outShape));
+    this.addon.col2im(dt, out, 0, dataOf(cols), cols.offset, this.descriptor(geo));
+    return new CpuBuffer(cols.dtype, out);
+  }
+
+  /** Index values must lie in [0, size): the cpu kernels of the fallback paths do not check them, the C kernels do. */
+  private checkIndices(index: View, size: number, op: string): void {
+    if (numel(index.shape) === 0) return;
+    for (const i of super.contiguous(index).data) {
+      if (!(i >= 0 && i < size)) throw new RangeError(`native backend: ${op}: index ${i} out of range [0, ${size})`);
+    }
+  }
+
+  /** A kernel descriptor in the reused scratch array (the C kernels read only its first entries). */
+  private descriptor(ints: readonly number[]): Int32Array {
+    this.kernelDesc.set(ints);
+    return this.kernelDesc;
+  }
+  private readonly kernelDesc = new Int32Array(256);
+
   override matmul(a: View, b: View): CpuBuffer {
     if (a.dtype !== "float32" || b.dtype !== "float32") return super.matmul(a, b);
     const [B, M, K] = a.shape as [number, number, number];
     const N = b.shape[2]!;
-    const out = new Float32Array(B * M * N);
-    if (out.length === 0) return new CpuBuffer("float32", out);
-    if (K === 0) return new CpuBuffer("float32", out);
+    if (B * M * N === 0 || K === 0) return new CpuBuffer("float32", this.pool.takeZeroed("float32", B * M * N));
+    const out = this.pool.take("float32", B * M * N) as Float32Array;
     const av = this.blasOperand(a, M, K);
     const bv = this.blasOperand(b, K, N);
     this.addon.gemm(out, av.data, av.offset, av.batchStride, av.layout.ld, av.layout.trans, bv.data, bv.offset, bv.batchStride, bv.layout.ld, bv.layout.trans, B, M, N, K);
+    // operands copied to be contiguous are temporaries: back to the pool
+    for (const v of [av, bv]) if (v.copied) this.pool.put("float32", v.data);
     return new CpuBuffer("float32", out);
   }
 
   /** The operand's array and layout, made contiguous first when BLAS cannot read its strides. */
-  private blasOperand(v: View, rows: number, cols: number): { data: Float32Array; offset: number; batchStride: number; layout: { ld: number; trans: number } } {
+  private blasOperand(v: View, rows: number, cols: number): { data: Float32Array; offset: number; batchStride: number; layout: { ld: number; trans: number }; copied: boolean } {
     const [sb, sr, sc] = v.strides as [number, number, number];
     const layout = blasLayout(rows, cols, sr, sc);
-    if (layout) return { data: (v.buf as CpuBuffer).data as Float32Array, offset: v.offset, batchStride: sb, layout };
+    if (layout) return { data: (v.buf as CpuBuffer).data as Float32Array, offset: v.offset, batchStride: sb, layout, copied: false };
     const data = this.contiguous(v).data as Float32Array;
-    return { data, offset: 0, batchStride: rows * cols, layout: { ld: Math.max(cols, 1), trans: 0 } };
+    return { data, offset: 0, batchStride: rows * cols, layout: { ld: Math.max(cols, 1), trans: 0 }, copied: true };
   }
 
   override optimizerStep(kernel: OptimizerKernel, bufs: readonly BackendBuffer[], constants: Float32Array): void {

@@ -64,6 +64,8 @@ export class WasmBackend implements Backend {
   readonly canReadSync = true;
   /** Every indexing kernel checks its indices and throws a RangeError on a bad one. */
   readonly validatesIndices = true;
+  /** wasm32 addresses 4 GiB: every buffer of the backend lives in that one memory. */
+  readonly maxTotalBytes = 2 ** 32;
   /** Which kernel build runs ("relaxed-mt", "simd-mt", "relaxed-st", "simd-st"). */
   readonly variant: string;
 

@@ -24,7 +24,7 @@ Options:
   --batch-size N      samples per step (default: the model's training batch size)
   --steps N           timed steps (default 20)
   --warmup N          untimed steps first (default 3)
-  --threads N         threads of the wasm backend (default: all cores)
+  --threads N         threads of the wasm and native backends (default: all cores)
   --json              print one JSON object
 
 Examples:

@@ -43,7 +43,7 @@ Options:
   --grid FILE         also write the scored samples as a PNG grid
   --data DIR          Fashion-MNIST folder
   --backend NAME      ${registry.backends().join(", ")} (default ${registry.getBackend()})
-  --threads N         threads of the wasm backend (default: all cores)
+  --threads N         threads of the wasm and native backends (default: all cores)
   --seed N            random seed (default 0)
   --json              print one JSON result line
   --out FILE          also write the JSON result to FILE`;

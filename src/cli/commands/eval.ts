@@ -22,7 +22,7 @@ Options:
   --text FILE         text for character models (default: bundled fortunes sample)
   --limit N           evaluate only the first N test samples
   --backend NAME      backend to run on
-  --threads N         threads of the wasm backend (default: all cores)
+  --threads N         threads of the wasm and native backends (default: all cores)
   --json              print one JSON object
 
 Example:

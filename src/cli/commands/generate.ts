@@ -36,7 +36,7 @@ Options:
   --out FILE          PNG to write (default samples.png)
   --save-tensors FILE also save the raw samples [n,1,H,W] in [-1,1] as safetensors
   --backend NAME      ${registry.backends().join(", ")} (default ${registry.getBackend()})
-  --threads N         threads of the wasm backend (default: all cores)
+  --threads N         threads of the wasm and native backends (default: all cores)
   --seed N            random seed (default 0)
   --json              print one JSON result line
   --quiet             no progress output`;

@@ -1,6 +1,6 @@
 import os from "node:os";
 import * as registry from "../../backend/registry.js";
-import { getNumThreads } from "../../backend/register-all.js";
+import { getNumThreads, nativeDefaultRefusal } from "../../backend/register-all.js";
 import { nativeStatus } from "../../backend/register-native.js";
 import { parseCommandArgs, intOption } from "../args.js";
 
@@ -102,8 +102,8 @@ export async function infoCommand(argv: string[]): Promise<number> {
   let wasmThreads: number | null = null;
   if (registry.backends().includes("wasm")) {
     try {
-      await registry.initBackend("wasm");
-      wasmThreads = getNumThreads();
+      const wasm = (await registry.initBackend("wasm")) as { threads?: number };
+      wasmThreads = wasm.threads ?? getNumThreads();
     } catch {
       // not usable here: reported as null
     }
@@ -136,7 +136,9 @@ export async function infoCommand(argv: string[]): Promise<number> {
     ["memory", `${info.memoryGiB} GiB`],
     ["backends", `${info.backends.join(", ")} (default ${info.defaultBackend})`],
     ["wasm", `SIMD ${info.wasm.simd ? "yes" : "no"}, shared memory ${info.wasm.sharedMemory ? "yes" : "no"}, ${wasmThreads === null ? "backend unavailable" : `${wasmThreads} thread(s) (NEURITE_WASM_THREADS or --threads to change)`}`],
-    ["native", native.available ? `loads (${native.threads} OpenBLAS thread(s), ${native.blas}); opt in with --backend native` : `unavailable, wasm is used: ${native.reason}`],
+    ["native", native.available
+      ? `loads (${native.threads} thread(s); ${native.blas}); ${info.defaultBackend === "native" ? "the default backend" : `not the default (${nativeDefaultRefusal ?? "NEURITE_BACKEND or --backend chose another"})`}`
+      : `unavailable, wasm is used: ${native.reason}`],
     ["gpu", gpu.available ? `${Object.values(gpu.adapter ?? {}).filter(Boolean).join(" / ") || "adapter"} via ${gpu.source}` : `none (${gpu.error})`],
   ];
   for (const [k, v] of rows) console.log(`${k.padEnd(10)} ${v}`);

@@ -37,7 +37,7 @@ Options:
   --top-k N           classes to show per image (default 3)
   --invert MODE       auto (by the border's brightness), yes or no (default auto)
   --backend NAME      backend to run on
-  --threads N         threads of the wasm backend (default: all cores)
+  --threads N         threads of the wasm and native backends (default: all cores)
   --json              print one JSON object
 
 Exit codes: 0 every image classified, 1 some image could not be read, 2 bad arguments.

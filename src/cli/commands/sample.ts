@@ -17,7 +17,7 @@ Options:
   --top-k N            sample only among the N most likely characters
   --seed N             random seed (default 0)
   --backend NAME       backend to run on
-  --threads N          threads of the wasm backend (default: all cores)
+  --threads N          threads of the wasm and native backends (default: all cores)
   --json               print one JSON object
 
 Examples:

@@ -45,7 +45,7 @@ Training:
   --patience N          stop early when the validation loss has not improved for N epochs
   --seed N              random seed for initialisation, shuffling and dropout (default 0)
   --backend NAME        ${registry.backends().join(", ")} (default ${registry.getBackend()})
-  --threads N           threads of the wasm backend (default: all cores)
+  --threads N           threads of the wasm and native backends (default: all cores)
   --detect-anomaly      find the operation that first produces NaN/Inf (slow)
 Checkpoints and output:
   --out DIR             run folder (default runs/NAME)
