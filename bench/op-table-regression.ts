@@ -6,7 +6,11 @@
  *
  *   git worktree add /work/wt-12-old b8da3b9^ && ln -s /work/main/node_modules /work/wt-12-old/node_modules
  *   node --import tsx bench/op-table-regression.ts --old /work/wt-12-old [--rounds 5] [--threads 1]
- *        [--models mlp,cnn,char-gpt] [--steps 20]
+ *        [--models mlp,cnn,char-gpt] [--steps 20] [--clock cpu|wall]
+ *
+ * --clock cpu (the default) times with the process's CPU time (bench/cpu-clock.mjs replaces
+ * performance.now for the bench process), which a shared machine disturbs far less than wall
+ * time; it needs --threads 1. --clock wall reports `neurite bench`'s own wall-clock numbers.
  *
  * Both trees run through tsx from their sources (the wasm binaries are committed as
  * src/backend/wasm/binary/*.ts), one process per measurement; the order old/new flips every
@@ -23,11 +27,15 @@ const { values } = parseArgs({
     threads: { type: "string", default: "1" },
     models: { type: "string", default: "mlp,cnn,char-gpt" },
     steps: { type: "string", default: "20" },
+    clock: { type: "string", default: "cpu" },
   },
 });
 if (!values.old) throw new Error("op-table-regression: --old DIR (a worktree of the commit before the op-table work) is required");
 const trees = { old: resolve(values.old), new: resolve(import.meta.dirname, "..") };
 const rounds = Number(values.rounds);
+if (values.clock !== "cpu" && values.clock !== "wall") throw new Error(`op-table-regression: --clock must be cpu or wall, got '${values.clock}'`);
+if (values.clock === "cpu" && values.threads !== "1") throw new Error("op-table-regression: --clock cpu needs --threads 1 (CPU time adds up over worker threads)");
+const cpuClock = resolve(import.meta.dirname, "cpu-clock.mjs");
 const models = values.models.split(",");
 
 interface Sample {
@@ -38,7 +46,7 @@ interface Sample {
 function benchOnce(tree: string, model: string): Sample {
   const out = execFileSync(
     process.execPath,
-    ["--import", "tsx", "src/cli/main.ts", "bench", "--model", model, "--backend", "wasm", "--threads", values.threads, "--steps", values.steps, "--json"],
+    [...(values.clock === "cpu" ? ["--import", cpuClock] : []), "--import", "tsx", "src/cli/main.ts", "bench", "--model", model, "--backend", "wasm", "--threads", values.threads, "--steps", values.steps, "--json"],
     { cwd: tree, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
   );
   const row = (JSON.parse(out) as { results: { trainMsPerStep?: number; inferMsPerBatch?: number; error?: string }[] }).results[0]!;
@@ -63,6 +71,7 @@ for (let r = 0; r < rounds; r++) {
   console.error(`round ${r + 1}/${rounds} done`);
 }
 
+console.log(`${values.clock === "cpu" ? "CPU" : "wall-clock"} time, --threads ${values.threads}, ${values.steps} steps, ${rounds} interleaved rounds\n`);
 console.log(`| model | train ms/step old → new (median) | new/old train: median [min, max] | inference ms old → new | new/old inference: median [min, max] |`);
 console.log(`| --- | --- | --- | --- | --- |`);
 for (const model of models) {

@@ -8,7 +8,8 @@ difference of means (no normality assumed). Standard library only (no scipy on t
   /usr/bin/python3 tools/char-gpt-diagnostics/seed_test.py "neurite=runs/h12/nt-s*.json" "pytorch=runs/h12/pt-s*.json"
 
 Each argument is NAME=values: comma-separated numbers and/or globs of run JSON files (the
-`--json` output of `neurite train` or tools/pytorch_char_lm.py; their final "valLoss").
+`--json` output of tools/pytorch_char_lm.py ("valLoss") or `neurite train` ("testLoss": the
+held-out 10 %, which is what the char-lm recipe validates on)).
 """
 import glob, itertools, json, math, statistics, sys
 
@@ -23,7 +24,7 @@ def values(spec):
                     text = fh.read().strip()
                 if text:
                     d = json.loads(text.splitlines()[-1])
-                    out.append(d["valLoss"] if "valLoss" in d else d["history"][-1]["valLoss"])
+                    out.append(d["valLoss"] if "valLoss" in d else d["testLoss"])
         elif part:
             out.append(float(part))
     return out
