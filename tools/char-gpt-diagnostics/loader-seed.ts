@@ -17,6 +17,6 @@ const data = await loadTaskData(entry, { command: "x", text: "/usr/share/games/f
 const model = entry.create(data.ctx);
 const optimizer = new nt.optim.AdamW(model.parameters(), { lr: 1e-3 });
 const train = new nt.data.DataLoader(data.train, { batchSize: 32, shuffle: true, seed: loaderSeed });
-const val = new nt.data.DataLoader(data.test, { batchSize: 64 });
+const val = new nt.data.DataLoader(data.test!, { batchSize: 64 });
 const r = await fit(model, { train, val, optimizer, loss: taskLoss, epochs: 8, metrics: [] });
 console.log(JSON.stringify({ loaderSeed, val: r.history.map((h) => h.val?.loss) }));

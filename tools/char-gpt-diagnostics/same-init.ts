@@ -44,7 +44,7 @@ for (let s = 0; s < steps; s++) {
   });
 }
 model.eval();
-const [XV, YV] = [data.test.tensors[0]!, data.test.tensors[1]!];
+const [XV, YV] = [data.test!.tensors[0]!, data.test!.tensors[1]!];
 let tot = 0; const M = XV.shape[0]!;
 nt.noGrad(() => { for (let i = 0; i < M; i += 64) nt.tidy(() => { const n = Math.min(64, M - i); tot += taskLoss(model.forward(XV.narrow(0, i, n)), YV.narrow(0, i, n)).itemSync() * n; }); });
 console.log(JSON.stringify({ dropout, losses: losses.filter((_, i) => i % 10 === 9).map((l) => +l.toFixed(4)), val: tot / M }));
