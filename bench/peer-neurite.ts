@@ -51,9 +51,23 @@ const CHAR_BLOCK = 64, CHAR_VOCAB = 96;
 const models = { mlp: createMlp, cnn: createCnn, "char-gpt": () => createCharGpt({ vocabSize: CHAR_VOCAB, blockSize: CHAR_BLOCK }) };
 const state = new Map<string, { model: nt.nn.Module; opt: nt.optim.Adam; x: nt.Tensor; y: nt.Tensor }>();
 
-function setup(model: keyof typeof models, batch: number) {
+/**
+ * The model, optimizer and batch of a task. A training task starts from a fresh model: one kept
+ * across rounds memorises its batch, and a loss near 1e-5 drives the softmax gradients into
+ * float32's subnormal range, where the CPU is many times slower (bench/memorized-batch.ts), so
+ * later rounds would time a different regime from the first.
+ */
+function setup(model: keyof typeof models, batch: number, fresh: boolean) {
   const key = `${model}:${batch}`;
   let s = state.get(key);
+  if (s && fresh) {
+    s.model.dispose();
+    s.opt.dispose();
+    s.x.dispose();
+    s.y.dispose();
+    state.delete(key);
+    s = undefined;
+  }
   if (!s) {
     nt.manualSeed(0);
     const m = models[model]();
@@ -85,7 +99,7 @@ function run(task: Record<string, any>): number {
     bestValue = (2 * n ** 3) / bestTime / 1e9;
     return (2 * n ** 3) / s / 1e9;
   }
-  const { model, opt, x, y } = setup(task.model, task.batch);
+  const { model, opt, x, y } = setup(task.model, task.batch, task.task === "train");
   if (task.task === "train") {
     model.train();
     const s = timeCalls(

@@ -57,8 +57,18 @@ function cnn() {
 }
 
 const state = new Map();
-function setup(model, batch) {
+// A training task starts from a fresh model, as in peer-neurite.ts (a memorised batch would put
+// later rounds in the subnormal-gradient regime).
+function setup(model, batch, fresh) {
   const key = `${model}:${batch}`;
+  if (fresh && state.has(key)) {
+    const old = state.get(key);
+    old.m.dispose();
+    old.opt.dispose();
+    old.x.dispose();
+    old.y.dispose();
+    state.delete(key);
+  }
   if (!state.has(key)) {
     const m = model === "mlp" ? mlp() : cnn();
     const opt = tf.train.adam(1e-3);
@@ -82,7 +92,7 @@ function run(task) {
     best = (2 * n ** 3) / bestTime / 1e9;
     return (2 * n ** 3) / s / 1e9;
   }
-  const { m, opt, x, y } = setup(task.model, task.batch);
+  const { m, opt, x, y } = setup(task.model, task.batch, task.task === "train");
   if (task.task === "train") {
     const step = () => {
       const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, m.predict(x)), true);

@@ -61,8 +61,12 @@ def cnn():
 state = {}
 
 
-def setup(model, batch):
+def setup(model, batch, fresh):
+    # A training task starts from a fresh model, as in peer-neurite.ts: one kept across rounds
+    # memorises its batch and later rounds would time the subnormal-gradient regime.
     key = (model, batch)
+    if fresh:
+        state.pop(key, None)
     if key not in state:
         torch.manual_seed(0)
         m = {"mlp": mlp, "cnn": cnn}[model]()
@@ -91,7 +95,7 @@ def run(task):
         return 2 * n**3 / s / 1e9, 2 * n**3 / BEST[0] / 1e9
     if torch is None:
         raise RuntimeError("torch unavailable: " + torch_error)
-    m, opt, x, y = setup(task["model"], task["batch"])
+    m, opt, x, y = setup(task["model"], task["batch"], kind == "train")
     if kind == "train":
         m.train()
         loss_fn = nn.CrossEntropyLoss()
