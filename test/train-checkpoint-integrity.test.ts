@@ -13,6 +13,7 @@ import { loadCheckpoint, parseState, stringifyState, CheckpointError } from "../
 import { encodeManifest, readVerifiedFolder, ManifestError, MANIFEST_NAME } from "../src/train/manifest.js";
 import { Adam } from "../src/optim/adam.js";
 import { crossEntropy } from "../src/nn/functional/loss.js";
+import { signDataset } from "./helpers/toy-data.js";
 
 const { nn, data } = nt;
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `neurite-${p}-`));
@@ -20,10 +21,7 @@ const tmp = (p: string) => mkdtempSync(join(tmpdir(), `neurite-${p}-`));
 function setup() {
   nt.manualSeed(0);
   const model = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 2));
-  const gen = new nt.Generator(5);
-  const xs = new Float32Array(40 * 4).map(() => gen.normal());
-  const ys = Int32Array.from({ length: 40 }, (_, i) => (xs[i * 4]! > 0 ? 1 : 0));
-  const ds = new data.TensorDataset(nt.tensor(xs, { shape: [40, 4] }), nt.tensor(ys, { shape: [40], dtype: "int32" }));
+  const ds = signDataset();
   const train = new data.DataLoader(ds, { batchSize: 4, shuffle: true, seed: 3 });
   const optimizer = new Adam(model.parameters(), { lr: 0.01 });
   return { model, train, optimizer, loss: (o: nt.Tensor, y: nt.Tensor) => crossEntropy(o, y), epochs: 2 };

@@ -16,16 +16,14 @@ import { EarlyStopping, LRSchedulerCallback } from "../src/train/callbacks.js";
 import { Adam } from "../src/optim/adam.js";
 import { StepLR } from "../src/optim/lr-scheduler/step-lr.js";
 import { crossEntropy } from "../src/nn/functional/loss.js";
+import { signDataset } from "./helpers/toy-data.js";
 
 const { nn, data } = nt;
 
 function parts(seed: number) {
   nt.manualSeed(seed);
   const model = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Dropout(0.3), new nn.Linear(8, 2));
-  const gen = new nt.Generator(5);
-  const xs = new Float32Array(40 * 4).map(() => gen.normal());
-  const ys = Int32Array.from({ length: 40 }, (_, i) => (xs[i * 4]! > 0 ? 1 : 0));
-  const ds = new data.TensorDataset(nt.tensor(xs, { shape: [40, 4] }), nt.tensor(ys, { shape: [40], dtype: "int32" }));
+  const ds = signDataset();
   const train = new data.DataLoader(ds, { batchSize: 8, shuffle: true, seed: 3 });
   const optimizer = new Adam(model.parameters(), { lr: 0.01 });
   const lrScheduler = new StepLR(optimizer, { stepSize: 1, gamma: 0.5 });
