@@ -17,17 +17,17 @@ import type {
 } from "../backend.js";
 import { checkOptimizerBuffers, OPTIMIZER_CONSTANTS } from "../optimizer-kernels.js";
 import { EwScratch, writeEwDescriptor } from "../ew-descriptor.js";
+import { argReduceDescriptor, copyIntoDescriptor, keptDims, gatherDescriptor, indexSliceDescriptor, reduceDescriptor, scatterAddDescriptor, windowDescriptor } from "../kernel-descriptors.js";
 import { HeapAllocator } from "./allocator.js";
 import type { KernelExports } from "./loader.js";
 import { CpuBackend, CpuBuffer } from "../cpu/cpu-backend.js";
 // Op codes are table positions, as in the generated C enums (wasm/src/ops.gen.h).
 import { ARG_REDUCE_CODE, BINARY_CODE, BINARY_OPS, REDUCE_CODE, UNARY_CODE, UNARY_OPS } from "../scalar-ops/table.js";
-import { collapseDims as coalesce, contiguousStrides, numel, shapesEqual as sameShape, stridedOffsets, windowOutputSize } from "../../tensor/shape.js";
+import { contiguousStrides, numel, shapesEqual as sameShape, stridedOffsets, windowOutputSize } from "../../tensor/shape.js";
 
 const ELSIZE: Record<DType, number> = { float32: 4, int32: 4, bool: 1, float64: 8 };
 const DT: Record<DType, number> = { float32: 0, int32: 1, bool: 2, float64: 3 };
 
-const MAXD = 16;
 /** Kernel codes and pointer slots of wasm/src/optim.c. */
 const OPTIMIZER_KERNEL_CODE: Record<OptimizerKernel, number> = { adam: 0, sgd: 1, rmsprop: 2 };
 const OPTIMIZER_BUFFERS = 5;
@@ -336,8 +336,7 @@ export class WasmBackend implements Backend {
       if (!(a >= 0 && a < nd)) throw new RangeError(`wasm backend: reduce ${op}: axis ${a} out of range for ${shapeStr(x.shape)}`);
     }
     const axisSet = new Set(axes);
-    const kept: number[] = [];
-    for (let d = 0; d < nd; d++) if (!axisSet.has(d)) kept.push(d);
+    const kept = keptDims(nd, axisSet);
     const outSize = numel(kept.map((d) => x.shape[d]));
     const o = this.newBuffer(x.dtype, outSize);
     if (outSize === 0) return o;
@@ -346,25 +345,13 @@ export class WasmBackend implements Backend {
       this.fillBits(o.ptr, x.dtype, outSize, id);
       return o;
     }
-    if (x.dtype === "float32" || x.dtype === "int32") {
-      const k = coalesce(kept.map((d) => x.shape[d]), [kept.map((d) => x.strides[d])]);
-      const sortedAxes = [...axisSet].sort((p, q) => p - q);
-      const r = coalesce(sortedAxes.map((d) => x.shape[d]), [sortedAxes.map((d) => x.strides[d])]);
-      if (r.shape.length === 0) {
-        // only size-1 dims reduced: a copy
-        const c = coalesce(x.shape, [x.strides]);
-        const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0]]);
-        this.ex.ew_copy(4, o.ptr, this.ptrOf(x), d);
-        return o;
-      }
-      if (k.shape.length <= MAXD && r.shape.length <= MAXD) {
-        const d = this.desc([
-          k.shape.length, ...k.shape, ...k.strides[0],
-          r.shape.length, ...r.shape, ...r.strides[0],
-        ]);
-        if (this.ex.reduce(REDUCE_CODE[op], DT[x.dtype], o.ptr, this.ptrOf(x), d)) return o;
-      }
+    const desc = x.dtype === "float32" || x.dtype === "int32" ? reduceDescriptor(x, axisSet) : null;
+    if (desc && "copy" in desc) {
+      // only size-1 dims reduced: a copy
+      this.ex.ew_copy(4, o.ptr, this.ptrOf(x), this.desc(desc.copy));
+      return o;
     }
+    if (desc && this.ex.reduce(REDUCE_CODE[op], DT[x.dtype as "float32" | "int32"], o.ptr, this.ptrOf(x), this.desc(desc.reduce))) return o;
     this.free(o);
     const r = reference.reduce(op, this.cpuView(x), [...axisSet].sort((p, q) => p - q));
     if (x.dtype === "bool") for (let i = 0; i < r.data.length; i++) r.data[i] = r.data[i] !== 0 ? 1 : 0;
@@ -375,18 +362,12 @@ export class WasmBackend implements Backend {
     const nd = x.shape.length;
     if (!(axis >= 0 && axis < nd)) throw new RangeError(`wasm backend: ${op}: axis ${axis} out of range for ${shapeStr(x.shape)}`);
     if (x.shape[axis] === 0) throw new RangeError(`wasm backend: ${op}: cannot reduce an empty dimension`);
-    const kept: number[] = [];
-    for (let d = 0; d < nd; d++) if (d !== axis) kept.push(d);
+    const kept = keptDims(nd, new Set([axis]));
     const outSize = numel(kept.map((d) => x.shape[d]));
     const o = this.newBuffer("int32", outSize);
     if (outSize === 0) return o;
-    if (x.dtype === "float32" || x.dtype === "int32") {
-      const k = coalesce(kept.map((d) => x.shape[d]), [kept.map((d) => x.strides[d])]);
-      if (k.shape.length <= MAXD) {
-        const d = this.desc([k.shape.length, ...k.shape, ...k.strides[0], x.shape[axis], x.strides[axis]]);
-        if (this.ex.arg_reduce(ARG_REDUCE_CODE[op], DT[x.dtype], o.ptr, this.ptrOf(x), d)) return o;
-      }
-    }
+    const desc = x.dtype === "float32" || x.dtype === "int32" ? argReduceDescriptor(x, axis) : null;
+    if (desc && this.ex.arg_reduce(ARG_REDUCE_CODE[op], DT[x.dtype as "float32" | "int32"], o.ptr, this.ptrOf(x), this.desc(desc))) return o;
     this.free(o);
     return this.fromReference(reference.argReduce(op, this.cpuView(x), axis));
   }
@@ -439,8 +420,9 @@ export class WasmBackend implements Backend {
     const size = numel(index.shape);
     const o = this.newBuffer(x.dtype, size);
     if (size === 0) return o;
-    if (index.dtype === "int32" && nd <= MAXD) {
-      const d = this.desc([nd, ...index.shape, ...x.strides, ...index.strides]);
+    const desc = index.dtype === "int32" ? gatherDescriptor(x, index) : null;
+    if (desc) {
+      const d = this.desc(desc);
       const bad = this.ex.gather(ELSIZE[x.dtype], o.ptr, this.ptrOf(x), this.ptrOf(index), dim, x.shape[dim], d);
       if (bad > 0) {
         this.free(o);
@@ -461,8 +443,9 @@ export class WasmBackend implements Backend {
     }
     const o = this.alloc(src.dtype, numel(shape)) as WasmBuffer;
     if (numel(index.shape) === 0 || numel(shape) === 0) return o;
-    if ((src.dtype === "float32" || src.dtype === "int32") && index.dtype === "int32" && nd <= MAXD) {
-      const d = this.desc([nd, ...index.shape, ...src.strides, ...index.strides, ...contiguousStrides(shape)]);
+    const desc = (src.dtype === "float32" || src.dtype === "int32") && index.dtype === "int32" ? scatterAddDescriptor(shape, index, src) : null;
+    if (desc) {
+      const d = this.desc(desc);
       const bad = this.ex.scatter_add(DT[src.dtype], o.ptr, this.ptrOf(src), this.ptrOf(index), dim, shape[dim], d);
       if (bad > 0) {
         this.free(o);
@@ -483,10 +466,9 @@ export class WasmBackend implements Backend {
     const o = this.newBuffer(x.dtype, numel(outShape));
     if (numel(outShape) === 0) return o;
     const ost = contiguousStrides(outShape);
-    const sliceShape = x.shape.filter((_, d) => d !== dim);
-    const c = coalesce(sliceShape, [ost.filter((_, d) => d !== dim), x.strides.filter((_, d) => d !== dim)]);
-    if (index.dtype === "int32" && c.shape.length <= MAXD) {
-      const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0], ...c.strides[1]]);
+    const desc = index.dtype === "int32" ? indexSliceDescriptor(x, dim, ost) : null;
+    if (desc) {
+      const d = this.desc(desc);
       const bad = this.ex.index_select(
         ELSIZE[x.dtype], o.ptr, this.ptrOf(x), this.ptrOf(index), index.strides[0], nidx, x.shape[dim],
         ost[dim], x.strides[dim], d,
@@ -509,10 +491,9 @@ export class WasmBackend implements Backend {
     const o = this.alloc(src.dtype, numel(shape)) as WasmBuffer;
     if (numel(src.shape) === 0) return o;
     const ost = contiguousStrides(shape);
-    const sliceShape = src.shape.filter((_, d) => d !== dim);
-    const c = coalesce(sliceShape, [ost.filter((_, d) => d !== dim), src.strides.filter((_, d) => d !== dim)]);
-    if ((src.dtype === "float32" || src.dtype === "int32") && index.dtype === "int32" && c.shape.length <= MAXD) {
-      const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0], ...c.strides[1]]);
+    const desc = (src.dtype === "float32" || src.dtype === "int32") && index.dtype === "int32" ? indexSliceDescriptor(src, dim, ost) : null;
+    if (desc) {
+      const d = this.desc(desc);
       const bad = this.ex.index_add(
         DT[src.dtype], o.ptr, this.ptrOf(src), this.ptrOf(index), index.strides[0], nidx, shape[dim], ost[dim],
         src.strides[dim], d,
@@ -547,9 +528,9 @@ export class WasmBackend implements Backend {
 
   /** Copies view x into buffer o at element offset `dstOffset` with strides `dstStrides`. */
   private copyInto(o: WasmBuffer, x: View, dstStrides: readonly number[], dstOffset: number): void {
-    const c = coalesce(x.shape, [dstStrides, x.strides]);
-    if (c.shape.length <= MAXD) {
-      const d = this.desc([c.shape.length, ...c.shape, ...c.strides[0], ...c.strides[1]]);
+    const desc = copyIntoDescriptor(x, dstStrides);
+    if (desc) {
+      const d = this.desc(desc);
       this.ex.copy_strided(ELSIZE[x.dtype], o.ptr + dstOffset * ELSIZE[x.dtype], this.ptrOf(x), d);
     } else {
       // more dims than the kernel takes: gather through the reference, scatter here
@@ -577,14 +558,15 @@ export class WasmBackend implements Backend {
   im2col(x: View, g: WindowGeometry, padValue: number): BackendBuffer {
     if (x.shape.length !== 4) throw new Error(`wasm backend: im2col: expected [N,C,H,W], got ${shapeStr(x.shape)}`);
     const [N, C, H, W] = x.shape;
-    const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
+    const [kh, kw] = g.kernel;
     const { oh, ow } = windowOutputSize(H, W, g);
     if (oh <= 0 || ow <= 0) throw new Error(`wasm backend: im2col: window larger than padded input ${shapeStr(x.shape)}`);
     const size = N * C * kh * kw * oh * ow;
     const o = this.newBuffer(x.dtype, size);
     if (size === 0) return o;
-    if (x.dtype !== "float64") {
-      const geo = this.desc([N, C, H, W, ...x.strides, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow]);
+    const geoDesc = x.dtype !== "float64" ? windowDescriptor(x.shape, x.strides, g, oh, ow) : null;
+    if (geoDesc) {
+      const geo = this.desc(geoDesc);
       this.ex.im2col(ELSIZE[x.dtype], o.ptr, this.ptrOf(x), geo, bitsOf(x.dtype, padValue)[0]);
       return o;
     }
@@ -594,7 +576,7 @@ export class WasmBackend implements Backend {
 
   col2im(cols: View, g: WindowGeometry, outShape: readonly [number, number, number, number]): BackendBuffer {
     const [N, C, H, W] = outShape;
-    const [kh, kw] = g.kernel, [sh, sw] = g.stride, [ph, pw] = g.padding, [dh, dw] = g.dilation;
+    const [kh, kw] = g.kernel;
     const { oh, ow } = windowOutputSize(H, W, g);
     if (cols.shape.length !== 3 || cols.shape[0] !== N || cols.shape[1] !== C * kh * kw || cols.shape[2] !== oh * ow) {
       throw new Error(
@@ -604,8 +586,9 @@ export class WasmBackend implements Backend {
     }
     const o = this.alloc(cols.dtype, N * C * H * W) as WasmBuffer;
     if (numel(cols.shape) === 0) return o;
-    if (cols.dtype === "float32" || cols.dtype === "int32") {
-      const geo = this.desc([N, C, H, W, ...cols.strides, 0, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow]);
+    const geoDesc = cols.dtype === "float32" || cols.dtype === "int32" ? windowDescriptor(outShape, cols.strides, g, oh, ow) : null;
+    if (geoDesc) {
+      const geo = this.desc(geoDesc);
       this.ex.col2im(DT[cols.dtype], o.ptr, this.ptrOf(cols), geo);
       return o;
     }
