@@ -8,7 +8,7 @@
  *                                        [--peers neurite,native,python,tfcpu,tfwasm] [--json out.json]
  *
  * Peers: neurite on `wasm` (1 thread and all threads) and on `native`, OpenBLAS sgemm through Debian's numpy,
- * PyTorch 1.13 (Debian python3-torch, 2 threads), TensorFlow.js 4.22 `cpu` and `wasm` backends.
+ * PyTorch 1.13 (Debian python3-torch, 2 threads and 1 thread: compare against the faster), TensorFlow.js 4.22 `cpu` and `wasm` backends.
  * Inputs are random (throughput does not depend on pixel values), BENCH.md shapes and batches.
  * `train` also times char-gpt (batch 32 x 64 characters, the zoo's recipe) on neurite's wasm and
  * native backends (sequences/s). PyTorch must have libopenblas0-pthread installed (see
@@ -98,6 +98,9 @@ const peers = {
   neurite: new Peer("neurite-wasm", process.execPath, [...tsx, `${here}peer-neurite.ts`]),
   native: new Peer("neurite-native", process.execPath, [...tsx, `${here}peer-neurite.ts`, "--backend", "native"]),
   python: new Peer("python", "/usr/bin/python3", [`${here}peer_python.py`], { BENCH_THREADS: "2" }),
+  // PyTorch on one thread too: on some 2-core VMs its OpenMP and OpenBLAS pools oversubscribe the
+  // cores and 2 threads train several times slower than 1, so a ratio against 2T alone would flatter us.
+  python1: new Peer("python-1T", "/usr/bin/python3", [`${here}peer_python.py`], { BENCH_THREADS: "1" }),
   tfcpu: new Peer("tfjs-cpu", process.execPath, [`${here}peer-tfjs.mjs`, "cpu"]),
   tfwasm: new Peer("tfjs-wasm", process.execPath, [`${here}peer-tfjs.mjs`, "wasm"]),
 };
@@ -135,6 +138,7 @@ for (const kind of ["train", "infer"] as const) {
     jobs.push({ row, col: `neurite-wasm ${nthreads}T`, peer: "neurite", task: { task: kind, model, batch, seconds: s } });
     jobs.push({ row, col: "neurite-native", peer: "native", task: { task: kind, model, batch, seconds: s } });
     jobs.push({ row, col: "PyTorch 2T", peer: "python", task: { task: kind, model, batch, seconds: s } });
+    jobs.push({ row, col: "PyTorch 1T", peer: "python1", task: { task: kind, model, batch, seconds: s } });
     jobs.push({ row, col: "tfjs-wasm", peer: "tfwasm", task: { task: kind, model, batch, seconds: s } });
     // TF.js's pure-JS CNN takes tens of seconds per training step: one warm-up, one timed step
     const slow = model === "cnn" ? { seconds: 0, warm: 1, min: 1 } : { seconds: s };

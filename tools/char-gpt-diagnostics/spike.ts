@@ -16,12 +16,16 @@
  *   dropout=0.1      dropout probability
  *   backend=wasm     backend
  *   losses=1         also print every step's loss
+ *   masks=FILE       record the dropout masks this run draws (one keep bit per element, in draw
+ *                    order, packed little-endian) for replay.py's MASKS=FILE: the same masks
+ *                    applied by PyTorch's arithmetic
  */
 import * as nt from "../../src/index.js";
 import { createCharGpt } from "../../models/index.js";
 import { hostLoader, loadTaskData, taskLoss } from "../../src/cli/tasks.js";
 import { MODEL_ZOO } from "../../src/cli/model-zoo.js";
 import { load } from "../../src/io/safetensors.js";
+import { closeSync, openSync, writeSync } from "node:fs";
 
 const opts = Object.fromEntries(process.argv.slice(2).map((a) => a.split("=") as [string, string]));
 const steps = Number(opts["steps"] ?? 60);
@@ -35,6 +39,7 @@ const data = await loadTaskData(MODEL_ZOO["char-gpt"]!, { command: "x", text: "/
 const model = createCharGpt({ vocabSize: data.ctx.vocabSize!, blockSize: 64, dropout });
 if (!/^\d+$/.test(init)) model.loadStateDict(await load(init));
 if (opts["dropoutSeed"] !== undefined) nt.manualSeed(Number(opts["dropoutSeed"]));
+const masks = opts["masks"] ? recordDropoutMasks(opts["masks"], dropout) : null;
 const opt = new nt.optim.AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0.01 });
 const train = hostLoader(data.train, { batchSize: 32, shuffle: true, seed: Number(opts["loaderSeed"] ?? initSeed) });
 model.train();
@@ -51,6 +56,7 @@ outer: for (;;) {
     if (losses.length >= steps) break outer;
   }
 }
+masks?.close();
 model.eval();
 const [XV, YV] = [data.test!.tensors[0]!.to(nt.getBackend()), data.test!.tensors[1]!.to(nt.getBackend())];
 let total = 0;
@@ -61,3 +67,37 @@ nt.noGrad(() => {
 const max = Math.max(...losses.slice(9));
 const summary = { ...opts, maxFromStep10: +max.toFixed(4), at: losses.indexOf(max) + 1, last10: +(losses.slice(-10).reduce((a, b) => a + b, 0) / 10).toFixed(4), val: +(total / M).toFixed(4) };
 console.log(JSON.stringify(opts["losses"] ? { ...summary, losses: losses.map((l) => +l.toFixed(3)) } : summary));
+
+/**
+ * Wraps the global generator's uniform draws (after initialisation only dropout draws from it)
+ * and writes each draw's keep bit, fround(u) >= fround(p) as the float32 dropout compares them.
+ */
+function recordDropoutMasks(path: string, p: number): { close(): void } {
+  const g = nt.defaultGenerator;
+  const draw = g.random.bind(g);
+  const p32 = Math.fround(p);
+  const fd = openSync(path, "w");
+  const bytes = new Uint8Array(1 << 20);
+  let bit = 0;
+  let total = 0;
+  g.random = () => {
+    const u = draw();
+    if (Math.fround(u) >= p32) bytes[bit >> 3]! |= 1 << (bit & 7);
+    bit++;
+    total++;
+    if (bit === bytes.length * 8) {
+      writeSync(fd, bytes);
+      bytes.fill(0);
+      bit = 0;
+    }
+    return u;
+  };
+  return {
+    close() {
+      writeSync(fd, bytes, 0, (bit + 7) >> 3);
+      closeSync(fd);
+      g.random = draw;
+      console.error(`masks: ${total} keep bits written to ${path}`);
+    },
+  };
+}
