@@ -19,13 +19,52 @@ typedef struct {
 
 INLINE float opt_max_nan(float a, float b) { return (a != a || b != b) ? __builtin_nanf("") : (a >= b ? a : b); }
 
+/* opt_max_nan on four lanes: a compare and two selects, so -0/+0 and NaNs come out as the scalar's. */
+INLINE v4 opt_max_nan4(v4 a, v4 b) {
+  v4 r = wasm_v128_bitselect(a, b, wasm_f32x4_ge(a, b));
+  v4 nan = wasm_v128_or(wasm_f32x4_ne(a, a), wasm_f32x4_ne(b, b));
+  return wasm_v128_bitselect(VSPLAT(__builtin_nanf("")), r, nan);
+}
+
+/*
+ * Four lanes at a time, each lane the scalar loop's operations in its order (IEEE division and
+ * square root round the same in SIMD). Spelled out rather than left to the auto-vectoriser: natively
+ * __builtin_sqrtf keeps its errno path and the scalar loop stays scalar.
+ */
+static long adam_range4(float *const *b, const float *c, long s, long e) {
+  float *p = b[0], *m = b[2], *v = b[3], *vmax = b[4];
+  const float *g = b[1];
+  const v4 sign = VSPLAT(c[0]), decay = VSPLAT(c[1]), l2 = VSPLAT(c[2]), b1 = VSPLAT(c[3]), omb1 = VSPLAT(c[4]);
+  const v4 b2 = VSPLAT(c[5]), omb2 = VSPLAT(c[6]), bc2 = VSPLAT(c[7]), eps = VSPLAT(c[8]), neg_step = VSPLAT(c[9]);
+  const int ams = c[10] == 1.0f, has_l2 = c[2] != 0.0f;
+  long i = s;
+  for (; i + 4 <= e; i += 4) {
+    v4 d = wasm_f32x4_mul(VLOAD(g + i), sign);
+    v4 pi = wasm_f32x4_mul(VLOAD(p + i), decay);
+    if (has_l2) d = wasm_f32x4_add(d, wasm_f32x4_mul(pi, l2));
+    v4 mi = wasm_f32x4_add(wasm_f32x4_mul(VLOAD(m + i), b1), wasm_f32x4_mul(d, omb1));
+    v4 t = wasm_f32x4_mul(d, omb2);
+    v4 vi = wasm_f32x4_add(wasm_f32x4_mul(VLOAD(v + i), b2), wasm_f32x4_mul(t, d));
+    VSTORE(m + i, mi);
+    VSTORE(v + i, vi);
+    v4 second = vi;
+    if (ams) {
+      second = opt_max_nan4(VLOAD(vmax + i), vi);
+      VSTORE(vmax + i, second);
+    }
+    v4 denom = wasm_f32x4_add(wasm_f32x4_div(wasm_f32x4_sqrt(second), bc2), eps);
+    VSTORE(p + i, wasm_f32x4_add(pi, wasm_f32x4_div(wasm_f32x4_mul(mi, neg_step), denom)));
+  }
+  return i;
+}
+
 static void adam_range(float *const *b, const float *c, long s, long e) {
   float *p = b[0], *m = b[2], *v = b[3], *vmax = b[4];
   const float *g = b[1];
   const float sign = c[0], decay = c[1], l2 = c[2], b1 = c[3], omb1 = c[4], b2 = c[5], omb2 = c[6];
   const float bc2 = c[7], eps = c[8], neg_step = c[9];
   const int ams = c[10] == 1.0f;
-  for (long i = s; i < e; i++) {
+  for (long i = adam_range4(b, c, s, e); i < e; i++) {
     float d = g[i] * sign;
     float pi = p[i] * decay;
     if (l2 != 0.0f) d = d + pi * l2;
