@@ -31,9 +31,40 @@ INLINE v4 opt_max_nan4(v4 a, v4 b) {
  * square root round the same in SIMD). Spelled out rather than left to the auto-vectoriser: natively
  * __builtin_sqrtf keeps its errno path and the scalar loop stays scalar.
  */
+#if !defined(__wasm__) && defined(__AVX__)
+/* Natively, eight lanes with AVX: division and square root are most of the pass. */
+typedef float f8 __attribute__((vector_size(32), aligned(4)));
+INLINE f8 splat8(float x) { return (f8){x, x, x, x, x, x, x, x}; }
+static long adam_range8(float *const *b, const float *c, long s, long e) {
+  float *p = b[0], *m = b[2], *v = b[3];
+  const float *g = b[1];
+  const f8 sign = splat8(c[0]), decay = splat8(c[1]), l2 = splat8(c[2]), b1 = splat8(c[3]), omb1 = splat8(c[4]);
+  const f8 b2 = splat8(c[5]), omb2 = splat8(c[6]), bc2 = splat8(c[7]), eps = splat8(c[8]), neg_step = splat8(c[9]);
+  const int has_l2 = c[2] != 0.0f;
+  if (c[10] == 1.0f) return s;
+  long i = s;
+  for (; i + 8 <= e; i += 8) {
+    f8 d = *(const f8 *)(g + i) * sign;
+    f8 pi = *(const f8 *)(p + i) * decay;
+    if (has_l2) d = d + pi * l2;
+    f8 mi = *(const f8 *)(m + i) * b1 + d * omb1;
+    f8 t = d * omb2;
+    f8 vi = *(const f8 *)(v + i) * b2 + t * d;
+    *(f8 *)(m + i) = mi;
+    *(f8 *)(v + i) = vi;
+    f8 denom = (f8)_mm256_sqrt_ps((__m256)vi) / bc2 + eps;
+    *(f8 *)(p + i) = pi + (mi * neg_step) / denom;
+  }
+  return i;
+}
+#endif
+
 static long adam_range4(float *const *b, const float *c, long s, long e) {
   float *p = b[0], *m = b[2], *v = b[3], *vmax = b[4];
   const float *g = b[1];
+#if !defined(__wasm__) && defined(__AVX__)
+  s = adam_range8(b, c, s, e);
+#endif
   const v4 sign = VSPLAT(c[0]), decay = VSPLAT(c[1]), l2 = VSPLAT(c[2]), b1 = VSPLAT(c[3]), omb1 = VSPLAT(c[4]);
   const v4 b2 = VSPLAT(c[5]), omb2 = VSPLAT(c[6]), bc2 = VSPLAT(c[7]), eps = VSPLAT(c[8]), neg_step = VSPLAT(c[9]);
   const int ams = c[10] == 1.0f, has_l2 = c[2] != 0.0f;
