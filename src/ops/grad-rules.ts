@@ -29,6 +29,17 @@ function unreduce(g: Tensor, inputShape: readonly number[], axes: readonly numbe
   return o.expand(o.reshape(g, keep), inputShape);
 }
 
+/**
+ * Whether a [B,R,C] matmul operand stores its matrices column by column: a transposed view, as
+ * linear's weightᵀ. Its gradient is then computed as the transpose of a row-major product, so it
+ * comes back in the parameter's own layout and accumulating it into .grad is a plain copy rather
+ * than a transposing one (the product reads either layout at the same cost).
+ */
+function transposedLayout(t: Tensor): boolean {
+  const [, rows, cols] = t.shape as [number, number, number];
+  return rows > 1 && cols > 1 && t.strides[1] === 1 && t.strides[2] !== 1;
+}
+
 /** Gradient of max/min: split evenly among the positions that attain the extreme value. */
 function extremeGrad(g: Tensor, node: GradNode<"max" | "min">): Tensor[] {
   const x = node.input(0);
@@ -168,10 +179,16 @@ export const gradRules: { [P in DifferentiablePrim]: GradRule<P> } = {
   min: { save: "both", vjp: (g, n) => extremeGrad(g, n as GradNode<"max" | "min">) },
   matmul: {
     save: "inputs",
-    vjp: (g, n) => [
-      need(n, 0) ? o.bmm(g, o.transpose(n.input(1), 1, 2)) : null,
-      need(n, 1) ? o.bmm(o.transpose(n.input(0), 1, 2), g) : null,
-    ],
+    // dA = g Bᵀ and dB = Aᵀ g, each in its input's layout (see transposedLayout).
+    vjp: (g, n) => {
+      const a = n.input(0);
+      const b = n.input(1);
+      const gT = (): Tensor => o.transpose(g, 1, 2);
+      return [
+        need(n, 0) ? (transposedLayout(a) ? o.transpose(o.bmm(b, gT()), 1, 2) : o.bmm(g, o.transpose(b, 1, 2))) : null,
+        need(n, 1) ? (transposedLayout(b) ? o.transpose(o.bmm(gT(), a), 1, 2) : o.bmm(o.transpose(a, 1, 2), g)) : null,
+      ];
+    },
   },
   gather: {
     save: "inputs",
