@@ -35,9 +35,11 @@ typedef float vf __attribute__((vector_size(OPT_LANES * 4), aligned(4)));
 typedef int vm __attribute__((vector_size(OPT_LANES * 4), aligned(4)));
 
 INLINE vf vf_splat(float x) {
-  vf r;
-  for (int l = 0; l < OPT_LANES; l++) r[l] = x;
-  return r;
+#if OPT_LANES == 8
+  return (vf){x, x, x, x, x, x, x, x};
+#else
+  return (vf){x, x, x, x};
+#endif
 }
 #define VF(p) (*(vf *)(p))
 INLINE vf vf_sqrt(vf x) {
