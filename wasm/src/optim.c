@@ -31,8 +31,8 @@ INLINE float opt_max_nan(float a, float b) { return (a != a || b != b) ? __built
 #else
 #define OPT_LANES 4
 #endif
-typedef float vf __attribute__((vector_size(OPT_LANES * 4), aligned(4)));
-typedef int vm __attribute__((vector_size(OPT_LANES * 4), aligned(4)));
+typedef float vf __attribute__((vector_size(OPT_LANES * 4), aligned(4), may_alias));
+typedef int vm __attribute__((vector_size(OPT_LANES * 4), aligned(4), may_alias));
 
 INLINE vf vf_splat(float x) {
 #if OPT_LANES == 8
@@ -41,6 +41,7 @@ INLINE vf vf_splat(float x) {
   return (vf){x, x, x, x};
 #endif
 }
+/* A vector of OPT_LANES floats at p (unaligned; may_alias: it reads and writes float arrays). */
 #define VF(p) (*(vf *)(p))
 INLINE vf vf_sqrt(vf x) {
 #if OPT_LANES == 8
