@@ -3,11 +3,13 @@
  * (Backend.optimizerStep) against the composed ops it replaced, interleaved in one run, plus
  * PyTorch 1.13's Adam on the same shapes when /usr/bin/python3 has torch.
  *
- *   node --import tsx bench/optimizer-step.ts [--backend wasm] [--optimizer Adam] [--steps 200]
+ *   node --import tsx bench/optimizer-step.ts [--backend wasm|native] [--optimizer Adam] [--steps 200]
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import * as nt from "../src/index.js";
+// The `native` backend registers from this module (as the CLI and the test helpers load it).
+import "../src/backend/register-native.js";
 import { setFusedOptimizerSteps } from "../src/optim/fused-step.js";
 
 const { values } = parseArgs({ options: { backend: { type: "string", default: "wasm" }, optimizer: { type: "string", default: "Adam" }, steps: { type: "string", default: "200" } } });
