@@ -12,6 +12,8 @@ import type { Optimizer } from "../src/optim/index.js";
 import type { Tensor } from "../src/index.js";
 import { setFusedOptimizerSteps } from "../src/optim/fused-step.js";
 import { CpuBackend } from "../src/backend/cpu/cpu-backend.js";
+import { optimizerBufferCount, runOptimizerKernel } from "../src/backend/optimizer-kernels.js";
+import type { OptimizerKernel } from "../src/backend/backend.js";
 import { backendsUnderTest } from "./helpers/backends.js";
 
 type Options = Record<string, unknown>;
@@ -96,6 +98,33 @@ function assertBitIdentical(a: Float32Array[], b: Float32Array[], what: string):
   });
 }
 
+/** Values that vectorised kernels could get wrong: NaN, ±inf, ±0, subnormals, the largest floats. */
+const SPECIALS = [0, -0, 1, -1, NaN, Infinity, -Infinity, 1e-40, -1e-40, 3.4e38, -3.4e38, 1e-20];
+
+/** rand() with every fifth element (in a scattered pattern) replaced by a special value. */
+function salted(n: number, seed: number): Float32Array {
+  const out = rand(n, seed);
+  for (let i = 0; i < n; i++) if ((i * 7 + seed) % 5 === 0) out[i] = SPECIALS[(i * 13 + seed) % SPECIALS.length]!;
+  return out;
+}
+
+/** Every flag of every kernel, as raw constants (optimizer-kernels.ts's index order). */
+const RAW_CONFIGS: Array<[OptimizerKernel, number[]]> = [
+  ...[0, 1].flatMap((ams) => [0, 0.1].map((l2): [OptimizerKernel, number[]] => ["adam", [-1, 0.99, l2, 0.9, 0.1, 0.999, 0.001, 0.03, 1e-8, -1e-3, ams]])),
+  ...[0, 1].flatMap((nest) => [0, 1].flatMap((init) => [0, 1].map((mom): [OptimizerKernel, number[]] => ["sgd", [1, 0.01, 0.9, 0.9, nest, -0.1, init, mom]]))),
+  ...[0, 1].flatMap((cen) => [0, 1].map((mom): [OptimizerKernel, number[]] => ["rmsprop", [-1, 0.01, 0.99, 0.01, 1e-8, 0.9, -0.01, cen, mom]])),
+];
+
+/** Bit-equal, except that any NaN matches any NaN (payloads are not specified). */
+function sameBits(got: Float32Array, want: Float32Array, what: string): void {
+  const g = new Uint32Array(got.buffer, got.byteOffset, got.length);
+  const w = new Uint32Array(want.buffer, want.byteOffset, want.length);
+  for (let i = 0; i < g.length; i++) {
+    const ok = Number.isNaN(want[i]) ? Number.isNaN(got[i]) : g[i] === w[i];
+    if (!ok) assert.fail(`${what} element ${i}: ${got[i]} vs reference ${want[i]}`);
+  }
+}
+
 const backends = await backendsUnderTest();
 
 for (const backend of backends) {
@@ -141,6 +170,29 @@ for (const backend of backends) {
         }
       });
     }
+
+    test("kernels equal the reference bit for bit on special values, for every flag", async () => {
+      if (backend === "webgpu") return; // GPU division and sqrt are not correctly rounded (see above)
+      await nt.setBackend(backend);
+      const be = nt.tensor([0]).backend;
+      if (!be.optimizerStep) return;
+      // Long enough for the wasm thread pool, and not a multiple of the vector width (the scalar tail runs too).
+      const n = 70_003;
+      for (const [kernel, values] of RAW_CONFIGS) {
+        const c = new Float32Array(12);
+        c.set(values);
+        const host = Array.from({ length: optimizerBufferCount(kernel, c) }, (_, i) => salted(n, 11 + 17 * i));
+        const want = host.map((a) => a.slice());
+        runOptimizerKernel(kernel, want, c);
+        const bufs = host.map((a) => be.upload("float32", a));
+        try {
+          be.optimizerStep(kernel, bufs, c);
+          bufs.forEach((b, i) => sameBits(be.readSync(b) as Float32Array, want[i]!, `${kernel} ${JSON.stringify(values)} on ${backend}: buffer ${i}`));
+        } finally {
+          for (const b of bufs) be.free(b);
+        }
+      }
+    });
 
     test("updates the parameter in place; a view taken before the step keeps the old values", async () => {
       await nt.setBackend(backend);
