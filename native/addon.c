@@ -1,7 +1,7 @@
 /*
  * The `native` backend's Node-API addon (built by tools/build-native.sh, no node-gyp): GEMM from
  * a statically linked OpenBLAS, and the kernels of wasm/src (elementwise, reductions, data
- * movement and im2col/col2im, fused optimizer steps: the same C source as the wasm build)
+ * movement, im2col/col2im and max pooling, fused optimizer steps: the same C source as the wasm build)
  * compiled for x86-64, on rt.h's thread pool with pthreads and futexes (NEURITE_NATIVE_THREADS).
  * Buffers are JS typed arrays (64-bit sizes); each call receives them with element offsets and
  * computes on their memory in place, without copies. The wrappers mirror the wasm exports one
@@ -16,6 +16,7 @@
 #include "../wasm/src/ew.c"
 #include "../wasm/src/reduce.c"
 #include "../wasm/src/move.c"
+#include "../wasm/src/pool.c"
 #include "../wasm/src/optim.c"
 
 /* OpenBLAS's CBLAS entry points (libopenblas.a), declared here to need no cblas.h. */
@@ -27,7 +28,7 @@ char *openblas_get_config(void);
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
 
 /* Version of this addon's JS interface; src/backend/native/load-native.ts checks it. */
-#define NATIVE_ABI 3
+#define NATIVE_ABI 4
 /* Busy-wait iterations (with a pause instruction each) of a pool thread before it sleeps. */
 #define NATIVE_SPIN 4000
 
@@ -366,6 +367,17 @@ static napi_value col2im_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* maxPool2dIndices(dt, out, outOff, x, xOff, geo): int32 window-argmax indices (pool.c). */
+static napi_value maxpool2d_indices_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 6, "maxPool2dIndices")) return NULL;
+  char *out = A_PTR(A, 1), *x = A_PTR(A, 3);
+  const int *geo = A_DESC(A, 5);
+  if (!out || !x || !geo) return NULL;
+  maxpool2d_indices(A_INT(A, 0), (int32_t *)out, x, geo);
+  return NULL;
+}
+
 static napi_value set_threads_js(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value v[1];
@@ -413,6 +425,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"indexAdd", NULL, index_add_js, NULL, NULL, NULL, napi_default, NULL},
     {"im2col", NULL, im2col_js, NULL, NULL, NULL, napi_default, NULL},
     {"col2im", NULL, col2im_js, NULL, NULL, NULL, napi_default, NULL},
+    {"maxPool2dIndices", NULL, maxpool2d_indices_js, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads_js, NULL, NULL, NULL, napi_default, NULL},
     {"threads", NULL, threads_js, NULL, NULL, NULL, napi_default, NULL},
     {"poolThreads", NULL, pool_threads_js, NULL, NULL, NULL, napi_default, NULL},

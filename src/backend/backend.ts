@@ -130,6 +130,13 @@ export interface Backend {
   im2col(x: View, g: WindowGeometry, padValue: number): BackendBuffer;
   /** Adjoint of im2col: cols [N, C*kh*kw, outH*outW] summed back into [N,C,H,W]. */
   col2im(cols: View, g: WindowGeometry, outShape: readonly [number, number, number, number]): BackendBuffer;
+  /**
+   * Max pooling's indices (PyTorch's max_pool2d_with_indices): for x [N,C,H,W] and windows
+   * `g` giving an `outSize` [oh, ow] grid, int32 [N,C,oh,ow] flat indices into H*W of each
+   * window's max. Taps are visited in row-major window order from the first in-range one (out of
+   * range taps are skipped: padding is -inf); a tap replaces the best when greater or NaN.
+   */
+  maxPool2dIndices(x: View, g: WindowGeometry, outSize: readonly [number, number]): BackendBuffer;
 
   // ---- fused optimizer steps ----
   /**

@@ -142,6 +142,22 @@ export function im2col(x: Tensor, geometry: WindowGeometry, padValue = 0): Tenso
   return applyPrim("im2col", [x], { geometry, padValue });
 }
 
+/**
+ * Flat indices into H*W (int32 [N, C, oh, ow]) of the max of each window of x [N, C, H, W] on an
+ * `outSize` grid (PyTorch's max_pool2d_with_indices; see Backend.maxPool2dIndices). Every
+ * window must hold at least one in-range tap.
+ */
+export function maxPool2dIndices(x: Tensor, geometry: WindowGeometry, outSize: readonly [number, number]): Tensor {
+  if (x.ndim !== 4) throw new RangeError(`maxPool2dIndices: expected a 4-D input [N,C,H,W], got shape ${shapeToString(x.shape)}`);
+  const [H, W] = x.shape.slice(2) as [number, number];
+  const [oh, ow] = outSize;
+  const empty = (o: number, size: number, i: 0 | 1): boolean => o * geometry.stride[i] - geometry.padding[i] >= size;
+  if (!(oh > 0 && ow > 0) || empty(oh - 1, H, 0) || empty(ow - 1, W, 1)) {
+    throw new RangeError(`maxPool2dIndices: an output grid of ${oh}x${ow} has windows outside input of shape ${shapeToString(x.shape)} (stride ${geometry.stride.join("x")}, padding ${geometry.padding.join("x")})`);
+  }
+  return applyPrim("maxPool2dIndices", [x], { geometry, outSize });
+}
+
 export function col2im(cols: Tensor, geometry: WindowGeometry, shape: readonly [number, number, number, number]): Tensor {
   return applyPrim("col2im", [cols], { geometry, shape });
 }

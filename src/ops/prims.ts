@@ -53,13 +53,15 @@ interface RoutinePrimParams {
   pad: { before: readonly number[]; after: readonly number[]; value: number };
   im2col: { geometry: WindowGeometry; padValue: number };
   col2im: { geometry: WindowGeometry; shape: readonly [number, number, number, number] };
+  // flat H*W index (int32) of each window's max; the values are a gather of them
+  maxPool2dIndices: { geometry: WindowGeometry; outSize: readonly [number, number] };
 }
 
 export type Prim = keyof PrimParams;
 export type { BinaryPrim, UnaryPrim };
 
-/** Primitives without a gradient: predicates, rounding, sign, integer-valued results, prod. */
-export type NonDifferentiablePrim = Exclude<UnaryOp, UnaryPrim> | Exclude<BinaryOp, BinaryPrim> | "prod" | "argmax" | "argmin";
+/** Primitives without a gradient: predicates, rounding, sign, integer-valued results (indices), prod. */
+export type NonDifferentiablePrim = Exclude<UnaryOp, UnaryPrim> | Exclude<BinaryOp, BinaryPrim> | "prod" | "argmax" | "argmin" | "maxPool2dIndices";
 export type DifferentiablePrim = Exclude<Prim, NonDifferentiablePrim>;
 export const NON_DIFFERENTIABLE: ReadonlySet<Prim> = new Set<Prim>([
   ...UNARY_NAMES.filter((op) => !UNARY_OPS[op].differentiable),
@@ -67,6 +69,7 @@ export const NON_DIFFERENTIABLE: ReadonlySet<Prim> = new Set<Prim>([
   "prod",
   "argmax",
   "argmin",
+  "maxPool2dIndices",
 ]);
 
 /** The params of the prims that take none (shared: params are never changed). */
@@ -185,4 +188,6 @@ export const forwardImpls: { [P in Prim]: Forward<P> } = {
     return fromBuffer(x!, x!.backend.im2col(x!, geometry, padValue), [n, c * geometry.kernel[0] * geometry.kernel[1], oh * ow]);
   },
   col2im: ([cols], { geometry, shape }) => fromBuffer(cols!, cols!.backend.col2im(cols!, geometry, shape), shape),
+  maxPool2dIndices: ([x], { geometry, outSize }) =>
+    fromBuffer(x!, x!.backend.maxPool2dIndices(x!, geometry, outSize), [x!.shape[0]!, x!.shape[1]!, ...outSize]),
 };

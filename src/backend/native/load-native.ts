@@ -7,7 +7,7 @@
 import type { AnyTypedArray } from "../backend.js";
 import { isNode, nodeBuiltin } from "../../platform/node-builtins.js";
 
-/** What native/addon.c exports (NATIVE_ABI 3). */
+/** What native/addon.c exports (NATIVE_ABI 4). */
 export interface NativeAddon {
   readonly abi: number;
   gemm(
@@ -39,6 +39,7 @@ export interface NativeAddon {
     indexStride: number, nidx: number, dimSize: number, outDimStride: number, srcDimStride: number, desc: Int32Array): number;
   im2col(sz: number, out: AnyTypedArray, outOffset: number, x: AnyTypedArray, xOffset: number, geo: Int32Array, padBits: number): void;
   col2im(dt: number, out: AnyTypedArray, outOffset: number, cols: AnyTypedArray, colsOffset: number, geo: Int32Array): void;
+  maxPool2dIndices(dt: number, out: Int32Array, outOffset: number, x: AnyTypedArray, xOffset: number, geo: Int32Array): void;
   /** Threads of the kernels' own pool that are started and parked (rt.h). */
   poolThreads(): number;
   setThreads(n: number): void;
@@ -46,7 +47,7 @@ export interface NativeAddon {
   blasConfig(): string;
 }
 
-export const NATIVE_ABI = 3;
+export const NATIVE_ABI = 4;
 /** Platforms with a prebuilt addon: the per-platform package of each. */
 const PACKAGES: Record<string, string> = { "linux-x64": "neurite-native-linux-x64" };
 

@@ -284,6 +284,17 @@ export class NativeBackend extends CpuBackend {
     return new CpuBuffer(cols.dtype, out);
   }
 
+  override maxPool2dIndices(x: View, g: WindowGeometry, outSize: readonly [number, number]): CpuBuffer {
+    const dt = x.dtype === "float32" || x.dtype === "int32" ? DT[x.dtype]! : undefined;
+    const [N, C] = x.shape as [number, number];
+    const size = N * C * outSize[0] * outSize[1];
+    const geo = dt !== undefined && size > 0 ? windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1]) : null;
+    if (!geo) return super.maxPool2dIndices(x, g, outSize);
+    const out = this.pool.take("int32", size) as Int32Array;
+    this.addon.maxPool2dIndices(dt!, out, 0, dataOf(x), x.offset, this.descriptor(geo));
+    return new CpuBuffer("int32", out);
+  }
+
   /** Index values must lie in [0, size): the cpu kernels of the fallback paths do not check them, the C kernels do. */
   private checkIndices(index: View, size: number, op: string): void {
     if (numel(index.shape) === 0) return;

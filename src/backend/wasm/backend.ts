@@ -595,6 +595,21 @@ export class WasmBackend implements Backend {
     this.free(o);
     return this.fromReference(reference.col2im(this.cpuView(cols), g, outShape));
   }
+
+  maxPool2dIndices(x: View, g: WindowGeometry, outSize: readonly [number, number]): BackendBuffer {
+    if (x.shape.length !== 4) throw new Error(`wasm backend: maxPool2dIndices: expected [N,C,H,W], got ${shapeStr(x.shape)}`);
+    const [N, C] = x.shape;
+    const size = N * C * outSize[0] * outSize[1];
+    const o = this.newBuffer("int32", size);
+    if (size === 0) return o;
+    const geoDesc = x.dtype === "float32" || x.dtype === "int32" ? windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1]) : null;
+    if (geoDesc) {
+      this.ex.maxpool2d_indices(DT[x.dtype], o.ptr, this.ptrOf(x), this.desc(geoDesc));
+      return o;
+    }
+    this.free(o);
+    return this.fromReference(reference.maxPool2dIndices(this.cpuView(x), g, outSize));
+  }
 }
 
 function as3d(v: View): { shape: number[]; strides: number[] } {

@@ -22,6 +22,7 @@ import { type ExprNode, type OpNode, graphStats, lowerGraph, opNode } from "./wg
 import { argReduceKernel, reduceKernel } from "./wgsl/reduce.js";
 import { MATMUL_PARAMS, type MatmulConfig, matmulKernel, matmulKey } from "./wgsl/matmul.js";
 import { col2imKernel, copyViewKernel, gatherKernel, im2colKernel, scatterKernel } from "./wgsl/indexing.js";
+import { maxPoolIndicesKernel } from "./wgsl/pool.js";
 
 /** A not-yet-computed elementwise result: an expression graph over `shape`. */
 interface LazyValue {
@@ -560,6 +561,19 @@ export class WebGPUBackend implements Backend {
     const pipeline = this.ctx.pipeline(`col2im|${t}`, 1, () => col2imKernel(t, this.wg).code);
     const params = [n, N, C, H, W, g.kernel[0], g.kernel[1], g.stride[0], g.stride[1], g.padding[0], g.padding[1], g.dilation[0], g.dilation[1], oh, ow, cols.offset, ...cols.strides];
     this.ctx.dispatch(pipeline, [this.gbuf(cols.buf, "col2im"), out.gpu!], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+    return out;
+  }
+
+  maxPool2dIndices(x: View, g: WindowGeometry, outSize: readonly [number, number]): WebGPUBuffer {
+    const t = storageType(x.dtype, "maxPool2dIndices");
+    const [N, C, H, W] = x.shape as [number, number, number, number];
+    const [oh, ow] = outSize;
+    const n = N * C * oh * ow;
+    const out = this.newBuf("int32", n, "maxPool2dIndices");
+    if (n === 0) return out;
+    const pipeline = this.ctx.pipeline(`maxPool2dIndices|${t}`, 1, () => maxPoolIndicesKernel(t, this.wg).code);
+    const params = [n, C, H, W, ...g.kernel, ...g.stride, ...g.padding, ...g.dilation, oh, ow, x.offset, ...x.strides];
+    this.ctx.dispatch(pipeline, [this.gbuf(x.buf, "maxPool2dIndices"), out.gpu!], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
     return out;
   }
 
