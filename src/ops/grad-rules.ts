@@ -90,7 +90,8 @@ export const gradRules: { [P in DifferentiablePrim]: GradRule<P> } = {
       return [o.mul(g, o.mul(o.exp(o.neg(o.mul(x, x))), 2 / Math.sqrt(Math.PI)))];
     },
   },
-  relu: { save: "output", vjp: (g, n) => [o.mul(g, o.cast(o.gt(n.output(), 0), g.dtype))] },
+  // PyTorch's threshold_backward: where(out <= 0, 0, g) (a NaN output passes g), in two passes
+  relu: { save: "output", vjp: (g, n) => [o.where(o.le(n.output(), 0), 0, g)] },
   log1p: { save: "inputs", vjp: (g, n) => [o.div(g, o.add(n.input(0), 1))] },
   expm1: { save: "output", vjp: (g, n) => [o.mul(g, o.add(n.output(), 1))] },
   hardswish: {

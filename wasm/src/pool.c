@@ -66,17 +66,31 @@ static void maxpool_plane_generic(const maxpool_job *J, const char *xb, int32_t 
  * four output cells at a time from two input rows of eight, taps in PyTorch's order.
  */
 static void maxpool_plane_2x2(const maxpool_job *J, const float *xb, int32_t *o) {
-  const int W = J->W;
-  const v128_t four = wasm_i32x4_splat(4);
+  const int W = J->W, ow = J->ow;
+  const v128_t lanes = wasm_i32x4_make(0, 2, 4, 6);
   for (int oy = 0; oy < J->oh; oy++) {
     const float *r0 = xb + (long)(2 * oy) * J->sh, *r1 = r0 + J->sh;
-    int32_t *orow = o + (long)oy * J->ow;
+    int32_t *orow = o + (long)oy * ow;
     int base = 2 * oy * W;
-    v128_t idx0 = wasm_i32x4_add(wasm_i32x4_splat(base), wasm_i32x4_make(0, 2, 4, 6));
-    int ox = 0;
-    for (; ox + 4 <= J->ow; ox += 4) {
+    if (ow < 4) {
+      for (int ox = 0; ox < ow; ox++) {
+        const float *p0 = r0 + 2 * ox, *p1 = r1 + 2 * ox;
+        float best = p0[0];
+        int bi = base + 2 * ox;
+        if (f32_wins(p0[1], best)) best = p0[1], bi = base + 2 * ox + 1;
+        if (f32_wins(p1[0], best)) best = p1[0], bi = base + W + 2 * ox;
+        if (f32_wins(p1[1], best)) bi = base + W + 2 * ox + 1;
+        orow[ox] = bi;
+      }
+      continue;
+    }
+    /* The last group overlaps the one before it instead of a scalar tail (random data would
+       mispredict its branches); overlapping cells are written twice with the same index. */
+    for (int ox = 0; ox < ow; ox += 4) {
+      if (ox + 4 > ow) ox = ow - 4;
       v128_t a0 = wasm_v128_load(r0 + 2 * ox), a1 = wasm_v128_load(r0 + 2 * ox + 4);
       v128_t b0 = wasm_v128_load(r1 + 2 * ox), b1 = wasm_v128_load(r1 + 2 * ox + 4);
+      v128_t idx0 = wasm_i32x4_add(wasm_i32x4_splat(base + 2 * ox), lanes);
       v128_t best = wasm_i32x4_shuffle(a0, a1, 0, 2, 4, 6);
       v128_t bi = idx0;
       v128_t taps[3] = {wasm_i32x4_shuffle(a0, a1, 1, 3, 5, 7), wasm_i32x4_shuffle(b0, b1, 0, 2, 4, 6),
@@ -89,16 +103,6 @@ static void maxpool_plane_2x2(const maxpool_job *J, const float *xb, int32_t *o)
         bi = wasm_v128_bitselect(wasm_i32x4_add(idx0, wasm_i32x4_splat(offs[t])), bi, win);
       }
       wasm_v128_store(orow + ox, bi);
-      idx0 = wasm_i32x4_add(idx0, wasm_i32x4_add(four, four));
-    }
-    for (; ox < J->ow; ox++) {
-      const float *p0 = r0 + 2 * ox, *p1 = r1 + 2 * ox;
-      float best = p0[0];
-      int bi = base + 2 * ox;
-      if (f32_wins(p0[1], best)) best = p0[1], bi = base + 2 * ox + 1;
-      if (f32_wins(p1[0], best)) best = p1[0], bi = base + W + 2 * ox;
-      if (f32_wins(p1[1], best)) best = p1[1], bi = base + W + 2 * ox + 1;
-      orow[ox] = bi;
     }
   }
 }
