@@ -378,6 +378,28 @@ static napi_value maxpool2d_indices_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* maxPool2d(dt, out, outOff, x, xOff, geo): window maxima (pool.c). */
+static napi_value maxpool2d_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 6, "maxPool2d")) return NULL;
+  char *out = A_PTR(A, 1), *x = A_PTR(A, 3);
+  const int *geo = A_DESC(A, 5);
+  if (!out || !x || !geo) return NULL;
+  maxpool2d(A_INT(A, 0), out, x, geo);
+  return NULL;
+}
+
+/* maxPool2dBackward(dx, dxOff, x, xOff, g, gOff, geo): float32 input gradient (pool.c). */
+static napi_value maxpool2d_backward_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 7, "maxPool2dBackward")) return NULL;
+  char *dx = A_PTR(A, 0), *x = A_PTR(A, 2), *g = A_PTR(A, 4);
+  const int *geo = A_DESC(A, 6);
+  if (!dx || !x || !g || !geo) return NULL;
+  maxpool2d_backward((float *)dx, x, (const float *)g, geo);
+  return NULL;
+}
+
 static napi_value set_threads_js(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value v[1];
@@ -426,6 +448,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"im2col", NULL, im2col_js, NULL, NULL, NULL, napi_default, NULL},
     {"col2im", NULL, col2im_js, NULL, NULL, NULL, napi_default, NULL},
     {"maxPool2dIndices", NULL, maxpool2d_indices_js, NULL, NULL, NULL, napi_default, NULL},
+    {"maxPool2d", NULL, maxpool2d_js, NULL, NULL, NULL, napi_default, NULL},
+    {"maxPool2dBackward", NULL, maxpool2d_backward_js, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads_js, NULL, NULL, NULL, napi_default, NULL},
     {"threads", NULL, threads_js, NULL, NULL, NULL, napi_default, NULL},
     {"poolThreads", NULL, pool_threads_js, NULL, NULL, NULL, napi_default, NULL},

@@ -137,6 +137,13 @@ export interface Backend {
    * range taps are skipped: padding is -inf); a tap replaces the best when greater or NaN.
    */
   maxPool2dIndices(x: View, g: WindowGeometry, outSize: readonly [number, number]): BackendBuffer;
+  /** The window maxima themselves (x's dtype, [N,C,oh,ow]), by the same rule as maxPool2dIndices. */
+  maxPool2d(x: View, g: WindowGeometry, outSize: readonly [number, number]): BackendBuffer;
+  /**
+   * Max pooling's input gradient: zeros [N,C,H,W] plus each cell of `grad` [N,C,oh,ow] at its
+   * window's argmax in x (as maxPool2dIndices finds it). Float dtypes.
+   */
+  maxPool2dBackward(x: View, grad: View, g: WindowGeometry, outSize: readonly [number, number]): BackendBuffer;
 
   // ---- fused optimizer steps ----
   /**

@@ -209,4 +209,16 @@ export const gradRules: { [P in DifferentiablePrim]: GradRule<P> } = {
     vjp: (g, n) => [o.col2im(g, n.params.geometry, n.inputMeta[0]!.shape as [number, number, number, number])],
   },
   col2im: { save: "none", vjp: (g, n) => [o.im2col(g, n.params.geometry, 0)] },
+  maxPool2dValues: { save: "inputs", vjp: (g, n) => [o.maxPool2dBackward(n.input(0), g, n.params.geometry, n.params.outSize)] },
+  maxPool2dBackward: {
+    save: "inputs",
+    // Linear in the gradient: its adjoint reads gg at each window's argmax. Piecewise constant in x.
+    vjp: (gg, n) => {
+      const x = n.input(0);
+      const [N, C, H, W] = x.shape as [number, number, number, number];
+      const { geometry, outSize } = n.params;
+      const idx = o.reshape(o.maxPool2dIndices(x, geometry, outSize), [N, C, outSize[0] * outSize[1]]);
+      return [null, o.reshape(o.gather(o.reshape(gg, [N, C, H * W]), 2, idx), [N, C, ...outSize])];
+    },
+  },
 };

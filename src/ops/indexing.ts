@@ -145,17 +145,37 @@ export function im2col(x: Tensor, geometry: WindowGeometry, padValue = 0): Tenso
 /**
  * Flat indices into H*W (int32 [N, C, oh, ow]) of the max of each window of x [N, C, H, W] on an
  * `outSize` grid (PyTorch's max_pool2d_with_indices; see Backend.maxPool2dIndices). Every
- * window must hold at least one in-range tap.
+ * window must hold at least one in-range tap (likewise for the values and the backward below).
  */
 export function maxPool2dIndices(x: Tensor, geometry: WindowGeometry, outSize: readonly [number, number]): Tensor {
-  if (x.ndim !== 4) throw new RangeError(`maxPool2dIndices: expected a 4-D input [N,C,H,W], got shape ${shapeToString(x.shape)}`);
+  checkPoolGrid(x, geometry, outSize, "maxPool2dIndices");
+  return applyPrim("maxPool2dIndices", [x], { geometry, outSize });
+}
+
+/** The window maxima (x's dtype, [N, C, oh, ow]) that maxPool2dIndices locates. */
+export function maxPool2dValues(x: Tensor, geometry: WindowGeometry, outSize: readonly [number, number]): Tensor {
+  checkPoolGrid(x, geometry, outSize, "maxPool2dValues");
+  return applyPrim("maxPool2dValues", [x], { geometry, outSize });
+}
+
+/** Max pooling's input gradient: `grad` [N, C, oh, ow] added at each window's argmax of x, zeros elsewhere. */
+export function maxPool2dBackward(x: Tensor, grad: Tensor, geometry: WindowGeometry, outSize: readonly [number, number]): Tensor {
+  checkPoolGrid(x, geometry, outSize, "maxPool2dBackward");
+  const want = [x.shape[0]!, x.shape[1]!, ...outSize];
+  if (grad.ndim !== 4 || grad.shape.some((d, i) => d !== want[i])) {
+    throw new RangeError(`maxPool2dBackward: expected a gradient of shape ${shapeToString(want)}, got ${shapeToString(grad.shape)}`);
+  }
+  return applyPrim("maxPool2dBackward", [x, grad], { geometry, outSize });
+}
+
+function checkPoolGrid(x: Tensor, geometry: WindowGeometry, outSize: readonly [number, number], op: string): void {
+  if (x.ndim !== 4) throw new RangeError(`${op}: expected a 4-D input [N,C,H,W], got shape ${shapeToString(x.shape)}`);
   const [H, W] = x.shape.slice(2) as [number, number];
   const [oh, ow] = outSize;
   const empty = (o: number, size: number, i: 0 | 1): boolean => o * geometry.stride[i] - geometry.padding[i] >= size;
   if (!(oh > 0 && ow > 0) || empty(oh - 1, H, 0) || empty(ow - 1, W, 1)) {
-    throw new RangeError(`maxPool2dIndices: an output grid of ${oh}x${ow} has windows outside input of shape ${shapeToString(x.shape)} (stride ${geometry.stride.join("x")}, padding ${geometry.padding.join("x")})`);
+    throw new RangeError(`${op}: an output grid of ${oh}x${ow} has windows outside input of shape ${shapeToString(x.shape)} (stride ${geometry.stride.join("x")}, padding ${geometry.padding.join("x")})`);
   }
-  return applyPrim("maxPool2dIndices", [x], { geometry, outSize });
 }
 
 export function col2im(cols: Tensor, geometry: WindowGeometry, shape: readonly [number, number, number, number]): Tensor {

@@ -53,7 +53,9 @@ interface RoutinePrimParams {
   pad: { before: readonly number[]; after: readonly number[]; value: number };
   im2col: { geometry: WindowGeometry; padValue: number };
   col2im: { geometry: WindowGeometry; shape: readonly [number, number, number, number] };
-  // flat H*W index (int32) of each window's max; the values are a gather of them
+  // max pooling: the window maxima, the input gradient (of [x, grad]), the argmax flat H*W index (int32)
+  maxPool2dValues: { geometry: WindowGeometry; outSize: readonly [number, number] };
+  maxPool2dBackward: { geometry: WindowGeometry; outSize: readonly [number, number] };
   maxPool2dIndices: { geometry: WindowGeometry; outSize: readonly [number, number] };
 }
 
@@ -188,6 +190,9 @@ export const forwardImpls: { [P in Prim]: Forward<P> } = {
     return fromBuffer(x!, x!.backend.im2col(x!, geometry, padValue), [n, c * geometry.kernel[0] * geometry.kernel[1], oh * ow]);
   },
   col2im: ([cols], { geometry, shape }) => fromBuffer(cols!, cols!.backend.col2im(cols!, geometry, shape), shape),
+  maxPool2dValues: ([x], { geometry, outSize }) =>
+    fromBuffer(x!, x!.backend.maxPool2d(x!, geometry, outSize), [x!.shape[0]!, x!.shape[1]!, ...outSize]),
+  maxPool2dBackward: ([x, grad], { geometry, outSize }) => fromBuffer(grad!, grad!.backend.maxPool2dBackward(x!, grad!, geometry, outSize), x!.shape),
   maxPool2dIndices: ([x], { geometry, outSize }) =>
     fromBuffer(x!, x!.backend.maxPool2dIndices(x!, geometry, outSize), [x!.shape[0]!, x!.shape[1]!, ...outSize]),
 };

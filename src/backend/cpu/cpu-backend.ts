@@ -434,6 +434,26 @@ export class CpuBackend implements Backend {
     }
     return new CpuBuffer("int32", out);
   }
+
+  maxPool2d(x: View, g: WindowGeometry, outSize: readonly [number, number]): CpuBuffer {
+    const [, , H, W] = x.shape as [number, number, number, number];
+    const idx = this.maxPool2dIndices(x, g, outSize).data as Int32Array;
+    const src = contiguousValues(x);
+    const out = allocArray(x.dtype, idx.length);
+    const L = outSize[0] * outSize[1];
+    for (let i = 0; i < idx.length; i++) out[i] = src[Math.floor(i / L) * H * W + idx[i]!]!;
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  maxPool2dBackward(x: View, grad: View, g: WindowGeometry, outSize: readonly [number, number]): CpuBuffer {
+    const [N, C, H, W] = x.shape as [number, number, number, number];
+    const idx = this.maxPool2dIndices(x, g, outSize).data as Int32Array;
+    const gv = contiguousValues(grad);
+    const out = allocArray(grad.dtype, N * C * H * W);
+    const L = outSize[0] * outSize[1];
+    for (let i = 0; i < idx.length; i++) out[Math.floor(i / L) * H * W + idx[i]!]! += gv[i]!;
+    return new CpuBuffer(grad.dtype, out);
+  }
 }
 
 /** `x` with its dims reordered (built explicitly: Tensor views keep `buf` behind a getter). */

@@ -40,6 +40,8 @@ export interface NativeAddon {
   im2col(sz: number, out: AnyTypedArray, outOffset: number, x: AnyTypedArray, xOffset: number, geo: Int32Array, padBits: number): void;
   col2im(dt: number, out: AnyTypedArray, outOffset: number, cols: AnyTypedArray, colsOffset: number, geo: Int32Array): void;
   maxPool2dIndices(dt: number, out: Int32Array, outOffset: number, x: AnyTypedArray, xOffset: number, geo: Int32Array): void;
+  maxPool2d(dt: number, out: AnyTypedArray, outOffset: number, x: AnyTypedArray, xOffset: number, geo: Int32Array): void;
+  maxPool2dBackward(dx: Float32Array, dxOffset: number, x: AnyTypedArray, xOffset: number, g: AnyTypedArray, gOffset: number, geo: Int32Array): void;
   /** Threads of the kernels' own pool that are started and parked (rt.h). */
   poolThreads(): number;
   setThreads(n: number): void;

@@ -15,7 +15,7 @@ import {
   argReduceDescriptor, copyIntoDescriptor, elementBits32, gatherDescriptor, indexSliceDescriptor, keptDims,
   reduceDescriptor, scatterAddDescriptor, windowDescriptor,
 } from "../kernel-descriptors.js";
-import { contiguousStrides, numel, shapesEqual, windowOutputSize } from "../../tensor/shape.js";
+import { contiguousStrides, isRowMajor, numel, shapesEqual, windowOutputSize } from "../../tensor/shape.js";
 import type { NativeAddon } from "./load-native.js";
 import { ArrayPool } from "./array-pool.js";
 
@@ -293,6 +293,29 @@ export class NativeBackend extends CpuBackend {
     const out = this.pool.take("int32", size) as Int32Array;
     this.addon.maxPool2dIndices(dt!, out, 0, dataOf(x), x.offset, this.descriptor(geo));
     return new CpuBuffer("int32", out);
+  }
+
+  override maxPool2d(x: View, g: WindowGeometry, outSize: readonly [number, number]): CpuBuffer {
+    const dt = x.dtype === "float32" || x.dtype === "int32" ? DT[x.dtype]! : undefined;
+    const [N, C] = x.shape as [number, number];
+    const size = N * C * outSize[0] * outSize[1];
+    const geo = dt !== undefined && size > 0 ? windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1]) : null;
+    if (!geo) return super.maxPool2d(x, g, outSize);
+    const out = this.pool.take(x.dtype, size);
+    this.addon.maxPool2d(dt!, out, 0, dataOf(x), x.offset, this.descriptor(geo));
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  override maxPool2dBackward(x: View, grad: View, g: WindowGeometry, outSize: readonly [number, number]): CpuBuffer {
+    const size = numel(x.shape);
+    const geo = x.dtype === "float32" && grad.dtype === "float32" && size > 0 ? windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1]) : null;
+    if (!geo) return super.maxPool2dBackward(x, grad, g, outSize);
+    // The kernel reads the gradient row-major.
+    const dense = isRowMajor(grad.shape, grad.strides) ? null : this.contiguous(grad);
+    const out = this.pool.take("float32", size) as Float32Array;
+    this.addon.maxPool2dBackward(out, 0, dataOf(x), x.offset, dense ? dense.data : dataOf(grad), dense ? 0 : grad.offset, this.descriptor(geo));
+    if (dense) this.pool.put("float32", dense.data);
+    return new CpuBuffer("float32", out);
   }
 
   /** Index values must lie in [0, size): the cpu kernels of the fallback paths do not check them, the C kernels do. */

@@ -51,6 +51,8 @@ export interface KernelExports {
   im2col(sz: number, out: number, x: number, geo: number, padbits: number): void;
   col2im(dt: number, out: number, cols: number, geo: number): void;
   maxpool2d_indices(dt: number, out: number, x: number, geo: number): void;
+  maxpool2d(dt: number, out: number, x: number, geo: number): void;
+  maxpool2d_backward(dx: number, x: number, g: number, geo: number): void;
   optimizer_step(kernel: number, bufs: number, consts: number, n: number): void;
 }
 

@@ -2,7 +2,6 @@ import type { Tensor } from "../../tensor/tensor.js";
 import { shapeToString, windowOutputLength } from "../../tensor/shape.js";
 import * as ops from "../../ops/index.js";
 import { recordAsOne } from "../../ops/trace-hook.js";
-import { applyPrim } from "../../ops/dispatch.js";
 import { checkRank, constant, expandInts, geometry, type IntOrTuple } from "./window-utils.js";
 
 export interface MaxPoolOptions {
@@ -65,31 +64,26 @@ function windows(pl: PoolPlan, padValue: number): Tensor {
 }
 
 /**
- * Max pooling over 2-D windows, as PyTorch's max_pool2d_with_indices: one kernel finds each
- * window's max as a flat index into H*W (first of ties; a NaN is the max), the values are a gather
- * of those indices, and the gradient a scatter-add back to them. With `returnIndices`, returns
- * [values, indices].
+ * Max pooling over 2-D windows, as PyTorch's max_pool2d_with_indices and its backward: kernels
+ * find each window's max (first of ties; a NaN is the max) and, for the gradient, add the output
+ * gradient at the max's position. With `returnIndices`, returns [values, flat indices into H*W].
  */
 export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, options: MaxPoolOptions & { returnIndices: true }, op?: string): [Tensor, Tensor];
 export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, options?: MaxPoolOptions, op?: string): Tensor;
 export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, options: MaxPoolOptions = {}, op = "maxPool2d"): Tensor | [Tensor, Tensor] {
-  // A tracer (the ONNX exporter) sees one maxPool2d op, not the index kernel + gather below.
+  // A tracer (the ONNX exporter) sees one maxPool2d op, not the kernels below.
   if (!options.returnIndices) return recordAsOne("maxPool2d", [x], { kernelSize, options }, () => maxPool2dBody(x, kernelSize, options, op) as Tensor);
   return maxPool2dBody(x, kernelSize, options, op);
 }
 
 function maxPool2dBody(x: Tensor, kernelSize: IntOrTuple, options: MaxPoolOptions, op: string): Tensor | [Tensor, Tensor] {
   const pl = plan(x, kernelSize, options.stride, options.padding, options.dilation, options.ceilMode ?? false, op);
-  const [N, C, H, W] = pl.x.shape as [number, number, number, number];
-  const L = pl.oh * pl.ow;
-  const indices = ops.maxPool2dIndices(pl.x, geometry(pl.kernel, pl.stride, pl.padding, pl.dilation), [pl.oh, pl.ow]);
-  const flat = ops.reshape(indices, [N, C, L]);
-  // The kernel's indices are in range by construction: no bounds scan of them.
-  const values = applyPrim("gather", [ops.reshape(pl.x, [N, C, H * W]), flat], { dim: 2 });
-  const out = ops.reshape(values, [N, C, pl.oh, pl.ow]);
-  const result = pl.batched ? out : ops.squeeze(out, 0);
-  if (!options.returnIndices) return result;
-  return [result, pl.batched ? indices : ops.squeeze(indices, 0)];
+  const g = geometry(pl.kernel, pl.stride, pl.padding, pl.dilation);
+  const unbatch = (t: Tensor): Tensor => (pl.batched ? t : ops.squeeze(t, 0));
+  // Indices first: with returnIndices they are what an ONNX export stops at.
+  const indices = options.returnIndices ? ops.maxPool2dIndices(pl.x, g, [pl.oh, pl.ow]) : null;
+  const result = unbatch(ops.maxPool2dValues(pl.x, g, [pl.oh, pl.ow]));
+  return indices ? [result, unbatch(indices)] : result;
 }
 
 /**

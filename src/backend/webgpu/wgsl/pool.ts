@@ -1,18 +1,19 @@
 import { ENTRY_ARGS, MATH_HELPERS, type Scalar, linearIndexCode, paramsDecl } from "./common.js";
 
 /**
- * Max pooling's indices (Backend.maxPool2dIndices): one invocation per output cell scans its
+ * Max pooling (Backend.maxPool2dIndices, maxPool2d): one invocation per output cell scans its
  * window from the first in-range tap in row-major order; a tap replaces the best when greater
- * or NaN (PyTorch's rule), out-of-range taps are skipped.
+ * or NaN (PyTorch's rule), out-of-range taps are skipped. Writes the argmax's flat index into
+ * H*W (int32) or the max itself.
  * Params: [n, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, xOff, xs0, xs1, xs2, xs3]
  */
-export function maxPoolIndicesKernel(t: Scalar, wg: number): { code: string; nParams: number } {
+export function maxPoolKernel(t: Scalar, write: "indices" | "values", wg: number): { code: string; nParams: number } {
   const nParams = 19;
   const lowest = t === "f32" ? "-inf_f()" : t === "i32" ? "i32(-2147483647) - 1" : "0u";
   const wins = t === "f32" ? "v > best || is_nan(v)" : "v > best || first";
   const code = `${MATH_HELPERS}
 @group(0) @binding(0) var<storage, read> x: array<${t}>;
-@group(0) @binding(1) var<storage, read_write> out: array<i32>;
+@group(0) @binding(1) var<storage, read_write> out: array<${write === "indices" ? "i32" : t}>;
 ${paramsDecl(2, nParams)}
 // The first in-range tap of a window starting at \`s\` with dilation d.
 fn first_tap(s: i32, d: i32) -> i32 {
@@ -47,7 +48,7 @@ fn main(${ENTRY_ARGS}) {
       first = false;
     }
   }
-  out[i] = bi;
+  out[i] = ${write === "indices" ? "bi" : "best"};
 }
 `;
   return { code, nParams };
