@@ -103,36 +103,42 @@ static void maxpool_plane_2x2(const maxpool_job *J, const float *xb, char *o, co
       continue;
     }
     /* The last group overlaps the one before it instead of a scalar tail (random data would
-       mispredict its branches); its overlapping cells are redone with the same result, except
-       that the backward must not add their gradient twice. */
-    for (int ox = 0, done = 0; ox < ow; ox += 4) {
+       mispredict its branches); its overlapping cells are redone with the same result. */
+    for (int ox = 0; ox < ow; ox += 4) {
       if (ox + 4 > ow) ox = ow - 4;
       v128_t a0 = wasm_v128_load(r0 + 2 * ox), a1 = wasm_v128_load(r0 + 2 * ox + 4);
       v128_t b0 = wasm_v128_load(r1 + 2 * ox), b1 = wasm_v128_load(r1 + 2 * ox + 4);
       v128_t idx0 = wasm_i32x4_add(wasm_i32x4_splat(base + 2 * ox), lanes);
       v128_t best = wasm_i32x4_shuffle(a0, a1, 0, 2, 4, 6);
-      v128_t bi = idx0;
+      v128_t tap = wasm_i32x4_splat(0); /* which of the 4 taps wins, per lane */
       v128_t taps[3] = {wasm_i32x4_shuffle(a0, a1, 1, 3, 5, 7), wasm_i32x4_shuffle(b0, b1, 0, 2, 4, 6),
                         wasm_i32x4_shuffle(b0, b1, 1, 3, 5, 7)};
-      const int offs[3] = {1, W, W + 1};
       for (int t = 0; t < 3; t++) {
         v128_t v = taps[t];
         v128_t win = wasm_v128_or(wasm_f32x4_gt(v, best), wasm_f32x4_ne(v, v));
         best = wasm_v128_bitselect(v, best, win);
-        bi = wasm_v128_bitselect(wasm_i32x4_add(idx0, wasm_i32x4_splat(offs[t])), bi, win);
+        tap = wasm_v128_bitselect(wasm_i32x4_splat(t + 1), tap, win);
       }
       if (J->mode == POOL_INDICES) {
-        wasm_v128_store((int32_t *)o + prow + ox, bi);
+        /* tap t sits at (t >> 1) * W + (t & 1) from the window's corner */
+        v128_t off = wasm_i32x4_add(wasm_i32x4_mul(wasm_i32x4_shr(tap, 1), wasm_i32x4_splat(W)), wasm_v128_and(tap, wasm_i32x4_splat(1)));
+        wasm_v128_store((int32_t *)o + prow + ox, wasm_i32x4_add(idx0, off));
       } else if (J->mode == POOL_VALUES) {
         wasm_v128_store((float *)o + prow + ox, best);
       } else {
-        int32_t ix[4] __attribute__((aligned(16)));
-        wasm_v128_store(ix, bi);
-        float *d = (float *)o;
-        const float *gr = g + prow;
-        for (int l = ox < done ? done - ox : 0; l < 4; l++) d[ix[l]] += gr[ox + l];
+        /* The plane is tiled by the windows: write each window's four taps, the gradient at the
+           winner and zeros elsewhere (no zero-fill first; the overlapping group rewrites the same). */
+        v128_t g4 = wasm_v128_load(g + prow + ox);
+        v128_t v0 = wasm_v128_and(g4, wasm_i32x4_eq(tap, wasm_i32x4_splat(0)));
+        v128_t v1 = wasm_v128_and(g4, wasm_i32x4_eq(tap, wasm_i32x4_splat(1)));
+        v128_t v2 = wasm_v128_and(g4, wasm_i32x4_eq(tap, wasm_i32x4_splat(2)));
+        v128_t v3 = wasm_v128_and(g4, wasm_i32x4_eq(tap, wasm_i32x4_splat(3)));
+        float *d0 = (float *)o + base + 2 * ox, *d1 = d0 + W;
+        wasm_v128_store(d0, wasm_i32x4_shuffle(v0, v1, 0, 4, 1, 5));
+        wasm_v128_store(d0 + 4, wasm_i32x4_shuffle(v0, v1, 2, 6, 3, 7));
+        wasm_v128_store(d1, wasm_i32x4_shuffle(v2, v3, 0, 4, 1, 5));
+        wasm_v128_store(d1 + 4, wasm_i32x4_shuffle(v2, v3, 2, 6, 3, 7));
       }
-      done = ox + 4;
     }
   }
 }
@@ -145,9 +151,12 @@ static void maxpool_task(const void *args, int chunk, int tid) {
   long cells = (long)J->oh * J->ow, plane = (long)J->H * J->W;
   char *o = J->out + (J->mode == POOL_BACKWARD ? plane : cells) * chunk * 4;
   const float *g = J->g ? J->g + cells * chunk : 0;
-  if (J->mode == POOL_BACKWARD) __builtin_memset(o, 0, (size_t)plane * 4);
   int fast = J->dt == 0 && J->kh == 2 && J->kw == 2 && J->sth == 2 && J->stw == 2 && J->ph == 0 && J->pw == 0 &&
              J->dh == 1 && J->dw == 1 && J->sw == 1 && 2 * J->oh <= J->H && 2 * J->ow <= J->W;
+  /* The 2x2 backward writes whole windows; only cells no window covers (odd sizes) and the
+     other paths, which add, need zeros first. */
+  int tiled = fast && J->ow >= 4 && 2 * J->oh == J->H && 2 * J->ow == J->W;
+  if (J->mode == POOL_BACKWARD && !tiled) __builtin_memset(o, 0, (size_t)plane * 4);
   if (fast) maxpool_plane_2x2(J, (const float *)xb, o, g);
   else maxpool_plane_generic(J, xb, o, g);
 }
