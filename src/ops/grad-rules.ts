@@ -90,8 +90,9 @@ export const gradRules: { [P in DifferentiablePrim]: GradRule<P> } = {
       return [o.mul(g, o.mul(o.exp(o.neg(o.mul(x, x))), 2 / Math.sqrt(Math.PI)))];
     },
   },
-  // PyTorch's threshold_backward: where(out <= 0, 0, g) (a NaN output passes g), in two passes
-  relu: { save: "output", vjp: (g, n) => [o.where(o.le(n.output(), 0), 0, g)] },
+  relu: { save: "output", vjp: (g, n) => [o.reluBackward(g, n.output())] },
+  // Linear in the gradient; piecewise constant in the relu's output.
+  reluBackward: { save: "inputs", vjp: (gg, n) => [need(n, 0) ? o.reluBackward(gg, n.input(1)) : null, null] },
   log1p: { save: "inputs", vjp: (g, n) => [o.div(g, o.add(n.input(0), 1))] },
   expm1: { save: "output", vjp: (g, n) => [o.mul(g, o.add(n.output(), 1))] },
   hardswish: {
