@@ -109,6 +109,11 @@ export interface Backend {
   // ---- routines ----
   /** Batched matmul: a [B,M,K] x b [B,K,N] -> [B,M,N]; a and b may be any strided views. */
   matmul(a: View, b: View): BackendBuffer;
+  /**
+   * The sum over the batch of a [B,M,K] x b [B,K,N] -> [M,N], without the batch of products: the
+   * gradient of a matrix broadcast over a batched product (a convolution's weight).
+   */
+  matmulSumBatch(a: View, b: View): BackendBuffer;
   /** out[..., i, ...] = x[..., index[..., i, ...], ...] along `dim`; index has the output shape. */
   gather(x: View, dim: number, index: View): BackendBuffer;
   /** zeros(shape) then out[..., index[i], ...] += src[i] along `dim` (index has src's shape). */

@@ -29,6 +29,22 @@ function unreduce(g: Tensor, inputShape: readonly number[], axes: readonly numbe
   return o.expand(o.reshape(g, keep), inputShape);
 }
 
+/**
+ * matmul with a broadcast first operand (batch 1 against b's B, as a convolution's weight): its
+ * gradient is the sum over the batch of g·bᵀ, computed as one batch-reducing product instead of
+ * B products and a sum. Null for an unbroadcast product.
+ */
+function broadcastMatmulGrad(g: Tensor, node: GradNode<"matmul">): (Tensor | null)[] | null {
+  const a = node.input(0);
+  const b = node.input(1);
+  const B = b.shape[0]!;
+  if (a.shape[0] === B) return null;
+  return [
+    need(node, 0) ? o.matmulSumBatch(g, o.transpose(b, 1, 2)) : null,
+    need(node, 1) ? o.bmm(o.expand(o.transpose(a, 1, 2), [B, a.shape[2]!, a.shape[1]!]), g) : null,
+  ];
+}
+
 /** Gradient of max/min: split evenly among the positions that attain the extreme value. */
 function extremeGrad(g: Tensor, node: GradNode<"max" | "min">): Tensor[] {
   const x = node.input(0);
@@ -170,10 +186,20 @@ export const gradRules: { [P in DifferentiablePrim]: GradRule<P> } = {
   min: { save: "both", vjp: (g, n) => extremeGrad(g, n as GradNode<"max" | "min">) },
   matmul: {
     save: "inputs",
-    vjp: (g, n) => [
+    vjp: (g, n) => broadcastMatmulGrad(g, n) ?? [
       need(n, 0) ? o.bmm(g, o.transpose(n.input(1), 1, 2)) : null,
       need(n, 1) ? o.bmm(o.transpose(n.input(0), 1, 2), g) : null,
     ],
+  },
+  matmulSumBatch: {
+    save: "inputs",
+    vjp: (g, n) => {
+      const a = n.input(0);
+      const b = n.input(1);
+      const B = a.shape[0]!;
+      const gb = o.expand(g, [B, g.shape[1]!, g.shape[2]!]);
+      return [need(n, 0) ? o.bmm(gb, o.transpose(b, 1, 2)) : null, need(n, 1) ? o.bmm(o.transpose(a, 1, 2), gb) : null];
+    },
   },
   gather: {
     save: "inputs",

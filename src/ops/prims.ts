@@ -44,7 +44,10 @@ interface RoutinePrimParams {
   argmax: { axis: number };
   argmin: { axis: number };
   // routines
+  // a [B or 1, M, K] x b [B, K, N] -> [B, M, N] (an a of batch 1 is broadcast)
   matmul: Record<string, never>;
+  // the sum over the batch of a [B, M, K] x b [B, K, N] -> [1, M, N] (matmul's broadcast operand's gradient)
+  matmulSumBatch: Record<string, never>;
   gather: { dim: number };
   scatterAdd: { dim: number; shape: readonly number[] };
   indexSelect: { dim: number };
@@ -164,7 +167,13 @@ export const forwardImpls: { [P in Prim]: Forward<P> } = {
   prod: reduce("prod"),
   argmax: argReduce("argmax"),
   argmin: argReduce("argmin"),
-  matmul: ([a, b]) => fromBuffer(a!, a!.backend.matmul(a!, b!), [a!.shape[0]!, a!.shape[1]!, b!.shape[2]!]),
+  matmul: ([a, b]) => {
+    const B = b!.shape[0]!;
+    // A broadcast a reaches the backend as a batch-stride-0 view.
+    const av: View = a!.shape[0] === B ? a! : { buf: a!.buf, shape: [B, a!.shape[1]!, a!.shape[2]!], strides: [0, a!.strides[1]!, a!.strides[2]!], offset: a!.offset, dtype: a!.dtype };
+    return fromBuffer(a!, a!.backend.matmul(av, b!), [B, a!.shape[1]!, b!.shape[2]!]);
+  },
+  matmulSumBatch: ([a, b]) => fromBuffer(a!, a!.backend.matmulSumBatch(a!, b!), [1, a!.shape[1]!, b!.shape[2]!]),
   gather: ([x, index], { dim }) => fromBuffer(x!, x!.backend.gather(x!, dim, index!), index!.shape),
   scatterAdd: ([index, src], { dim, shape }) => fromBuffer(src!, src!.backend.scatterAdd(shape, dim, index!, src!), shape),
   indexSelect: ([x, index], { dim }) => {

@@ -229,6 +229,16 @@ export class CpuBackend implements Backend {
     return new CpuBuffer("int32", out);
   }
 
+  matmulSumBatch(a: View, b: View): CpuBuffer {
+    const [B, M] = a.shape as [number, number, number];
+    const N = b.shape[2]!;
+    const out = allocArray(a.dtype, M * N) as Float32Array | Float64Array;
+    if (B === 0) return new CpuBuffer(a.dtype, out);
+    const products = this.matmul(a, b).data as Float32Array | Float64Array;
+    for (let bi = 0; bi < B; bi++) for (let i = 0; i < M * N; i++) out[i]! += products[bi * M * N + i]!;
+    return new CpuBuffer(a.dtype, out);
+  }
+
   matmul(a: View, b: View): CpuBuffer {
     const [B, M, K] = a.shape as [number, number, number];
     const N = b.shape[2]!;

@@ -15,6 +15,12 @@ export interface NativeAddon {
     b: Float32Array, bOffset: number, bBatchStride: number, ldb: number, bTrans: number,
     batch: number, m: number, n: number, k: number,
   ): void;
+  /** gemm's arguments; c = the sum over the batch of the products (m x n). */
+  gemmSumBatch(
+    c: Float32Array, a: Float32Array, aOffset: number, aBatchStride: number, lda: number, aTrans: number,
+    b: Float32Array, bOffset: number, bBatchStride: number, ldb: number, bTrans: number,
+    batch: number, m: number, n: number, k: number,
+  ): void;
   /** 1 when done, 0 when the C kernels lack the op/dtype (the caller falls back). */
   ewUnary(op: number, dt: number, out: AnyTypedArray, x: AnyTypedArray, xOffset: number, desc: Int32Array): number;
   ewBinary(op: number, dt: number, out: AnyTypedArray, a: AnyTypedArray, aOffset: number, b: AnyTypedArray, bOffset: number, desc: Int32Array): number;

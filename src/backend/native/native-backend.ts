@@ -347,6 +347,19 @@ export class NativeBackend extends CpuBackend {
     return new CpuBuffer("float32", out);
   }
 
+  override matmulSumBatch(a: View, b: View): CpuBuffer {
+    if (a.dtype !== "float32" || b.dtype !== "float32") return super.matmulSumBatch(a, b);
+    const [B, M, K] = a.shape as [number, number, number];
+    const N = b.shape[2]!;
+    if (B * M * N === 0 || K === 0) return new CpuBuffer("float32", this.pool.takeZeroed("float32", M * N));
+    const out = this.pool.take("float32", M * N) as Float32Array;
+    const av = this.blasOperand(a, M, K);
+    const bv = this.blasOperand(b, K, N);
+    this.addon.gemmSumBatch(out, av.data, av.offset, av.batchStride, av.layout.ld, av.layout.trans, bv.data, bv.offset, bv.batchStride, bv.layout.ld, bv.layout.trans, B, M, N, K);
+    for (const v of [av, bv]) if (v.copied) this.pool.put("float32", v.data);
+    return new CpuBuffer("float32", out);
+  }
+
   /** The operand's array and layout, made contiguous first when BLAS cannot read its strides. */
   private blasOperand(v: View, rows: number, cols: number): { data: Float32Array; offset: number; batchStride: number; layout: { ld: number; trans: number }; copied: boolean } {
     const [sb, sr, sc] = v.strides as [number, number, number];

@@ -374,6 +374,16 @@ export class WasmBackend implements Backend {
 
   // ---------------------------------------------------------------- routines
 
+  /** The batch of products, then their sum (no batch-reducing GEMM here yet). */
+  matmulSumBatch(a: View, b: View): BackendBuffer {
+    const [B, M] = a.shape as [number, number, number];
+    const N = b.shape[2]!;
+    const products = this.matmul(a, b);
+    const sum = this.reduce("sum", { buf: products, shape: [B, M, N], strides: [M * N, N, 1], offset: 0, dtype: a.dtype }, [0]);
+    this.free(products);
+    return sum;
+  }
+
   matmul(a: View, b: View): BackendBuffer {
     const a3 = as3d(a), b3 = as3d(b);
     const [Ba, M, K] = a3.shape, [Bb, K2, N] = b3.shape;

@@ -398,6 +398,16 @@ export class WebGPUBackend implements Backend {
 
   // ---- routines ----
 
+  /** The batch of products, then their sum (no batch-reducing GEMM here yet). */
+  matmulSumBatch(a: View, b: View): WebGPUBuffer {
+    const [B, M] = a.shape as [number, number, number];
+    const N = b.shape[2]!;
+    const products = this.matmul(a, b);
+    const sum = this.reduce("sum", { buf: products, shape: [B, M, N], strides: [M * N, N, 1], offset: 0, dtype: a.dtype }, [0]);
+    this.free(products);
+    return sum;
+  }
+
   matmul(a: View, b: View): WebGPUBuffer {
     const t = storageType(a.dtype, "matmul");
     storageType(b.dtype, "matmul");
