@@ -118,6 +118,8 @@ describe("nn conv/pool errors and defaults", () => {
     assert.throws(() => new nt.nn.Conv2d(3, 8, 3, { padding: "same", stride: 2 }), /padding='same'/);
     assert.throws(() => conv.forward(nt.zeros([1, 3, 2, 2])), /Conv2d: kernel 3x3/);
     assert.throws(() => new nt.nn.MaxPool2d(2, { padding: 2 }).forward(nt.zeros([1, 1, 4, 4])), /MaxPool2d: padding 2 should be at most half/);
+    // dilation 3 with padding 1 over 2 rows: the window's taps (rows -1 and 2) miss the input
+    assert.throws(() => nt.F.maxPool2d(nt.zeros([1, 1, 2, 2]), 2, { stride: 1, padding: 1, dilation: 3 }), /maxPool2d: an output grid of 1x1 has windows without an element of the input of shape \[1, 1, 2, 2\]/);
     assert.throws(() => new nt.nn.ConvTranspose2d(2, 2, 3, { stride: 2, outputPadding: 2 }).forward(nt.zeros([1, 2, 3, 3])), /outputPadding 2 must be smaller/);
     conv.dispose();
   });

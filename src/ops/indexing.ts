@@ -147,14 +147,14 @@ export function im2col(x: Tensor, geometry: WindowGeometry, padValue = 0): Tenso
  * `outSize` grid (PyTorch's max_pool2d_with_indices; see Backend.maxPool2dIndices). Every
  * window must hold at least one in-range tap (likewise for the values and the backward below).
  */
-export function maxPool2dIndices(x: Tensor, geometry: WindowGeometry, outSize: readonly [number, number]): Tensor {
-  checkPoolGrid(x, geometry, outSize, "maxPool2dIndices");
+export function maxPool2dIndices(x: Tensor, geometry: WindowGeometry, outSize: readonly [number, number], op = "maxPool2dIndices"): Tensor {
+  checkPoolGrid(x, geometry, outSize, op);
   return applyPrim("maxPool2dIndices", [x], { geometry, outSize });
 }
 
-/** The window maxima (x's dtype, [N, C, oh, ow]) that maxPool2dIndices locates. */
-export function maxPool2dValues(x: Tensor, geometry: WindowGeometry, outSize: readonly [number, number]): Tensor {
-  checkPoolGrid(x, geometry, outSize, "maxPool2dValues");
+/** The window maxima (x's dtype, [N, C, oh, ow]) that maxPool2dIndices locates. `op` names the caller in errors. */
+export function maxPool2dValues(x: Tensor, geometry: WindowGeometry, outSize: readonly [number, number], op = "maxPool2dValues"): Tensor {
+  checkPoolGrid(x, geometry, outSize, op);
   return applyPrim("maxPool2dValues", [x], { geometry, outSize });
 }
 
@@ -172,9 +172,22 @@ function checkPoolGrid(x: Tensor, geometry: WindowGeometry, outSize: readonly [n
   if (x.ndim !== 4) throw new RangeError(`${op}: expected a 4-D input [N,C,H,W], got shape ${shapeToString(x.shape)}`);
   const [H, W] = x.shape.slice(2) as [number, number];
   const [oh, ow] = outSize;
-  const empty = (o: number, size: number, i: 0 | 1): boolean => o * geometry.stride[i] - geometry.padding[i] >= size;
-  if (!(oh > 0 && ow > 0) || empty(oh - 1, H, 0) || empty(ow - 1, W, 1)) {
-    throw new RangeError(`${op}: an output grid of ${oh}x${ow} has windows outside input of shape ${shapeToString(x.shape)} (stride ${geometry.stride.join("x")}, padding ${geometry.padding.join("x")})`);
+  // Every window needs an in-range tap (the kernels index the input at one): with dilation and
+  // padding, a window's taps can all fall in the padding or beyond the input.
+  const empty = (count: number, size: number, i: 0 | 1): boolean => {
+    const { kernel: k, stride: s, padding: p, dilation: d } = geometry;
+    for (let o = 0; o < count; o++) {
+      const start = o * s[i] - p[i];
+      const first = start >= 0 ? start : start + Math.ceil(-start / d[i]) * d[i];
+      if (first >= Math.min(start + (k[i] - 1) * d[i] + 1, size)) return true;
+    }
+    return false;
+  };
+  if (!(oh > 0 && ow > 0) || empty(oh, H, 0) || empty(ow, W, 1)) {
+    throw new RangeError(
+      `${op}: an output grid of ${oh}x${ow} has windows without an element of the input of shape ${shapeToString(x.shape)} ` +
+        `(kernel ${geometry.kernel.join("x")}, stride ${geometry.stride.join("x")}, padding ${geometry.padding.join("x")}, dilation ${geometry.dilation.join("x")})`,
+    );
   }
 }
 

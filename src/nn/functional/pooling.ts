@@ -81,8 +81,8 @@ function maxPool2dBody(x: Tensor, kernelSize: IntOrTuple, options: MaxPoolOption
   const g = geometry(pl.kernel, pl.stride, pl.padding, pl.dilation);
   const unbatch = (t: Tensor): Tensor => (pl.batched ? t : ops.squeeze(t, 0));
   // Indices first: with returnIndices they are what an ONNX export stops at.
-  const indices = options.returnIndices ? ops.maxPool2dIndices(pl.x, g, [pl.oh, pl.ow]) : null;
-  const result = unbatch(ops.maxPool2dValues(pl.x, g, [pl.oh, pl.ow]));
+  const indices = options.returnIndices ? ops.maxPool2dIndices(pl.x, g, [pl.oh, pl.ow], op) : null;
+  const result = unbatch(ops.maxPool2dValues(pl.x, g, [pl.oh, pl.ow], op));
   return indices ? [result, unbatch(indices)] : result;
 }
 
