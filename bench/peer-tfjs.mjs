@@ -81,6 +81,10 @@ function setup(model, batch, fresh) {
 
 let best = NaN;
 function run(task) {
+  if (task.task === "rss") {
+    best = process.resourceUsage().maxRSS / 1024; // KiB -> MiB, as peer-neurite.ts reports it
+    return best;
+  }
   minCalls = task.min ?? 3;
   const warm = task.warm;
   if (task.task === "sgemm") {

@@ -26,7 +26,7 @@ NAPI=node_modules/node-api-headers/include
 [ -f "$NAPI/node_api.h" ] || { echo "build-native: $NAPI missing (npm ci)" >&2; exit 1; }
 PKG=packages/neurite-native-linux-x64
 BUDGET=33554432
-FLAGS="-O3 -mavx2 -mfma -fPIC -fvisibility=hidden -ffile-prefix-map=$(pwd)=."
+FLAGS="-O3 -mavx2 -mfma -fno-math-errno -fPIC -fvisibility=hidden -ffile-prefix-map=$(pwd)=."
 
 addon() {
   $CC $FLAGS -DNEURITE_NATIVE_THREADS -I"$NAPI" -shared -s -Wl,--build-id=none -Wl,--exclude-libs,ALL -o "$1/neurite-native.node" native/addon.c "$BLAS" -lpthread -lm

@@ -67,4 +67,4 @@ for s in range(steps):
     opt.zero_grad(); loss = lm_loss(model(x[idx]), y[idx]); loss.backward(); opt.step(); losses.append(loss.item())
 m = max(losses[9:]) if len(losses) > 9 else max(losses)
 print(json.dumps({"init": init, "order": order, "dropout": dropout, "seed": seed, "masks": os.environ.get("MASKS"), "maskBitsUsed": recorded.pos if recorded else None, "maxFromStep10": round(m, 4), "at": losses.index(m) + 1,
-                  "last10": round(sum(losses[-10:]) / min(10, len(losses)), 4), "val": evaluate(model, xv, yv), "losses": [round(l, 3) for l in losses[:30]]}))
+                  "last10": round(sum(losses[-10:]) / min(10, len(losses)), 4), "val": evaluate(model, xv, yv), "losses": [round(l, 4) for l in losses]}))

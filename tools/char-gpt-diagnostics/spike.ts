@@ -66,7 +66,7 @@ nt.noGrad(() => {
 });
 const max = Math.max(...losses.slice(9));
 const summary = { ...opts, maxFromStep10: +max.toFixed(4), at: losses.indexOf(max) + 1, last10: +(losses.slice(-10).reduce((a, b) => a + b, 0) / 10).toFixed(4), val: +(total / M).toFixed(4) };
-console.log(JSON.stringify(opts["losses"] ? { ...summary, losses: losses.map((l) => +l.toFixed(3)) } : summary));
+console.log(JSON.stringify(opts["losses"] ? { ...summary, losses: losses.map((l) => +l.toFixed(4)) } : summary));
 
 /**
  * Wraps the global generator's uniform draws (after initialisation only dropout draws from it)
