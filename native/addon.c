@@ -1,7 +1,7 @@
 /*
  * The `native` backend's Node-API addon (built by tools/build-native.sh, no node-gyp): GEMM from
  * a statically linked OpenBLAS, and the kernels of wasm/src (elementwise, reductions, data
- * movement and im2col/col2im, fused optimizer steps: the same C source as the wasm build)
+ * movement, im2col/col2im and max pooling, fused optimizer steps: the same C source as the wasm build)
  * compiled for x86-64, on rt.h's thread pool with pthreads and futexes (NEURITE_NATIVE_THREADS).
  * Buffers are JS typed arrays (64-bit sizes); each call receives them with element offsets and
  * computes on their memory in place, without copies. The wrappers mirror the wasm exports one
@@ -11,11 +11,13 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "../wasm/src/rt.h"
 #include "../wasm/src/ew.c"
 #include "../wasm/src/reduce.c"
 #include "../wasm/src/move.c"
+#include "../wasm/src/pool.c"
 #include "../wasm/src/optim.c"
 
 /* OpenBLAS's CBLAS entry points (libopenblas.a), declared here to need no cblas.h. */
@@ -27,7 +29,7 @@ char *openblas_get_config(void);
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
 
 /* Version of this addon's JS interface; src/backend/native/load-native.ts checks it. */
-#define NATIVE_ABI 3
+#define NATIVE_ABI 4
 /* Busy-wait iterations (with a pause instruction each) of a pool thread before it sleeps. */
 #define NATIVE_SPIN 4000
 
@@ -143,6 +145,65 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   int64_t batch = int_arg(env, v[11]);
   J.m = int_arg(env, v[12]), J.n = int_arg(env, v[13]), J.k = int_arg(env, v[14]);
   gemm_run(&J, batch);
+  return NULL;
+}
+
+/*
+ * gemmSumBatch(c, ...the arguments of gemm): c = the sum over the batch of a[i] (m x k) * b[i] (k x n),
+ * c contiguous m x n: a weight's gradient when the weight was broadcast over the batch (a
+ * convolution's), without writing the batch of products. Each task runs a slice of the batch
+ * into its own m x n sum (the first product overwriting, the rest adding: whole-width products,
+ * the sum staying in cache); the slices' sums are then added up in task order.
+ */
+typedef struct {
+  gemm_job g;
+  int64_t batch;
+  int tasks;
+  float *partial; /* (tasks - 1) sums of m x n after c's */
+} gemm_sum_job;
+
+static void gemm_sum_task(const void *args, int chunk, int tid) {
+  (void)tid;
+  const gemm_sum_job *S = args;
+  const gemm_job *J = &S->g;
+  int64_t b0 = S->batch * chunk / S->tasks, b1 = S->batch * (chunk + 1) / S->tasks;
+  float *C = chunk == 0 ? J->c : S->partial + (int64_t)(chunk - 1) * J->m * J->n;
+  int ta = J->at ? TRANS : NO_TRANS, tb = J->bt ? TRANS : NO_TRANS;
+  if (b0 == b1) { memset(C, 0, (size_t)(J->m * J->n) * 4); return; }
+  for (int64_t bi = b0; bi < b1; bi++)
+    cblas_sgemm(ROW_MAJOR, ta, tb, (int)J->m, (int)J->n, (int)J->k, 1.0f, J->a + J->ao + bi * J->abs_, (int)J->lda,
+                J->b + J->bo + bi * J->bbs, (int)J->ldb, bi == b0 ? 0.0f : 1.0f, C, (int)J->n);
+}
+
+static napi_value gemm_sum_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 15;
+  napi_value v[15];
+  CHECK(napi_get_cb_info(env, info, &argc, v, NULL, NULL));
+  if (argc != 15) { napi_throw_error(env, NULL, "neurite native: gemmSumBatch expects 15 arguments"); return NULL; }
+  gemm_sum_job S;
+  gemm_job *J = &S.g;
+  J->c = f32_arg(env, v[0], NULL), J->a = f32_arg(env, v[1], NULL), J->b = f32_arg(env, v[6], NULL);
+  if (!J->c || !J->a || !J->b) return NULL;
+  J->ao = int_arg(env, v[2]), J->abs_ = int_arg(env, v[3]), J->lda = int_arg(env, v[4]), J->at = (int)int_arg(env, v[5]);
+  J->bo = int_arg(env, v[7]), J->bbs = int_arg(env, v[8]), J->ldb = int_arg(env, v[9]), J->bt = (int)int_arg(env, v[10]);
+  S.batch = int_arg(env, v[11]);
+  J->m = int_arg(env, v[12]), J->n = int_arg(env, v[13]), J->k = int_arg(env, v[14]);
+  int64_t mn = J->m * J->n;
+  int threads = usable_threads();
+  S.tasks = threads <= 1 || S.batch * mn * J->k < GEMM_INLINE_MACS ? 1 : (S.batch < threads ? (int)S.batch : threads);
+  if (S.tasks < 1) S.tasks = 1;
+  S.partial = S.tasks > 1 ? malloc((size_t)((S.tasks - 1) * mn) * 4) : NULL;
+  if (S.tasks > 1 && !S.partial) S.tasks = 1;
+  if (S.tasks == 1) {
+    gemm_sum_task(&S, 0, 0);
+    return NULL;
+  }
+  parallel_for(gemm_sum_task, &S, S.tasks);
+  for (int t = 1; t < S.tasks; t++) {
+    const float *p = S.partial + (int64_t)(t - 1) * mn;
+    for (int64_t i = 0; i < mn; i++) J->c[i] += p[i];
+  }
+  free(S.partial);
   return NULL;
 }
 
@@ -366,6 +427,39 @@ static napi_value col2im_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* maxPool2dIndices(dt, out, outOff, x, xOff, geo): int32 window-argmax indices (pool.c). */
+static napi_value maxpool2d_indices_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 6, "maxPool2dIndices")) return NULL;
+  char *out = A_PTR(A, 1), *x = A_PTR(A, 3);
+  const int *geo = A_DESC(A, 5);
+  if (!out || !x || !geo) return NULL;
+  maxpool2d_indices(A_INT(A, 0), (int32_t *)out, x, geo);
+  return NULL;
+}
+
+/* maxPool2d(dt, out, outOff, x, xOff, geo): window maxima (pool.c). */
+static napi_value maxpool2d_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 6, "maxPool2d")) return NULL;
+  char *out = A_PTR(A, 1), *x = A_PTR(A, 3);
+  const int *geo = A_DESC(A, 5);
+  if (!out || !x || !geo) return NULL;
+  maxpool2d(A_INT(A, 0), out, x, geo);
+  return NULL;
+}
+
+/* maxPool2dBackward(dx, dxOff, x, xOff, g, gOff, geo): float32 input gradient (pool.c). */
+static napi_value maxpool2d_backward_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 7, "maxPool2dBackward")) return NULL;
+  char *dx = A_PTR(A, 0), *x = A_PTR(A, 2), *g = A_PTR(A, 4);
+  const int *geo = A_DESC(A, 6);
+  if (!dx || !x || !g || !geo) return NULL;
+  maxpool2d_backward((float *)dx, x, (const float *)g, geo);
+  return NULL;
+}
+
 static napi_value set_threads_js(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value v[1];
@@ -398,6 +492,7 @@ static napi_value config_js(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL},
+    {"gemmSumBatch", NULL, gemm_sum_batch, NULL, NULL, NULL, napi_default, NULL},
     {"ewUnary", NULL, ew_unary_js, NULL, NULL, NULL, napi_default, NULL},
     {"ewBinary", NULL, ew_binary_js, NULL, NULL, NULL, napi_default, NULL},
     {"optimizerStep", NULL, optimizer_step_js, NULL, NULL, NULL, napi_default, NULL},
@@ -413,6 +508,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"indexAdd", NULL, index_add_js, NULL, NULL, NULL, napi_default, NULL},
     {"im2col", NULL, im2col_js, NULL, NULL, NULL, napi_default, NULL},
     {"col2im", NULL, col2im_js, NULL, NULL, NULL, napi_default, NULL},
+    {"maxPool2dIndices", NULL, maxpool2d_indices_js, NULL, NULL, NULL, napi_default, NULL},
+    {"maxPool2d", NULL, maxpool2d_js, NULL, NULL, NULL, napi_default, NULL},
+    {"maxPool2dBackward", NULL, maxpool2d_backward_js, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads_js, NULL, NULL, NULL, napi_default, NULL},
     {"threads", NULL, threads_js, NULL, NULL, NULL, napi_default, NULL},
     {"poolThreads", NULL, pool_threads_js, NULL, NULL, NULL, napi_default, NULL},

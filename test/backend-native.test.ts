@@ -108,3 +108,31 @@ test("only Node-only code imports the native backend (browser bundles never see 
   walk(src);
   assert.deepEqual(offenders, []);
 });
+
+test("native max pooling and the conv weight gradient equal the cpu backend's, on one thread and the pool, from reused arrays", async () => {
+  if (!status.available) return;
+  const run = async (backend: string, threads?: number) => {
+    await nt.setBackend(backend);
+    const saved = nt.getNumThreads();
+    if (threads) nt.setNumThreads(threads);
+    nt.manualSeed(7);
+    const out: Float32Array[] = [];
+    for (const [shape, k, opts] of [[[16, 8, 28, 28], 2, {}], [[3, 4, 9, 11], 2, {}], [[2, 3, 7, 6], 3, { stride: 2, padding: 1 }]] as const) {
+      // dirty arrays of the gradient's size in the pool: the backward must not rely on zeros
+      for (let i = 0; i < 3; i++) nt.full([...shape], 7).dispose();
+      const x = nt.randn([...shape], { requiresGrad: true });
+      const w = nt.randn([5, shape[1], 3, 3], { requiresGrad: true });
+      const y = nt.F.maxPool2d(nt.F.conv2d(x, w, null, { padding: 1 }).relu(), k, opts) as nt.Tensor;
+      y.mul(nt.randn(y.shape)).sum().backward();
+      out.push((await y.data()) as Float32Array, (await x.grad!.data()) as Float32Array, (await w.grad!.data()) as Float32Array);
+    }
+    nt.setNumThreads(saved);
+    return out;
+  };
+  const want = await run("cpu");
+  for (const threads of [1, 2]) {
+    const got = await run("native", threads);
+    got.forEach((a, k) => a.forEach((v, i) => assert.ok(Math.abs(want[k]![i]! - v) <= 1e-4 * Math.max(1, Math.abs(v)), `${threads} thread(s), result ${k}[${i}]: ${v} vs ${want[k]![i]}`)));
+  }
+  await nt.setBackend("cpu");
+});

@@ -24,6 +24,7 @@ import type {
   WindowGeometry,
 } from "../src/backend/backend.js";
 import { createWasmBackend, type WasmBackendHandle } from "../src/backend/wasm/index.js";
+import { CpuBackend } from "../src/backend/cpu/cpu-backend.js";
 import { BINARY_FLOAT, UNARY_FLOAT } from "../src/backend/cpu/scalar-ops.gen.js";
 
 // ------------------------------------------------------------------ reference helpers
@@ -636,6 +637,36 @@ function suite(threads: number): void {
           }
         }
       }
+    });
+
+    test("max pooling (indices, values, backward) and the batch-summed matmul against the cpu kernels", () => {
+      const ref = new CpuBackend();
+      const onCpu = (dt: DType, vals: number[], shape: number[]): View => ({ buf: ref.upload(dt, typed(dt, vals)), shape, strides: cstrides(shape), offset: 0, dtype: dt });
+      const geos: [number[], WindowGeometry, [number, number]][] = [
+        [[2, 3, 28, 28], { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1] }, [14, 14]],
+        [[2, 2, 9, 11], { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1] }, [4, 5]],
+        [[1, 2, 7, 6], { kernel: [3, 3], stride: [2, 2], padding: [1, 1], dilation: [1, 1] }, [4, 3]],
+        [[1, 2, 7, 8], { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [2, 2] }, [3, 4]],
+      ];
+      for (const [shape, g, outSize] of geos) {
+        for (const layout of ["contig", "transposed", "strided"] as Layout[]) {
+          for (const dt of ["float32", "int32"] as DType[]) {
+            const x = make(dt, shape, layout);
+            const xc = onCpu(dt, x.vals, shape);
+            const what = `${dt} ${shape} ${JSON.stringify(g)} ${layout}`;
+            assert.deepEqual(readOut(be.maxPool2dIndices(x.view, g, outSize)), Array.from(ref.maxPool2dIndices(xc, g, outSize).data), `maxPool2dIndices ${what}`);
+            assert.deepEqual(readOut(be.maxPool2d(x.view, g, outSize)), Array.from(ref.maxPool2d(xc, g, outSize).data), `maxPool2d ${what}`);
+            if (dt !== "float32") continue;
+            const gshape = [shape[0]!, shape[1]!, ...outSize];
+            const grad = make("float32", gshape, layout);
+            const want = Array.from(ref.maxPool2dBackward(xc, onCpu("float32", grad.vals, gshape), g, outSize).data);
+            assert.deepEqual(readOut(be.maxPool2dBackward(x.view, grad.view, g, outSize)), want, `maxPool2dBackward ${what}`);
+          }
+        }
+      }
+      const a = make("float32", [5, 7, 9], "contig"), b = make("float32", [5, 9, 6], "transposed");
+      const want = Array.from(ref.matmulSumBatch(onCpu("float32", a.vals, [5, 7, 9]), onCpu("float32", b.vals, [5, 9, 6])).data);
+      close(readOut(be.matmulSumBatch(a.view, b.view)), want, "matmulSumBatch", 1e-5, 1e-5);
     });
 
     test("errors name the op and shapes", () => {

@@ -423,6 +423,26 @@ describe("webgpu backend vs cpu", { skip: gpu ? false : unavailable }, () => {
     }
   });
 
+  test("max pooling (indices, values, backward) and the batch-summed matmul", async () => {
+    const geoms: [number[], WindowGeometry, [number, number]][] = [
+      [[2, 3, 8, 10], { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1] }, [4, 5]],
+      [[1, 2, 7, 6], { kernel: [3, 3], stride: [2, 2], padding: [1, 1], dilation: [1, 1] }, [4, 3]],
+      [[1, 2, 7, 8], { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [2, 2] }, [3, 4]],
+    ];
+    for (const [shape, g, outSize] of geoms) {
+      for (const kind of ["contig", "transposed", "offset"] as Kind[]) {
+        const x = pair("float32", shape, kind);
+        await expectSame(`maxPool2dIndices [${shape}] ${kind}`, cpu.maxPool2dIndices(x.c, g, outSize), gpu!.maxPool2dIndices(x.g, g, outSize));
+        await expectSame(`maxPool2d [${shape}] ${kind}`, cpu.maxPool2d(x.c, g, outSize), gpu!.maxPool2d(x.g, g, outSize));
+        const grad = pair("float32", [shape[0]!, shape[1]!, ...outSize], kind);
+        await expectSame(`maxPool2dBackward [${shape}] ${kind}`, cpu.maxPool2dBackward(x.c, grad.c, g, outSize), gpu!.maxPool2dBackward(x.g, grad.g, g, outSize), 1e-5, 1e-6);
+      }
+    }
+    const a = pair("float32", [5, 7, 9], "contig");
+    const b = pair("float32", [5, 9, 6], "transposed");
+    await expectSame("matmulSumBatch", cpu.matmulSumBatch(a.c, b.c), gpu!.matmulSumBatch(a.g, b.g), 1e-4, 1e-5);
+  });
+
   test("many ops batch into few submits; the buffer pool stays flat over 1000 steps", async () => {
     const before = gpu!.gpuMemory();
     const sizes = [784 * 128, 256 * 128, 10];

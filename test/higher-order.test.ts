@@ -49,6 +49,7 @@ describe("double backward of the window primitives", () => {
       gradgradcheck((v) => nt.im2col(v, g, 0).pow(2), [x], "im2col");
       gradgradcheck((c) => nt.col2im(c, g, [1, 2, 4, 5]).pow(2), [nt.im2col(x, g, 0)], "col2im");
       gradgradcheck((v) => nt.im2col(v, g, -Infinity).reshape(1, 2, 6, -1).max(2).pow(2), [x], "max-pool");
+      gradgradcheck((v) => (nt.F.maxPool2d(v, 3, { stride: 2, padding: 1, ceilMode: true }) as nt.Tensor).pow(2), [x], "F.maxPool2d");
       const w = nt.randn([3, 2, 2, 2], { dtype: "float64" });
       gradgradcheck((v, k) => nt.F.conv2d(v, k, null, { padding: 1 }).tanh(), [x, w], "conv2d");
       const index = nt.tensor([[0, 2, 1], [1, 1, 0]], { dtype: "int32" });

@@ -20,6 +20,42 @@ for (const backend of backends) {
   });
 }
 
+// The max-pool kernels' rule (PyTorch's max_pool2d_with_indices): ties keep the first tap, a NaN
+// is the max (the last NaN of the window), the gradient goes to that tap; relu's gradient passes
+// where its output is NaN.
+for (const backend of backends) {
+  describe(`max-pool and relu gradient kernels on ${backend}`, () => {
+    before(async () => {
+      await nt.setBackend(backend);
+    });
+    test("NaN, ties, overlapping windows and the 2x2 path", async () => {
+      const N = Number.NaN;
+      // 2 rows x 10 columns: five 2x2 windows (the vector path covers 4, the last overlaps)
+      const row0 = [1, 1, 5, N, N, 2, 0, 3, 7, 7];
+      const row1 = [1, 0, 6, N, 1, 9, 3, 0, 7, 8];
+      const x = nt.tensor([...row0, ...row1], { shape: [1, 1, 2, 10], requiresGrad: true });
+      const [y, idx] = nt.F.maxPool2d(x, 2, { returnIndices: true });
+      assert.deepEqual([...(await idx.data())], [0, 13, 4, 7, 19]);
+      const v = [...(await y.data())];
+      assert.deepEqual([v[0], v[2], v[3], v[4]], [1, Number.NaN, 3, 8]);
+      assert.ok(Number.isNaN(v[1]!));
+      nt.sum(nt.mul(y, nt.tensor([1, 2, 3, 4, 5], { shape: [1, 1, 1, 5], dtype: "float32" }))).backward();
+      const want = new Array<number>(20).fill(0);
+      [0, 13, 4, 7, 19].forEach((i, k) => (want[i] = k + 1));
+      assert.deepEqual([...(await x.grad!.data())], want);
+      // overlapping 3x3 windows, stride 1: a tap that wins twice gets both gradients
+      const z = nt.tensor([0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], { shape: [1, 1, 3, 4], dtype: "float32", requiresGrad: true });
+      nt.sum(nt.F.maxPool2d(z, 3, { stride: 1 }) as Tensor).backward();
+      assert.deepEqual([...(await z.grad!.data())], [0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    });
+    test("relu's gradient passes where the output is NaN", async () => {
+      const x = nt.tensor([-1, 0, 2, Number.NaN], { dtype: "float32", requiresGrad: true });
+      nt.sum(nt.mul(nt.relu(x), nt.tensor([1, 2, 3, 4], { dtype: "float32" }))).backward();
+      assert.deepEqual([...(await x.grad!.data())], [0, 0, 3, 4]);
+    });
+  });
+}
+
 describe("nn conv/pool gradcheck (float64, cpu)", () => {
   before(async () => {
     await nt.setBackend("cpu");
@@ -82,6 +118,8 @@ describe("nn conv/pool errors and defaults", () => {
     assert.throws(() => new nt.nn.Conv2d(3, 8, 3, { padding: "same", stride: 2 }), /padding='same'/);
     assert.throws(() => conv.forward(nt.zeros([1, 3, 2, 2])), /Conv2d: kernel 3x3/);
     assert.throws(() => new nt.nn.MaxPool2d(2, { padding: 2 }).forward(nt.zeros([1, 1, 4, 4])), /MaxPool2d: padding 2 should be at most half/);
+    // dilation 3 with padding 1 over 2 rows: the window's taps (rows -1 and 2) miss the input
+    assert.throws(() => nt.F.maxPool2d(nt.zeros([1, 1, 2, 2]), 2, { stride: 1, padding: 1, dilation: 3 }), /maxPool2d: an output grid of 1x1 has windows without an element of the input of shape \[1, 1, 2, 2\]/);
     assert.throws(() => new nt.nn.ConvTranspose2d(2, 2, 3, { stride: 2, outputPadding: 2 }).forward(nt.zeros([1, 2, 3, 3])), /outputPadding 2 must be smaller/);
     conv.dispose();
   });

@@ -109,6 +109,11 @@ export interface Backend {
   // ---- routines ----
   /** Batched matmul: a [B,M,K] x b [B,K,N] -> [B,M,N]; a and b may be any strided views. */
   matmul(a: View, b: View): BackendBuffer;
+  /**
+   * The sum over the batch of a [B,M,K] x b [B,K,N] -> [M,N], without the batch of products: the
+   * gradient of a matrix broadcast over a batched product (a convolution's weight).
+   */
+  matmulSumBatch(a: View, b: View): BackendBuffer;
   /** out[..., i, ...] = x[..., index[..., i, ...], ...] along `dim`; index has the output shape. */
   gather(x: View, dim: number, index: View): BackendBuffer;
   /** zeros(shape) then out[..., index[i], ...] += src[i] along `dim` (index has src's shape). */
@@ -130,6 +135,20 @@ export interface Backend {
   im2col(x: View, g: WindowGeometry, padValue: number): BackendBuffer;
   /** Adjoint of im2col: cols [N, C*kh*kw, outH*outW] summed back into [N,C,H,W]. */
   col2im(cols: View, g: WindowGeometry, outShape: readonly [number, number, number, number]): BackendBuffer;
+  /**
+   * Max pooling's indices (PyTorch's max_pool2d_with_indices): for x [N,C,H,W] and windows
+   * `g` giving an `outSize` [oh, ow] grid, int32 [N,C,oh,ow] flat indices into H*W of each
+   * window's max. Taps are visited in row-major window order from the first in-range one (out of
+   * range taps are skipped: padding is -inf); a tap replaces the best when greater or NaN.
+   */
+  maxPool2dIndices(x: View, g: WindowGeometry, outSize: readonly [number, number]): BackendBuffer;
+  /** The window maxima themselves (x's dtype, [N,C,oh,ow]), by the same rule as maxPool2dIndices. */
+  maxPool2d(x: View, g: WindowGeometry, outSize: readonly [number, number]): BackendBuffer;
+  /**
+   * Max pooling's input gradient: zeros [N,C,H,W] plus each cell of `grad` [N,C,oh,ow] at its
+   * window's argmax in x (as maxPool2dIndices finds it). Float dtypes.
+   */
+  maxPool2dBackward(x: View, grad: View, g: WindowGeometry, outSize: readonly [number, number]): BackendBuffer;
 
   // ---- fused optimizer steps ----
   /**

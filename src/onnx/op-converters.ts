@@ -243,7 +243,13 @@ export const OP_CONVERTERS: Record<string, OpConverter> = {
   maxPool2d,
   avgPool2d,
   // Only reached from code that builds windows itself: neurite's convs and pools record one op.
-  im2col: notExportable("sliding windows (im2col) have no ONNX op; convolutions and pooling export as ONNX Conv/MaxPool/AveragePool, but not max pooling with returnIndices"),
+  im2col: notExportable("sliding windows (im2col) have no ONNX op; convolutions and pooling export as ONNX Conv/MaxPool/AveragePool"),
+  // Only reached with returnIndices (F.maxPool2d records one maxPool2d op otherwise).
+  maxPool2dValues: notExportable("max pooling with returnIndices has no ONNX export (ONNX MaxPool's indices count differently); export the layer without returnIndices"),
+  maxPool2dBackward: notExportable("it only appears in gradients; export the forward pass in eval mode"),
+  matmulSumBatch: notExportable("it only appears in gradients; export the forward pass in eval mode"),
+  reluBackward: notExportable("it only appears in gradients; export the forward pass in eval mode"),
+  maxPool2dIndices: notExportable("max pooling with returnIndices has no ONNX export (ONNX MaxPool's indices count differently); export the layer without returnIndices"),
   col2im: notExportable("col2im has no ONNX op; use F.convTranspose2d or nn.ConvTranspose2d"),
   indexAdd: notExportable("it only appears in gradients; export the forward pass in eval mode"),
 };

@@ -60,6 +60,8 @@ export const mul = (a: TensorLike, b: TensorLike): Tensor => binaryPrim("mul", a
 export const div = (a: TensorLike, b: TensorLike): Tensor => binaryPrim("div", a, b, true);
 export const pow = (a: TensorLike, b: TensorLike): Tensor => binaryPrim("pow", a, b);
 export const maximum = (a: TensorLike, b: TensorLike): Tensor => binaryPrim("maximum", a, b);
+/** relu's gradient: `grad` where the relu's output `out` is positive (or NaN), else 0 (PyTorch's threshold_backward). */
+export const reluBackward = (grad: Tensor, out: Tensor): Tensor => binaryPrim("reluBackward", grad, out);
 export const minimum = (a: TensorLike, b: TensorLike): Tensor => binaryPrim("minimum", a, b);
 
 function floatUnary(prim: UnaryPrim, x: Tensor): Tensor {

@@ -40,6 +40,22 @@ function transposedLayout(t: Tensor): boolean {
   return rows > 1 && cols > 1 && t.strides[1] === 1 && t.strides[2] !== 1;
 }
 
+/**
+ * matmul with a broadcast first operand (batch 1 against b's B, as a convolution's weight): its
+ * gradient is the sum over the batch of g·bᵀ, computed as one batch-reducing product instead of
+ * B products and a sum. Null for an unbroadcast product.
+ */
+function broadcastMatmulGrad(g: Tensor, node: GradNode<"matmul">): (Tensor | null)[] | null {
+  const a = node.input(0);
+  const b = node.input(1);
+  const B = b.shape[0]!;
+  if (a.shape[0] === B) return null;
+  return [
+    need(node, 0) ? o.matmulSumBatch(g, o.transpose(b, 1, 2)) : null,
+    need(node, 1) ? o.bmm(o.expand(o.transpose(a, 1, 2), [B, a.shape[2]!, a.shape[1]!]), g) : null,
+  ];
+}
+
 /** Gradient of max/min: split evenly among the positions that attain the extreme value. */
 function extremeGrad(g: Tensor, node: GradNode<"max" | "min">): Tensor[] {
   const x = node.input(0);
@@ -101,7 +117,9 @@ export const gradRules: { [P in DifferentiablePrim]: GradRule<P> } = {
       return [o.mul(g, o.mul(o.exp(o.neg(o.mul(x, x))), 2 / Math.sqrt(Math.PI)))];
     },
   },
-  relu: { save: "output", vjp: (g, n) => [o.mul(g, o.cast(o.gt(n.output(), 0), g.dtype))] },
+  relu: { save: "output", vjp: (g, n) => [o.reluBackward(g, n.output())] },
+  // Linear in the gradient; piecewise constant in the relu's output.
+  reluBackward: { save: "inputs", vjp: (gg, n) => [need(n, 0) ? o.reluBackward(gg, n.input(1)) : null, null] },
   log1p: { save: "inputs", vjp: (g, n) => [o.div(g, o.add(n.input(0), 1))] },
   expm1: { save: "output", vjp: (g, n) => [o.mul(g, o.add(n.output(), 1))] },
   hardswish: {
@@ -179,8 +197,11 @@ export const gradRules: { [P in DifferentiablePrim]: GradRule<P> } = {
   min: { save: "both", vjp: (g, n) => extremeGrad(g, n as GradNode<"max" | "min">) },
   matmul: {
     save: "inputs",
-    // dA = g Bᵀ and dB = Aᵀ g, each in its input's layout (see transposedLayout).
+    // dA = g Bᵀ and dB = Aᵀ g, each in its input's layout (see transposedLayout); a broadcast
+    // first operand (a convolution's weight) gets one batch-reducing product (broadcastMatmulGrad).
     vjp: (g, n) => {
+      const broadcast = broadcastMatmulGrad(g, n);
+      if (broadcast) return broadcast;
       const a = n.input(0);
       const b = n.input(1);
       const gT = (): Tensor => o.transpose(g, 1, 2);
@@ -188,6 +209,16 @@ export const gradRules: { [P in DifferentiablePrim]: GradRule<P> } = {
         need(n, 0) ? (transposedLayout(a) ? o.transpose(o.bmm(b, gT()), 1, 2) : o.bmm(g, o.transpose(b, 1, 2))) : null,
         need(n, 1) ? (transposedLayout(b) ? o.transpose(o.bmm(gT(), a), 1, 2) : o.bmm(o.transpose(a, 1, 2), g)) : null,
       ];
+    },
+  },
+  matmulSumBatch: {
+    save: "inputs",
+    vjp: (g, n) => {
+      const a = n.input(0);
+      const b = n.input(1);
+      const B = a.shape[0]!;
+      const gb = o.expand(g, [B, g.shape[1]!, g.shape[2]!]);
+      return [need(n, 0) ? o.bmm(gb, o.transpose(b, 1, 2)) : null, need(n, 1) ? o.bmm(o.transpose(a, 1, 2), gb) : null];
     },
   },
   gather: {
@@ -225,4 +256,16 @@ export const gradRules: { [P in DifferentiablePrim]: GradRule<P> } = {
     vjp: (g, n) => [o.col2im(g, n.params.geometry, n.inputMeta[0]!.shape as [number, number, number, number])],
   },
   col2im: { save: "none", vjp: (g, n) => [o.im2col(g, n.params.geometry, 0)] },
+  maxPool2dValues: { save: "inputs", vjp: (g, n) => [o.maxPool2dBackward(n.input(0), g, n.params.geometry, n.params.outSize)] },
+  maxPool2dBackward: {
+    save: "inputs",
+    // Linear in the gradient: its adjoint reads gg at each window's argmax. Piecewise constant in x.
+    vjp: (gg, n) => {
+      const x = n.input(0);
+      const [N, C, H, W] = x.shape as [number, number, number, number];
+      const { geometry, outSize } = n.params;
+      const idx = o.reshape(o.maxPool2dIndices(x, geometry, outSize), [N, C, outSize[0] * outSize[1]]);
+      return [null, o.reshape(o.gather(o.reshape(gg, [N, C, H * W]), 2, idx), [N, C, ...outSize])];
+    },
+  },
 };

@@ -142,6 +142,55 @@ export function im2col(x: Tensor, geometry: WindowGeometry, padValue = 0): Tenso
   return applyPrim("im2col", [x], { geometry, padValue });
 }
 
+/**
+ * Flat indices into H*W (int32 [N, C, oh, ow]) of the max of each window of x [N, C, H, W] on an
+ * `outSize` grid (PyTorch's max_pool2d_with_indices; see Backend.maxPool2dIndices). Every
+ * window must hold at least one in-range tap (likewise for the values and the backward below).
+ */
+export function maxPool2dIndices(x: Tensor, geometry: WindowGeometry, outSize: readonly [number, number], op = "maxPool2dIndices"): Tensor {
+  checkPoolGrid(x, geometry, outSize, op);
+  return applyPrim("maxPool2dIndices", [x], { geometry, outSize });
+}
+
+/** The window maxima (x's dtype, [N, C, oh, ow]) that maxPool2dIndices locates. `op` names the caller in errors. */
+export function maxPool2dValues(x: Tensor, geometry: WindowGeometry, outSize: readonly [number, number], op = "maxPool2dValues"): Tensor {
+  checkPoolGrid(x, geometry, outSize, op);
+  return applyPrim("maxPool2dValues", [x], { geometry, outSize });
+}
+
+/** Max pooling's input gradient: `grad` [N, C, oh, ow] added at each window's argmax of x, zeros elsewhere. */
+export function maxPool2dBackward(x: Tensor, grad: Tensor, geometry: WindowGeometry, outSize: readonly [number, number]): Tensor {
+  checkPoolGrid(x, geometry, outSize, "maxPool2dBackward");
+  const want = [x.shape[0]!, x.shape[1]!, ...outSize];
+  if (grad.ndim !== 4 || grad.shape.some((d, i) => d !== want[i])) {
+    throw new RangeError(`maxPool2dBackward: expected a gradient of shape ${shapeToString(want)}, got ${shapeToString(grad.shape)}`);
+  }
+  return applyPrim("maxPool2dBackward", [x, grad], { geometry, outSize });
+}
+
+function checkPoolGrid(x: Tensor, geometry: WindowGeometry, outSize: readonly [number, number], op: string): void {
+  if (x.ndim !== 4) throw new RangeError(`${op}: expected a 4-D input [N,C,H,W], got shape ${shapeToString(x.shape)}`);
+  const [H, W] = x.shape.slice(2) as [number, number];
+  const [oh, ow] = outSize;
+  // Every window needs an in-range tap (the kernels index the input at one): with dilation and
+  // padding, a window's taps can all fall in the padding or beyond the input.
+  const empty = (count: number, size: number, i: 0 | 1): boolean => {
+    const { kernel: k, stride: s, padding: p, dilation: d } = geometry;
+    for (let o = 0; o < count; o++) {
+      const start = o * s[i] - p[i];
+      const first = start >= 0 ? start : start + Math.ceil(-start / d[i]) * d[i];
+      if (first >= Math.min(start + (k[i] - 1) * d[i] + 1, size)) return true;
+    }
+    return false;
+  };
+  if (!(oh > 0 && ow > 0) || empty(oh, H, 0) || empty(ow, W, 1)) {
+    throw new RangeError(
+      `${op}: an output grid of ${oh}x${ow} has windows without an element of the input of shape ${shapeToString(x.shape)} ` +
+        `(kernel ${geometry.kernel.join("x")}, stride ${geometry.stride.join("x")}, padding ${geometry.padding.join("x")}, dilation ${geometry.dilation.join("x")})`,
+    );
+  }
+}
+
 export function col2im(cols: Tensor, geometry: WindowGeometry, shape: readonly [number, number, number, number]): Tensor {
   return applyPrim("col2im", [cols], { geometry, shape });
 }

@@ -14,6 +14,14 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
   return applyPrim("matmul", [a, b], {});
 }
 
+/** The sum over the batch of a [B,M,K] x b [B,K,N], as [1, M, N]. */
+export function matmulSumBatch(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1]) {
+    throw new RangeError(`matmulSumBatch: shapes ${shapeToString(a.shape)} and ${shapeToString(b.shape)} are not [B,M,K] and [B,K,N]`);
+  }
+  return applyPrim("matmulSumBatch", [a, b], {});
+}
+
 /** `torch.matmul` semantics: 1-D vectors, 2-D matrices and broadcast batch dims. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 0 || b.ndim === 0) {
@@ -41,6 +49,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     batch = aBatch;
     const rows = numel(aBatch) * M;
     out = bmm(reshape(a2, [1, rows, K]), reshape(b2, [1, K, N]));
+  } else if (aBatch.length === 0) {
+    // One matrix against a batch (a convolution's weight): broadcast inside the product, so its
+    // gradient is one batch-reducing product rather than a batch of products and their sum.
+    batch = bBatch;
+    out = applyPrim("matmul", [reshape(a2, [1, M, K]), reshape(b2, [numel(bBatch), K, N])], {});
   } else {
     batch = broadcastShapes(aBatch, bBatch, "matmul");
     const B = numel(batch);

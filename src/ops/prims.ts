@@ -44,7 +44,10 @@ interface RoutinePrimParams {
   argmax: { axis: number };
   argmin: { axis: number };
   // routines
+  // a [B or 1, M, K] x b [B, K, N] -> [B, M, N] (an a of batch 1 is broadcast)
   matmul: Record<string, never>;
+  // the sum over the batch of a [B, M, K] x b [B, K, N] -> [1, M, N] (matmul's broadcast operand's gradient)
+  matmulSumBatch: Record<string, never>;
   gather: { dim: number };
   scatterAdd: { dim: number; shape: readonly number[] };
   indexSelect: { dim: number };
@@ -53,13 +56,17 @@ interface RoutinePrimParams {
   pad: { before: readonly number[]; after: readonly number[]; value: number };
   im2col: { geometry: WindowGeometry; padValue: number };
   col2im: { geometry: WindowGeometry; shape: readonly [number, number, number, number] };
+  // max pooling: the window maxima, the input gradient (of [x, grad]), the argmax flat H*W index (int32)
+  maxPool2dValues: { geometry: WindowGeometry; outSize: readonly [number, number] };
+  maxPool2dBackward: { geometry: WindowGeometry; outSize: readonly [number, number] };
+  maxPool2dIndices: { geometry: WindowGeometry; outSize: readonly [number, number] };
 }
 
 export type Prim = keyof PrimParams;
 export type { BinaryPrim, UnaryPrim };
 
-/** Primitives without a gradient: predicates, rounding, sign, integer-valued results, prod. */
-export type NonDifferentiablePrim = Exclude<UnaryOp, UnaryPrim> | Exclude<BinaryOp, BinaryPrim> | "prod" | "argmax" | "argmin";
+/** Primitives without a gradient: predicates, rounding, sign, integer-valued results (indices), prod. */
+export type NonDifferentiablePrim = Exclude<UnaryOp, UnaryPrim> | Exclude<BinaryOp, BinaryPrim> | "prod" | "argmax" | "argmin" | "maxPool2dIndices";
 export type DifferentiablePrim = Exclude<Prim, NonDifferentiablePrim>;
 export const NON_DIFFERENTIABLE: ReadonlySet<Prim> = new Set<Prim>([
   ...UNARY_NAMES.filter((op) => !UNARY_OPS[op].differentiable),
@@ -67,6 +74,7 @@ export const NON_DIFFERENTIABLE: ReadonlySet<Prim> = new Set<Prim>([
   "prod",
   "argmax",
   "argmin",
+  "maxPool2dIndices",
 ]);
 
 /** The params of the prims that take none (shared: params are never changed). */
@@ -159,7 +167,13 @@ export const forwardImpls: { [P in Prim]: Forward<P> } = {
   prod: reduce("prod"),
   argmax: argReduce("argmax"),
   argmin: argReduce("argmin"),
-  matmul: ([a, b]) => fromBuffer(a!, a!.backend.matmul(a!, b!), [a!.shape[0]!, a!.shape[1]!, b!.shape[2]!]),
+  matmul: ([a, b]) => {
+    const B = b!.shape[0]!;
+    // A broadcast a reaches the backend as a batch-stride-0 view.
+    const av: View = a!.shape[0] === B ? a! : { buf: a!.buf, shape: [B, a!.shape[1]!, a!.shape[2]!], strides: [0, a!.strides[1]!, a!.strides[2]!], offset: a!.offset, dtype: a!.dtype };
+    return fromBuffer(a!, a!.backend.matmul(av, b!), [B, a!.shape[1]!, b!.shape[2]!]);
+  },
+  matmulSumBatch: ([a, b]) => fromBuffer(a!, a!.backend.matmulSumBatch(a!, b!), [1, a!.shape[1]!, b!.shape[2]!]),
   gather: ([x, index], { dim }) => fromBuffer(x!, x!.backend.gather(x!, dim, index!), index!.shape),
   scatterAdd: ([index, src], { dim, shape }) => fromBuffer(src!, src!.backend.scatterAdd(shape, dim, index!, src!), shape),
   indexSelect: ([x, index], { dim }) => {
@@ -185,4 +199,9 @@ export const forwardImpls: { [P in Prim]: Forward<P> } = {
     return fromBuffer(x!, x!.backend.im2col(x!, geometry, padValue), [n, c * geometry.kernel[0] * geometry.kernel[1], oh * ow]);
   },
   col2im: ([cols], { geometry, shape }) => fromBuffer(cols!, cols!.backend.col2im(cols!, geometry, shape), shape),
+  maxPool2dValues: ([x], { geometry, outSize }) =>
+    fromBuffer(x!, x!.backend.maxPool2d(x!, geometry, outSize), [x!.shape[0]!, x!.shape[1]!, ...outSize]),
+  maxPool2dBackward: ([x, grad], { geometry, outSize }) => fromBuffer(grad!, grad!.backend.maxPool2dBackward(x!, grad!, geometry, outSize), x!.shape),
+  maxPool2dIndices: ([x], { geometry, outSize }) =>
+    fromBuffer(x!, x!.backend.maxPool2dIndices(x!, geometry, outSize), [x!.shape[0]!, x!.shape[1]!, ...outSize]),
 };

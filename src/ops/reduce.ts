@@ -1,6 +1,6 @@
 import type { Tensor } from "../tensor/tensor.js";
 import { isFloat } from "../tensor/dtype.js";
-import { normalizeDim, numel, shapeToString } from "../tensor/shape.js";
+import { isRowMajor, normalizeDim, numel, shapeToString } from "../tensor/shape.js";
 import { applyPrim } from "./dispatch.js";
 import { cast, sub, div, mul, sqrt, log, exp, add, abs, pow, where, eq, lt, logicalAnd } from "./elementwise.js";
 import { reshape } from "./movement.js";
@@ -29,8 +29,25 @@ function reducePrim(prim: "sum" | "max" | "min", x: Tensor, dim: DimArg, keepdim
   }
   if (axes.length === 0) return applyPrim("reshape", [x], { shape: x.shape });
   const input = prim === "sum" && (x.dtype === "bool") ? cast(x, "int32") : x;
-  const out = applyPrim(prim, [input], { axes });
+  const out = prim === "sum" ? sumInMemoryOrder(input, axes) : applyPrim(prim, [input], { axes });
   return keepdim ? reshape(out, keepShape(x.shape, axes)) : out;
+}
+
+/**
+ * A sum over trailing dims and over dims before a kept one (a bias's gradient: [N, C, H, W]
+ * over N, H and W) runs as two sums, the trailing dims first: each pass then reads memory in
+ * order, where one pass per output would jump across the batch (several times slower on the
+ * 12 MB activations of a small CNN).
+ */
+function sumInMemoryOrder(x: Tensor, axes: readonly number[]): Tensor {
+  const n = x.ndim;
+  let k = 0;
+  while (k < axes.length && axes[axes.length - 1 - k] === n - 1 - k) k++;
+  const inner = axes.slice(axes.length - k);
+  const outer = axes.slice(0, axes.length - k);
+  const innerSize = numel(inner.map((a) => x.shape[a]!));
+  if (k === 0 || outer.length === 0 || innerSize < 64 || !isRowMajor(x.shape, x.strides)) return applyPrim("sum", [x], { axes });
+  return applyPrim("sum", [applyPrim("sum", [x], { axes: inner })], { axes: outer });
 }
 
 export const sum = (x: Tensor, dim?: DimArg, keepdim = false): Tensor => reducePrim("sum", x, dim, keepdim);

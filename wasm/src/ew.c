@@ -351,7 +351,16 @@ static void blk_where(const void *job, char *out, const char *const *p, int n) {
   if (J->outsz == 4) {
     const int32_t *a = (const int32_t *)p[1], *b = (const int32_t *)p[2];
     int32_t *o = (int32_t *)out;
-    for (int i = 0; i < n; i++) o[i] = c[i] ? a[i] : b[i];
+    int i = 0;
+    /* Branch-free: a mask (relu's gradient) is as good as random to a branch predictor. */
+    for (; i + 4 <= n; i += 4) {
+      uint32_t c4;
+      __builtin_memcpy(&c4, c + i, 4);
+      v128_t m = wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_i32x4_splat((int32_t)c4)));
+      m = wasm_i32x4_ne(m, wasm_i32x4_splat(0));
+      VSTORE(o + i, wasm_v128_bitselect(VLOAD(a + i), VLOAD(b + i), m));
+    }
+    for (; i < n; i++) o[i] = c[i] ? a[i] : b[i];
   } else {
     const uint8_t *a = (const uint8_t *)p[1], *b = (const uint8_t *)p[2];
     uint8_t *o = (uint8_t *)out;

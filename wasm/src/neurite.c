@@ -4,7 +4,8 @@
 #include "ew.c"
 #include "reduce.c"
 #include "move.c"
+#include "pool.c"
 #include "optim.c"
 
 /* Version of the kernel ABI; the JS loader checks it. */
-EXPORT(abi_version) int abi_version(void) { return 3; }
+EXPORT(abi_version) int abi_version(void) { return 4; }

@@ -3,7 +3,7 @@
 #pragma once
 
 enum { U_NEG, U_EXP, U_LOG, U_SQRT, U_RSQRT, U_ABS, U_SIN, U_COS, U_TANH, U_SIGMOID, U_ERF, U_RELU, U_SIGN, U_FLOOR, U_CEIL, U_ROUND, U_RECIPROCAL, U_LOGICAL_NOT, U_LOG1P, U_EXPM1, U_HARDSWISH, U_COUNT };
-enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_LOGICAL_AND, B_LOGICAL_OR, B_ATAN2, B_COUNT };
+enum { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAXIMUM, B_MINIMUM, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_LOGICAL_AND, B_LOGICAL_OR, B_ATAN2, B_RELU_BACKWARD, B_COUNT };
 enum { R_SUM, R_MAX, R_MIN, R_PROD, R_COUNT };
 enum { A_ARGMAX, A_ARGMIN, A_COUNT };
 
@@ -11,7 +11,7 @@ enum { A_ARGMAX, A_ARGMIN, A_COUNT };
 #define UNARY_HAS_I32(op) ((op) == U_NEG || (op) == U_ABS || (op) == U_RELU || (op) == U_SIGN || (op) == U_FLOOR || (op) == U_CEIL || (op) == U_ROUND || (op) == U_LOGICAL_NOT)
 #define UNARY_HEAVY(op) ((op) == U_EXP || (op) == U_LOG || (op) == U_SIN || (op) == U_COS || (op) == U_TANH || (op) == U_SIGMOID || (op) == U_ERF || (op) == U_LOG1P || (op) == U_EXPM1)
 #define BINARY_IS_PREDICATE(op) ((op) == B_EQ || (op) == B_NE || (op) == B_LT || (op) == B_LE || (op) == B_GT || (op) == B_GE || (op) == B_LOGICAL_AND || (op) == B_LOGICAL_OR)
-#define BINARY_HAS_I32(op) ((op) == B_ADD || (op) == B_SUB || (op) == B_MUL || (op) == B_DIV || (op) == B_POW || (op) == B_MAXIMUM || (op) == B_MINIMUM || (op) == B_EQ || (op) == B_NE || (op) == B_LT || (op) == B_LE || (op) == B_GT || (op) == B_GE || (op) == B_LOGICAL_AND || (op) == B_LOGICAL_OR)
+#define BINARY_HAS_I32(op) ((op) == B_ADD || (op) == B_SUB || (op) == B_MUL || (op) == B_DIV || (op) == B_POW || (op) == B_MAXIMUM || (op) == B_MINIMUM || (op) == B_EQ || (op) == B_NE || (op) == B_LT || (op) == B_LE || (op) == B_GT || (op) == B_GE || (op) == B_LOGICAL_AND || (op) == B_LOGICAL_OR || (op) == B_RELU_BACKWARD)
 #define BINARY_HEAVY(op) ((op) == B_POW || (op) == B_ATAN2)
 
 /* switch cases over v4 x (and y); MAP1/MAP2/MAPCMP1/MAPCMP2 are defined in ew.c */
@@ -64,7 +64,8 @@ enum { A_ARGMAX, A_ARGMIN, A_COUNT };
   case B_GE: { uint8_t *o = ob; MAPCMP2(wasm_f32x4_ge(x, y)) } \
   case B_LOGICAL_AND: { uint8_t *o = ob; MAPCMP2(wasm_v128_and(wasm_f32x4_ne(x, F4(0.0f)), wasm_f32x4_ne(y, F4(0.0f)))) } \
   case B_LOGICAL_OR: { uint8_t *o = ob; MAPCMP2(wasm_v128_or(wasm_f32x4_ne(x, F4(0.0f)), wasm_f32x4_ne(y, F4(0.0f)))) } \
-  case B_ATAN2: MAP2(vatan2(x, y))
+  case B_ATAN2: MAP2(vatan2(x, y)) \
+  case B_RELU_BACKWARD: MAP2(vsel(wasm_f32x4_le(y, F4(0.0f)), F4(0.0f), x))
 
 #define BINARY_I32_CASES \
   case B_ADD: MAP2(wasm_i32x4_add(x, y)) \
@@ -81,4 +82,5 @@ enum { A_ARGMAX, A_ARGMIN, A_COUNT };
   case B_GT: { uint8_t *o = ob; MAPCMP2(wasm_i32x4_gt(x, y)) } \
   case B_GE: { uint8_t *o = ob; MAPCMP2(wasm_i32x4_ge(x, y)) } \
   case B_LOGICAL_AND: { uint8_t *o = ob; MAPCMP2(wasm_v128_and(wasm_i32x4_ne(x, I4(0)), wasm_i32x4_ne(y, I4(0)))) } \
-  case B_LOGICAL_OR: { uint8_t *o = ob; MAPCMP2(wasm_v128_or(wasm_i32x4_ne(x, I4(0)), wasm_i32x4_ne(y, I4(0)))) }
+  case B_LOGICAL_OR: { uint8_t *o = ob; MAPCMP2(wasm_v128_or(wasm_i32x4_ne(x, I4(0)), wasm_i32x4_ne(y, I4(0)))) } \
+  case B_RELU_BACKWARD: MAP2(vsel(wasm_i32x4_le(y, I4(0)), I4(0), x))

@@ -229,6 +229,16 @@ export class CpuBackend implements Backend {
     return new CpuBuffer("int32", out);
   }
 
+  matmulSumBatch(a: View, b: View): CpuBuffer {
+    const [B, M] = a.shape as [number, number, number];
+    const N = b.shape[2]!;
+    const out = allocArray(a.dtype, M * N) as Float32Array | Float64Array;
+    if (B === 0) return new CpuBuffer(a.dtype, out);
+    const products = this.matmul(a, b).data as Float32Array | Float64Array;
+    for (let bi = 0; bi < B; bi++) for (let i = 0; i < M * N; i++) out[i]! += products[bi * M * N + i]!;
+    return new CpuBuffer(a.dtype, out);
+  }
+
   matmul(a: View, b: View): CpuBuffer {
     const [B, M, K] = a.shape as [number, number, number];
     const N = b.shape[2]!;
@@ -396,6 +406,63 @@ export class CpuBackend implements Backend {
             }
           }
     return new CpuBuffer(cols.dtype, out);
+  }
+
+  maxPool2dIndices(x: View, g: WindowGeometry, outSize: readonly [number, number]): CpuBuffer {
+    const [N, C, H, W] = x.shape as [number, number, number, number];
+    const [oh, ow] = outSize;
+    const [kh, kw] = g.kernel;
+    const [sh, sw] = g.stride;
+    const [dh, dw] = g.dilation;
+    const src = contiguousValues(x);
+    const out = new Int32Array(N * C * oh * ow);
+    // The first in-range tap of a window that starts at `start` (before it: padding).
+    const firstTap = (start: number, d: number): number => (start >= 0 ? start : start + Math.ceil(-start / d) * d);
+    for (let p = 0; p < N * C; p++) {
+      const plane = p * H * W;
+      for (let y = 0; y < oh; y++) {
+        const ys = y * sh - g.padding[0];
+        const y1 = Math.min(ys + (kh - 1) * dh + 1, H);
+        const y0 = firstTap(ys, dh);
+        for (let xo = 0; xo < ow; xo++) {
+          const xs = xo * sw - g.padding[1];
+          const x1 = Math.min(xs + (kw - 1) * dw + 1, W);
+          const x0 = firstTap(xs, dw);
+          let best = -Infinity;
+          let bi = y0 * W + x0;
+          for (let iy = y0; iy < y1; iy += dh)
+            for (let ix = x0; ix < x1; ix += dw) {
+              const v = src[plane + iy * W + ix]!;
+              if (v > best || v !== v) {
+                best = v;
+                bi = iy * W + ix;
+              }
+            }
+          out[(p * oh + y) * ow + xo] = bi;
+        }
+      }
+    }
+    return new CpuBuffer("int32", out);
+  }
+
+  maxPool2d(x: View, g: WindowGeometry, outSize: readonly [number, number]): CpuBuffer {
+    const [, , H, W] = x.shape as [number, number, number, number];
+    const idx = this.maxPool2dIndices(x, g, outSize).data as Int32Array;
+    const src = contiguousValues(x);
+    const out = allocArray(x.dtype, idx.length);
+    const L = outSize[0] * outSize[1];
+    for (let i = 0; i < idx.length; i++) out[i] = src[Math.floor(i / L) * H * W + idx[i]!]!;
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  maxPool2dBackward(x: View, grad: View, g: WindowGeometry, outSize: readonly [number, number]): CpuBuffer {
+    const [N, C, H, W] = x.shape as [number, number, number, number];
+    const idx = this.maxPool2dIndices(x, g, outSize).data as Int32Array;
+    const gv = contiguousValues(grad);
+    const out = allocArray(grad.dtype, N * C * H * W);
+    const L = outSize[0] * outSize[1];
+    for (let i = 0; i < idx.length; i++) out[Math.floor(i / L) * H * W + idx[i]!]! += gv[i]!;
+    return new CpuBuffer(grad.dtype, out);
   }
 }
 

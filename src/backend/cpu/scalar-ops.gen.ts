@@ -57,6 +57,7 @@ export const BINARY_FLOAT: Record<BinaryOp, (x: number, y: number) => number> = 
   logicalAnd: (x, y) => (((x !== 0) && (y !== 0)) ? 1 : 0),
   logicalOr: (x, y) => (((x !== 0) || (y !== 0)) ? 1 : 0),
   atan2: (x, y) => Math.atan2(x, y),
+  reluBackward: (x, y) => ((y <= 0) ? 0 : x),
 };
 
 /** Binary formulas over int32 values, where integers have their own. */
@@ -76,4 +77,5 @@ export const BINARY_INT: Partial<Record<BinaryOp, (x: number, y: number) => numb
   ge: (x, y) => ((x >= y) ? 1 : 0),
   logicalAnd: (x, y) => (((x !== 0) && (y !== 0)) ? 1 : 0),
   logicalOr: (x, y) => (((x !== 0) || (y !== 0)) ? 1 : 0),
+  reluBackward: (x, y) => ((y <= 0) ? 0 : x),
 };

@@ -7,10 +7,16 @@
 import type { AnyTypedArray } from "../backend.js";
 import { isNode, nodeBuiltin } from "../../platform/node-builtins.js";
 
-/** What native/addon.c exports (NATIVE_ABI 3). */
+/** What native/addon.c exports (NATIVE_ABI 4). */
 export interface NativeAddon {
   readonly abi: number;
   gemm(
+    c: Float32Array, a: Float32Array, aOffset: number, aBatchStride: number, lda: number, aTrans: number,
+    b: Float32Array, bOffset: number, bBatchStride: number, ldb: number, bTrans: number,
+    batch: number, m: number, n: number, k: number,
+  ): void;
+  /** gemm's arguments; c = the sum over the batch of the products (m x n). */
+  gemmSumBatch(
     c: Float32Array, a: Float32Array, aOffset: number, aBatchStride: number, lda: number, aTrans: number,
     b: Float32Array, bOffset: number, bBatchStride: number, ldb: number, bTrans: number,
     batch: number, m: number, n: number, k: number,
@@ -39,6 +45,9 @@ export interface NativeAddon {
     indexStride: number, nidx: number, dimSize: number, outDimStride: number, srcDimStride: number, desc: Int32Array): number;
   im2col(sz: number, out: AnyTypedArray, outOffset: number, x: AnyTypedArray, xOffset: number, geo: Int32Array, padBits: number): void;
   col2im(dt: number, out: AnyTypedArray, outOffset: number, cols: AnyTypedArray, colsOffset: number, geo: Int32Array): void;
+  maxPool2dIndices(dt: number, out: Int32Array, outOffset: number, x: AnyTypedArray, xOffset: number, geo: Int32Array): void;
+  maxPool2d(dt: number, out: AnyTypedArray, outOffset: number, x: AnyTypedArray, xOffset: number, geo: Int32Array): void;
+  maxPool2dBackward(dx: Float32Array, dxOffset: number, x: AnyTypedArray, xOffset: number, g: AnyTypedArray, gOffset: number, geo: Int32Array): void;
   /** Threads of the kernels' own pool that are started and parked (rt.h). */
   poolThreads(): number;
   setThreads(n: number): void;
@@ -46,7 +55,7 @@ export interface NativeAddon {
   blasConfig(): string;
 }
 
-export const NATIVE_ABI = 3;
+export const NATIVE_ABI = 4;
 /** Platforms with a prebuilt addon: the per-platform package of each. */
 const PACKAGES: Record<string, string> = { "linux-x64": "neurite-native-linux-x64" };
 

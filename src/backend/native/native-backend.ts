@@ -15,7 +15,7 @@ import {
   argReduceDescriptor, copyIntoDescriptor, elementBits32, gatherDescriptor, indexSliceDescriptor, keptDims,
   reduceDescriptor, scatterAddDescriptor, windowDescriptor,
 } from "../kernel-descriptors.js";
-import { contiguousStrides, numel, shapesEqual, windowOutputSize } from "../../tensor/shape.js";
+import { contiguousStrides, isRowMajor, numel, shapesEqual, windowOutputSize } from "../../tensor/shape.js";
 import type { NativeAddon } from "./load-native.js";
 import { ArrayPool } from "./array-pool.js";
 
@@ -284,6 +284,40 @@ export class NativeBackend extends CpuBackend {
     return new CpuBuffer(cols.dtype, out);
   }
 
+  override maxPool2dIndices(x: View, g: WindowGeometry, outSize: readonly [number, number]): CpuBuffer {
+    const dt = x.dtype === "float32" || x.dtype === "int32" ? DT[x.dtype]! : undefined;
+    const [N, C] = x.shape as [number, number];
+    const size = N * C * outSize[0] * outSize[1];
+    const geo = dt !== undefined && size > 0 ? windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1]) : null;
+    if (!geo) return super.maxPool2dIndices(x, g, outSize);
+    const out = this.pool.take("int32", size) as Int32Array;
+    this.addon.maxPool2dIndices(dt!, out, 0, dataOf(x), x.offset, this.descriptor(geo));
+    return new CpuBuffer("int32", out);
+  }
+
+  override maxPool2d(x: View, g: WindowGeometry, outSize: readonly [number, number]): CpuBuffer {
+    const dt = x.dtype === "float32" || x.dtype === "int32" ? DT[x.dtype]! : undefined;
+    const [N, C] = x.shape as [number, number];
+    const size = N * C * outSize[0] * outSize[1];
+    const geo = dt !== undefined && size > 0 ? windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1]) : null;
+    if (!geo) return super.maxPool2d(x, g, outSize);
+    const out = this.pool.take(x.dtype, size);
+    this.addon.maxPool2d(dt!, out, 0, dataOf(x), x.offset, this.descriptor(geo));
+    return new CpuBuffer(x.dtype, out);
+  }
+
+  override maxPool2dBackward(x: View, grad: View, g: WindowGeometry, outSize: readonly [number, number]): CpuBuffer {
+    const size = numel(x.shape);
+    const geo = x.dtype === "float32" && grad.dtype === "float32" && size > 0 ? windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1]) : null;
+    if (!geo) return super.maxPool2dBackward(x, grad, g, outSize);
+    // The kernel reads the gradient row-major.
+    const dense = isRowMajor(grad.shape, grad.strides) ? null : this.contiguous(grad);
+    const out = this.pool.take("float32", size) as Float32Array;
+    this.addon.maxPool2dBackward(out, 0, dataOf(x), x.offset, dense ? dense.data : dataOf(grad), dense ? 0 : grad.offset, this.descriptor(geo));
+    if (dense) this.pool.put("float32", dense.data);
+    return new CpuBuffer("float32", out);
+  }
+
   /** Index values must lie in [0, size): the cpu kernels of the fallback paths do not check them, the C kernels do. */
   private checkIndices(index: View, size: number, op: string): void {
     if (numel(index.shape) === 0) return;
@@ -309,6 +343,19 @@ export class NativeBackend extends CpuBackend {
     const bv = this.blasOperand(b, K, N);
     this.addon.gemm(out, av.data, av.offset, av.batchStride, av.layout.ld, av.layout.trans, bv.data, bv.offset, bv.batchStride, bv.layout.ld, bv.layout.trans, B, M, N, K);
     // operands copied to be contiguous are temporaries: back to the pool
+    for (const v of [av, bv]) if (v.copied) this.pool.put("float32", v.data);
+    return new CpuBuffer("float32", out);
+  }
+
+  override matmulSumBatch(a: View, b: View): CpuBuffer {
+    if (a.dtype !== "float32" || b.dtype !== "float32") return super.matmulSumBatch(a, b);
+    const [B, M, K] = a.shape as [number, number, number];
+    const N = b.shape[2]!;
+    if (B * M * N === 0 || K === 0) return new CpuBuffer("float32", this.pool.takeZeroed("float32", M * N));
+    const out = this.pool.take("float32", M * N) as Float32Array;
+    const av = this.blasOperand(a, M, K);
+    const bv = this.blasOperand(b, K, N);
+    this.addon.gemmSumBatch(out, av.data, av.offset, av.batchStride, av.layout.ld, av.layout.trans, bv.data, bv.offset, bv.batchStride, bv.layout.ld, bv.layout.trans, B, M, N, K);
     for (const v of [av, bv]) if (v.copied) this.pool.put("float32", v.data);
     return new CpuBuffer("float32", out);
   }

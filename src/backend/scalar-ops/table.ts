@@ -92,6 +92,9 @@ export const BINARY_OPS = {
   logicalAnd: predicate(2, mask(and(nonzero(x), nonzero(y)))),
   logicalOr: predicate(2, mask(or(nonzero(x), nonzero(y)))),
   atan2: binary(value(fn("atan2", x, y)), { heavy: true }),
+  // relu's gradient in one pass, PyTorch's threshold_backward(grad = x, relu output = y, 0):
+  // zero where y <= 0, else x (a NaN output passes the gradient)
+  reluBackward: binary(value(sel(cmp("le", y, 0), 0, x)), { int: value(sel(cmp("le", y, 0), 0, x)) }),
 };
 
 // Checked here rather than with `satisfies`, which would widen `differentiable` to boolean.

@@ -23,7 +23,7 @@ import type { KernelExports } from "./loader.js";
 import { CpuBackend, CpuBuffer } from "../cpu/cpu-backend.js";
 // Op codes are table positions, as in the generated C enums (wasm/src/ops.gen.h).
 import { ARG_REDUCE_CODE, BINARY_CODE, BINARY_OPS, REDUCE_CODE, UNARY_CODE, UNARY_OPS } from "../scalar-ops/table.js";
-import { contiguousStrides, numel, shapesEqual as sameShape, stridedOffsets, windowOutputSize } from "../../tensor/shape.js";
+import { contiguousStrides, isRowMajor, numel, shapesEqual as sameShape, stridedOffsets, windowOutputSize } from "../../tensor/shape.js";
 
 const ELSIZE: Record<DType, number> = { float32: 4, int32: 4, bool: 1, float64: 8 };
 const DT: Record<DType, number> = { float32: 0, int32: 1, bool: 2, float64: 3 };
@@ -374,6 +374,16 @@ export class WasmBackend implements Backend {
 
   // ---------------------------------------------------------------- routines
 
+  /** The batch of products, then their sum (no batch-reducing GEMM here yet). */
+  matmulSumBatch(a: View, b: View): BackendBuffer {
+    const [B, M] = a.shape as [number, number, number];
+    const N = b.shape[2]!;
+    const products = this.matmul(a, b);
+    const sum = this.reduce("sum", { buf: products, shape: [B, M, N], strides: [M * N, N, 1], offset: 0, dtype: a.dtype }, [0]);
+    this.free(products);
+    return sum;
+  }
+
   matmul(a: View, b: View): BackendBuffer {
     const a3 = as3d(a), b3 = as3d(b);
     const [Ba, M, K] = a3.shape, [Bb, K2, N] = b3.shape;
@@ -594,6 +604,49 @@ export class WasmBackend implements Backend {
     }
     this.free(o);
     return this.fromReference(reference.col2im(this.cpuView(cols), g, outShape));
+  }
+
+  maxPool2dIndices(x: View, g: WindowGeometry, outSize: readonly [number, number]): BackendBuffer {
+    if (x.shape.length !== 4) throw new Error(`wasm backend: maxPool2dIndices: expected [N,C,H,W], got ${shapeStr(x.shape)}`);
+    const [N, C] = x.shape;
+    const size = N * C * outSize[0] * outSize[1];
+    const o = this.newBuffer("int32", size);
+    if (size === 0) return o;
+    const geoDesc = x.dtype === "float32" || x.dtype === "int32" ? windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1]) : null;
+    if (geoDesc) {
+      this.ex.maxpool2d_indices(DT[x.dtype], o.ptr, this.ptrOf(x), this.desc(geoDesc));
+      return o;
+    }
+    this.free(o);
+    return this.fromReference(reference.maxPool2dIndices(this.cpuView(x), g, outSize));
+  }
+
+  maxPool2d(x: View, g: WindowGeometry, outSize: readonly [number, number]): BackendBuffer {
+    if (x.shape.length !== 4) throw new Error(`wasm backend: maxPool2d: expected [N,C,H,W], got ${shapeStr(x.shape)}`);
+    const [N, C] = x.shape;
+    const size = N * C * outSize[0] * outSize[1];
+    const o = this.newBuffer(x.dtype, size);
+    if (size === 0) return o;
+    const geoDesc = x.dtype === "float32" || x.dtype === "int32" ? windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1]) : null;
+    if (geoDesc) {
+      this.ex.maxpool2d(DT[x.dtype], o.ptr, this.ptrOf(x), this.desc(geoDesc));
+      return o;
+    }
+    this.free(o);
+    return this.fromReference(reference.maxPool2d(this.cpuView(x), g, outSize));
+  }
+
+  maxPool2dBackward(x: View, grad: View, g: WindowGeometry, outSize: readonly [number, number]): BackendBuffer {
+    if (x.shape.length !== 4) throw new Error(`wasm backend: maxPool2dBackward: expected [N,C,H,W], got ${shapeStr(x.shape)}`);
+    const size = numel(x.shape);
+    if (size === 0) return this.newBuffer(grad.dtype, 0);
+    if (x.dtype !== "float32" || grad.dtype !== "float32") return this.fromReference(reference.maxPool2dBackward(this.cpuView(x), this.cpuView(grad), g, outSize));
+    // The kernel reads the gradient row-major.
+    const dense = isRowMajor(grad.shape, grad.strides) ? null : (this.contiguous(grad) as WasmBuffer);
+    const o = this.newBuffer("float32", size);
+    this.ex.maxpool2d_backward(o.ptr, this.ptrOf(x), dense ? dense.ptr : this.ptrOf(grad), this.desc(windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1])!));
+    if (dense) this.free(dense);
+    return o;
   }
 }
 

@@ -50,10 +50,13 @@ export interface KernelExports {
   scatter_add(dt: number, out: number, src: number, index: number, dim: number, dimsize: number, desc: number): number;
   im2col(sz: number, out: number, x: number, geo: number, padbits: number): void;
   col2im(dt: number, out: number, cols: number, geo: number): void;
+  maxpool2d_indices(dt: number, out: number, x: number, geo: number): void;
+  maxpool2d(dt: number, out: number, x: number, geo: number): void;
+  maxpool2d_backward(dx: number, x: number, g: number, geo: number): void;
   optimizer_step(kernel: number, bufs: number, consts: number, n: number): void;
 }
 
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 // (module (func (param v128 v128 v128) (result v128) local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd))
 const RELAXED_PROBE = new Uint8Array([

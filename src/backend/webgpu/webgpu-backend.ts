@@ -16,12 +16,13 @@ import { optimizerKernel, optimizerKernelKey } from "./wgsl/optim.js";
 import type { PoolStats } from "./buffer-pool.js";
 import type { DispatchStats, GpuContext } from "./gpu-context.js";
 import { type Scalar, convert, f32Bits, storageType, words } from "./wgsl/common.js";
-import { collapseDims, contiguousStrides, numel, windowOutputSize } from "../../tensor/shape.js";
+import { collapseDims, contiguousStrides, isRowMajor, numel, windowOutputSize } from "../../tensor/shape.js";
 import { binaryExpr, isPredicate, toOut, unaryExpr } from "./wgsl/elementwise.js";
 import { type ExprNode, type OpNode, graphStats, lowerGraph, opNode } from "./wgsl/fused.js";
 import { argReduceKernel, reduceKernel } from "./wgsl/reduce.js";
 import { MATMUL_PARAMS, type MatmulConfig, matmulKernel, matmulKey } from "./wgsl/matmul.js";
 import { col2imKernel, copyViewKernel, gatherKernel, im2colKernel, scatterKernel } from "./wgsl/indexing.js";
+import { maxPoolKernel } from "./wgsl/pool.js";
 
 /** A not-yet-computed elementwise result: an expression graph over `shape`. */
 interface LazyValue {
@@ -397,6 +398,16 @@ export class WebGPUBackend implements Backend {
 
   // ---- routines ----
 
+  /** The batch of products, then their sum (no batch-reducing GEMM here yet). */
+  matmulSumBatch(a: View, b: View): WebGPUBuffer {
+    const [B, M] = a.shape as [number, number, number];
+    const N = b.shape[2]!;
+    const products = this.matmul(a, b);
+    const sum = this.reduce("sum", { buf: products, shape: [B, M, N], strides: [M * N, N, 1], offset: 0, dtype: a.dtype }, [0]);
+    this.free(products);
+    return sum;
+  }
+
   matmul(a: View, b: View): WebGPUBuffer {
     const t = storageType(a.dtype, "matmul");
     storageType(b.dtype, "matmul");
@@ -560,6 +571,42 @@ export class WebGPUBackend implements Backend {
     const pipeline = this.ctx.pipeline(`col2im|${t}`, 1, () => col2imKernel(t, this.wg).code);
     const params = [n, N, C, H, W, g.kernel[0], g.kernel[1], g.stride[0], g.stride[1], g.padding[0], g.padding[1], g.dilation[0], g.dilation[1], oh, ow, cols.offset, ...cols.strides];
     this.ctx.dispatch(pipeline, [this.gbuf(cols.buf, "col2im"), out.gpu!], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
+    return out;
+  }
+
+  maxPool2dIndices(x: View, g: WindowGeometry, outSize: readonly [number, number]): WebGPUBuffer {
+    return this.maxPool(x, g, outSize, "indices");
+  }
+
+  maxPool2d(x: View, g: WindowGeometry, outSize: readonly [number, number]): WebGPUBuffer {
+    return this.maxPool(x, g, outSize, "values");
+  }
+
+  /** The indices' kernel, then a scatter-add of the gradient to them. */
+  maxPool2dBackward(x: View, grad: View, g: WindowGeometry, outSize: readonly [number, number]): WebGPUBuffer {
+    const [N, C, H, W] = x.shape as [number, number, number, number];
+    const L = outSize[0] * outSize[1];
+    const idx = this.maxPool2dIndices(x, g, outSize);
+    const index: View = { buf: idx, shape: [N, C, L], strides: [C * L, L, 1], offset: 0, dtype: "int32" };
+    const dense = isRowMajor(grad.shape, grad.strides) ? null : this.contiguous(grad);
+    const src: View = { buf: dense ?? grad.buf, shape: [N, C, L], strides: [C * L, L, 1], offset: dense ? 0 : grad.offset, dtype: grad.dtype };
+    const out = this.scatterAdd([N, C, H * W], 2, index, src);
+    if (dense) this.free(dense);
+    this.free(idx);
+    return out;
+  }
+
+  private maxPool(x: View, g: WindowGeometry, outSize: readonly [number, number], write: "indices" | "values"): WebGPUBuffer {
+    const op = write === "indices" ? "maxPool2dIndices" : "maxPool2d";
+    const t = storageType(x.dtype, op);
+    const [N, C, H, W] = x.shape as [number, number, number, number];
+    const [oh, ow] = outSize;
+    const n = N * C * oh * ow;
+    const out = this.newBuf(write === "indices" ? "int32" : x.dtype, n, op);
+    if (n === 0) return out;
+    const pipeline = this.ctx.pipeline(`${op}|${t}`, 1, () => maxPoolKernel(t, write, this.wg).code);
+    const params = [n, C, H, W, ...g.kernel, ...g.stride, ...g.padding, ...g.dilation, oh, ow, x.offset, ...x.strides];
+    this.ctx.dispatch(pipeline, [this.gbuf(x.buf, op), out.gpu!], words(params), this.ctx.grid(Math.ceil(n / this.wg)));
     return out;
   }
 

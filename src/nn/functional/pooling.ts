@@ -2,7 +2,6 @@ import type { Tensor } from "../../tensor/tensor.js";
 import { shapeToString, windowOutputLength } from "../../tensor/shape.js";
 import * as ops from "../../ops/index.js";
 import { recordAsOne } from "../../ops/trace-hook.js";
-import { noGrad } from "../../autograd/grad-mode.js";
 import { checkRank, constant, expandInts, geometry, type IntOrTuple } from "./window-utils.js";
 
 export interface MaxPoolOptions {
@@ -65,46 +64,26 @@ function windows(pl: PoolPlan, padValue: number): Tensor {
 }
 
 /**
- * Max pooling over 2-D windows. The gradient goes to the first maximum of each window (as in
- * PyTorch), via argmax + gather. With `returnIndices`, returns [values, flat indices into H*W].
+ * Max pooling over 2-D windows, as PyTorch's max_pool2d_with_indices and its backward: kernels
+ * find each window's max (first of ties; a NaN is the max) and, for the gradient, add the output
+ * gradient at the max's position. With `returnIndices`, returns [values, flat indices into H*W].
  */
 export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, options: MaxPoolOptions & { returnIndices: true }, op?: string): [Tensor, Tensor];
 export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, options?: MaxPoolOptions, op?: string): Tensor;
 export function maxPool2d(x: Tensor, kernelSize: IntOrTuple, options: MaxPoolOptions = {}, op = "maxPool2d"): Tensor | [Tensor, Tensor] {
-  // A tracer (the ONNX exporter) sees one maxPool2d op, not the im2col + argmax below.
+  // A tracer (the ONNX exporter) sees one maxPool2d op, not the kernels below.
   if (!options.returnIndices) return recordAsOne("maxPool2d", [x], { kernelSize, options }, () => maxPool2dBody(x, kernelSize, options, op) as Tensor);
   return maxPool2dBody(x, kernelSize, options, op);
 }
 
 function maxPool2dBody(x: Tensor, kernelSize: IntOrTuple, options: MaxPoolOptions, op: string): Tensor | [Tensor, Tensor] {
   const pl = plan(x, kernelSize, options.stride, options.padding, options.dilation, options.ceilMode ?? false, op);
-  const [N, C] = pl.x.shape as [number, number];
-  const cols = windows(pl, -Infinity);
-  const arg = ops.argmax(cols, 2, true); // [N, C, 1, L]
-  const out = ops.reshape(ops.gather(cols, 2, arg), [N, C, pl.oh, pl.ow]);
-  const result = pl.batched ? out : ops.squeeze(out, 0);
-  if (!options.returnIndices) return result;
-  const indices = noGrad(() => flatIndices(arg, pl));
-  return [result, pl.batched ? indices : ops.squeeze(indices, 0)];
-}
-
-/** Converts window-relative argmax positions to flat indices into the input's H*W plane. */
-function flatIndices(arg: Tensor, pl: PoolPlan): Tensor {
-  const [N, C] = pl.x.shape as [number, number];
-  const W = pl.x.shape[3]!;
-  const { oh, ow, kernel, stride, padding, dilation } = pl;
-  const a = ops.cast(arg, "float32");
-  const ki = ops.floor(ops.div(a, kernel[1]));
-  const kj = ops.sub(a, ops.mul(ki, kernel[1]));
-  const oy = new Float64Array(oh * ow);
-  const ox = new Float64Array(oh * ow);
-  for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
-    oy[i * ow + j] = i * stride[0] - padding[0];
-    ox[i * ow + j] = j * stride[1] - padding[1];
-  }
-  const iy = ops.add(ops.mul(ki, dilation[0]), ops.tensor(oy, { shape: [oh * ow], dtype: "float32", device: a.device }));
-  const ix = ops.add(ops.mul(kj, dilation[1]), ops.tensor(ox, { shape: [oh * ow], dtype: "float32", device: a.device }));
-  return ops.reshape(ops.cast(ops.add(ops.mul(iy, W), ix), "int32"), [N, C, oh, ow]);
+  const g = geometry(pl.kernel, pl.stride, pl.padding, pl.dilation);
+  const unbatch = (t: Tensor): Tensor => (pl.batched ? t : ops.squeeze(t, 0));
+  // Indices first: with returnIndices they are what an ONNX export stops at.
+  const indices = options.returnIndices ? ops.maxPool2dIndices(pl.x, g, [pl.oh, pl.ow], op) : null;
+  const result = unbatch(ops.maxPool2dValues(pl.x, g, [pl.oh, pl.ow], op));
+  return indices ? [result, unbatch(indices)] : result;
 }
 
 /**
