@@ -16,11 +16,14 @@
  *   dropout=0.1      dropout probability
  *   backend=wasm     backend
  *   losses=1         also print every step's loss
+ *   rng=mt19937      every draw of the global generator (initialisation and dropout) from MT19937,
+ *                    PyTorch's CPU generator algorithm, seeded with the init seed, instead of
+ *                    xoshiro128**: the same recipe with another random stream of the same kind
  *   masks=FILE       record the dropout masks this run draws (one keep bit per element, in draw
  *                    order, packed little-endian) for replay.py's MASKS=FILE: the same masks
  *                    applied by PyTorch's arithmetic
  */
-import * as nt from "../../src/index.js";
+import * as nt from "../../src/node.js";
 import { createCharGpt } from "../../models/index.js";
 import { hostLoader, loadTaskData, taskLoss } from "../../src/cli/tasks.js";
 import { MODEL_ZOO } from "../../src/cli/model-zoo.js";
@@ -35,6 +38,7 @@ nt.setNumThreads(1);
 await nt.setBackend(opts["backend"] ?? "wasm");
 const initSeed = /^\d+$/.test(init) ? Number(init) : 0;
 nt.manualSeed(initSeed);
+if (opts["rng"] === "mt19937") useMt19937(initSeed);
 const data = await loadTaskData(MODEL_ZOO["char-gpt"]!, { command: "x", text: "/usr/share/games/fortunes/computers" });
 const model = createCharGpt({ vocabSize: data.ctx.vocabSize!, blockSize: 64, dropout });
 if (!/^\d+$/.test(init)) model.loadStateDict(await load(init));
@@ -99,5 +103,29 @@ function recordDropoutMasks(path: string, p: number): { close(): void } {
       g.random = draw;
       console.error(`masks: ${total} keep bits written to ${path}`);
     },
+  };
+}
+
+/** MT19937 (Matsumoto & Nishimura, init_genrand seeding) behind the global generator's 32-bit draws. */
+function useMt19937(seed: number): void {
+  const mt = new Uint32Array(624);
+  let index = 624;
+  mt[0] = seed >>> 0;
+  for (let i = 1; i < 624; i++) mt[i] = (Math.imul(1812433253, mt[i - 1]! ^ (mt[i - 1]! >>> 30)) + i) >>> 0;
+  const twist = () => {
+    for (let i = 0; i < 624; i++) {
+      const y = (mt[i]! & 0x80000000) | (mt[(i + 1) % 624]! & 0x7fffffff);
+      mt[i] = mt[(i + 397) % 624]! ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
+    }
+    index = 0;
+  };
+  nt.defaultGenerator.nextUint32 = () => {
+    if (index >= 624) twist();
+    let y = mt[index++]!;
+    y ^= y >>> 11;
+    y ^= (y << 7) & 0x9d2c5680;
+    y ^= (y << 15) & 0xefc60000;
+    y ^= y >>> 18;
+    return y >>> 0;
   };
 }
