@@ -19,7 +19,7 @@ typedef struct {
 
 INLINE float opt_max_nan(float a, float b) { return (a != a || b != b) ? __builtin_nanf("") : (a >= b ? a : b); }
 
-static void adam_range(float *const *b, const float *c, long s, long e) {
+AVX512_CLONE static void adam_range(float *const *b, const float *c, long s, long e) {
   float *p = b[0], *m = b[2], *v = b[3], *vmax = b[4];
   const float *g = b[1];
   const float sign = c[0], decay = c[1], l2 = c[2], b1 = c[3], omb1 = c[4], b2 = c[5], omb2 = c[6];
@@ -41,7 +41,7 @@ static void adam_range(float *const *b, const float *c, long s, long e) {
   }
 }
 
-static void sgd_range(float *const *b, const float *c, long s, long e) {
+AVX512_CLONE static void sgd_range(float *const *b, const float *c, long s, long e) {
   float *p = b[0], *buf = b[2];
   const float *g = b[1];
   const float sign = c[0], l2 = c[1], mom = c[2], omd = c[3], neg_lr = c[5];
@@ -59,7 +59,7 @@ static void sgd_range(float *const *b, const float *c, long s, long e) {
   }
 }
 
-static void rmsprop_range(float *const *b, const float *c, long s, long e) {
+AVX512_CLONE static void rmsprop_range(float *const *b, const float *c, long s, long e) {
   const float sign = c[0], l2 = c[1], alpha = c[2], oma = c[3], eps = c[4], mom = c[5], neg_lr = c[6];
   const int centered = c[7] == 1.0f, has_mom = c[8] == 1.0f;
   float *p = b[0], *sq = b[2], *ga = centered ? b[3] : 0, *buf = has_mom ? b[centered ? 4 : 3] : 0;

@@ -31,6 +31,13 @@
 typedef v128_t v4;
 #define INLINE static inline __attribute__((always_inline))
 #define NOINLINE __attribute__((noinline))
+#if !defined(__wasm__) && defined(__x86_64__)
+/* A second copy compiled for AVX-512, chosen at load time (an ifunc) where the CPU has it: for
+ * loops the compiler vectorises itself (16 lanes instead of 8). */
+#define AVX512_CLONE __attribute__((target_clones("avx512f", "default")))
+#else
+#define AVX512_CLONE
+#endif
 #define SEQ __ATOMIC_SEQ_CST
 
 #ifdef NEURITE_RELAXED
