@@ -61,7 +61,13 @@ export interface FitOptions {
   checkpointEvery?: number;
   /** Continue from a checkpoint: a loaded one, a folder, or `true` for `checkpointDir`. */
   resume?: LoadedCheckpoint | string | boolean;
-  /** Seeds the global generator (dropout, ...) when not resuming. Create the model after `nt.manualSeed` for reproducible initialisation. */
+  /**
+   * Seeds the global generator (dropout, ...) when not resuming. Create the model after
+   * `nt.manualSeed` for reproducible initialisation, and give this a different seed: the same one
+   * would replay the initialisation's draws as dropout masks, and even drawn back to back from one
+   * sequence the two trained char-gpt measurably worse (docs/results-architectures.md §2, fourth
+   * session; `neurite train` passes --seed + 100).
+   */
   seed?: number;
   /** Stop (with a checkpoint) once this many optimizer steps have been made in total. */
   maxSteps?: number;
