@@ -43,7 +43,8 @@ Training:
   --grad-clip X         clip the gradient norm to X (model default: ddpm 1, else none)
   --accumulate N        accumulate gradients over N batches per optimizer step
   --patience N          stop early when the validation loss has not improved for N epochs
-  --seed N              random seed for initialisation, shuffling and dropout (default 0)
+  --seed N              random seed (default 0): initialisation and shuffling use N, the
+                        training draws (dropout, augmentation) a separate stream from N + 100
   --backend NAME        ${registry.backends().join(", ")} (default ${registry.getBackend()})
   --threads N           threads of the wasm and native backends (default: all cores)
   --detect-anomaly      find the operation that first produces NaN/Inf (slow)
