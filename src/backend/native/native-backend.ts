@@ -285,25 +285,25 @@ export class NativeBackend extends CpuBackend {
   }
 
   override maxPool2dIndices(x: View, g: WindowGeometry, outSize: readonly [number, number]): CpuBuffer {
-    const dt = x.dtype === "float32" || x.dtype === "int32" ? DT[x.dtype]! : undefined;
-    const [N, C] = x.shape as [number, number];
-    const size = N * C * outSize[0] * outSize[1];
-    const geo = dt !== undefined && size > 0 ? windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1]) : null;
-    if (!geo) return super.maxPool2dIndices(x, g, outSize);
-    const out = this.pool.take("int32", size) as Int32Array;
-    this.addon.maxPool2dIndices(dt!, out, 0, dataOf(x), x.offset, this.descriptor(geo));
-    return new CpuBuffer("int32", out);
+    return this.maxPoolScan(x, g, outSize, "int32", (dt, out, geo) => this.addon.maxPool2dIndices(dt, out as Int32Array, 0, dataOf(x), x.offset, geo)) ??
+      super.maxPool2dIndices(x, g, outSize);
   }
 
   override maxPool2d(x: View, g: WindowGeometry, outSize: readonly [number, number]): CpuBuffer {
+    return this.maxPoolScan(x, g, outSize, x.dtype, (dt, out, geo) => this.addon.maxPool2d(dt, out, 0, dataOf(x), x.offset, geo)) ??
+      super.maxPool2d(x, g, outSize);
+  }
+
+  /** One pool.c forward scan into a fresh [N, C, oh, ow] array; null where the cpu kernels must run it. */
+  private maxPoolScan(x: View, g: WindowGeometry, outSize: readonly [number, number], outDtype: DType, kernel: (dt: number, out: AnyTypedArray, geo: Int32Array) => void): CpuBuffer | null {
     const dt = x.dtype === "float32" || x.dtype === "int32" ? DT[x.dtype]! : undefined;
     const [N, C] = x.shape as [number, number];
     const size = N * C * outSize[0] * outSize[1];
     const geo = dt !== undefined && size > 0 ? windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1]) : null;
-    if (!geo) return super.maxPool2d(x, g, outSize);
-    const out = this.pool.take(x.dtype, size);
-    this.addon.maxPool2d(dt!, out, 0, dataOf(x), x.offset, this.descriptor(geo));
-    return new CpuBuffer(x.dtype, out);
+    if (!geo) return null;
+    const out = this.pool.take(outDtype, size);
+    kernel(dt!, out, this.descriptor(geo));
+    return new CpuBuffer(outDtype, out);
   }
 
   override maxPool2dBackward(x: View, grad: View, g: WindowGeometry, outSize: readonly [number, number]): CpuBuffer {

@@ -15,6 +15,7 @@ import type {
   View,
   WindowGeometry,
 } from "../backend.js";
+import { productsThenSum } from "../matmul-sum-batch.js";
 import { checkOptimizerBuffers, OPTIMIZER_CONSTANTS } from "../optimizer-kernels.js";
 import { EwScratch, writeEwDescriptor } from "../ew-descriptor.js";
 import { argReduceDescriptor, copyIntoDescriptor, keptDims, gatherDescriptor, indexSliceDescriptor, reduceDescriptor, scatterAddDescriptor, windowDescriptor } from "../kernel-descriptors.js";
@@ -376,12 +377,7 @@ export class WasmBackend implements Backend {
 
   /** The batch of products, then their sum (no batch-reducing GEMM here yet). */
   matmulSumBatch(a: View, b: View): BackendBuffer {
-    const [B, M] = a.shape as [number, number, number];
-    const N = b.shape[2]!;
-    const products = this.matmul(a, b);
-    const sum = this.reduce("sum", { buf: products, shape: [B, M, N], strides: [M * N, N, 1], offset: 0, dtype: a.dtype }, [0]);
-    this.free(products);
-    return sum;
+    return productsThenSum(this, a, b);
   }
 
   matmul(a: View, b: View): BackendBuffer {
@@ -607,44 +603,38 @@ export class WasmBackend implements Backend {
   }
 
   maxPool2dIndices(x: View, g: WindowGeometry, outSize: readonly [number, number]): BackendBuffer {
-    if (x.shape.length !== 4) throw new Error(`wasm backend: maxPool2dIndices: expected [N,C,H,W], got ${shapeStr(x.shape)}`);
-    const [N, C] = x.shape;
-    const size = N * C * outSize[0] * outSize[1];
-    const o = this.newBuffer("int32", size);
-    if (size === 0) return o;
-    const geoDesc = x.dtype === "float32" || x.dtype === "int32" ? windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1]) : null;
-    if (geoDesc) {
-      this.ex.maxpool2d_indices(DT[x.dtype], o.ptr, this.ptrOf(x), this.desc(geoDesc));
-      return o;
-    }
-    this.free(o);
-    return this.fromReference(reference.maxPool2dIndices(this.cpuView(x), g, outSize));
+    return this.maxPoolScan("maxPool2dIndices", x, g, outSize, "int32", (dt, out, geo) => this.ex.maxpool2d_indices(dt, out, this.ptrOf(x), geo)) ??
+      this.fromReference(reference.maxPool2dIndices(this.cpuView(x), g, outSize));
   }
 
   maxPool2d(x: View, g: WindowGeometry, outSize: readonly [number, number]): BackendBuffer {
-    if (x.shape.length !== 4) throw new Error(`wasm backend: maxPool2d: expected [N,C,H,W], got ${shapeStr(x.shape)}`);
+    return this.maxPoolScan("maxPool2d", x, g, outSize, x.dtype, (dt, out, geo) => this.ex.maxpool2d(dt, out, this.ptrOf(x), geo)) ??
+      this.fromReference(reference.maxPool2d(this.cpuView(x), g, outSize));
+  }
+
+  /** One pool.c forward scan into a fresh [N, C, oh, ow] buffer; null where the reference kernels must run it. */
+  private maxPoolScan(op: string, x: View, g: WindowGeometry, outSize: readonly [number, number], outDtype: DType, kernel: (dt: number, outPtr: number, geo: number) => void): BackendBuffer | null {
+    if (x.shape.length !== 4) throw new Error(`wasm backend: ${op}: expected [N,C,H,W], got ${shapeStr(x.shape)}`);
     const [N, C] = x.shape;
     const size = N * C * outSize[0] * outSize[1];
-    const o = this.newBuffer(x.dtype, size);
-    if (size === 0) return o;
+    if (size === 0) return this.newBuffer(outDtype, 0);
     const geoDesc = x.dtype === "float32" || x.dtype === "int32" ? windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1]) : null;
-    if (geoDesc) {
-      this.ex.maxpool2d(DT[x.dtype], o.ptr, this.ptrOf(x), this.desc(geoDesc));
-      return o;
-    }
-    this.free(o);
-    return this.fromReference(reference.maxPool2d(this.cpuView(x), g, outSize));
+    if (!geoDesc) return null;
+    const o = this.newBuffer(outDtype, size);
+    kernel(DT[x.dtype as "float32" | "int32"], o.ptr, this.desc(geoDesc));
+    return o;
   }
 
   maxPool2dBackward(x: View, grad: View, g: WindowGeometry, outSize: readonly [number, number]): BackendBuffer {
     if (x.shape.length !== 4) throw new Error(`wasm backend: maxPool2dBackward: expected [N,C,H,W], got ${shapeStr(x.shape)}`);
     const size = numel(x.shape);
     if (size === 0) return this.newBuffer(grad.dtype, 0);
-    if (x.dtype !== "float32" || grad.dtype !== "float32") return this.fromReference(reference.maxPool2dBackward(this.cpuView(x), this.cpuView(grad), g, outSize));
+    const geoDesc = x.dtype === "float32" && grad.dtype === "float32" ? windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1]) : null;
+    if (!geoDesc) return this.fromReference(reference.maxPool2dBackward(this.cpuView(x), this.cpuView(grad), g, outSize));
     // The kernel reads the gradient row-major.
     const dense = isRowMajor(grad.shape, grad.strides) ? null : (this.contiguous(grad) as WasmBuffer);
     const o = this.newBuffer("float32", size);
-    this.ex.maxpool2d_backward(o.ptr, this.ptrOf(x), dense ? dense.ptr : this.ptrOf(grad), this.desc(windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1])!));
+    this.ex.maxpool2d_backward(o.ptr, this.ptrOf(x), dense ? dense.ptr : this.ptrOf(grad), this.desc(geoDesc));
     if (dense) this.free(dense);
     return o;
   }

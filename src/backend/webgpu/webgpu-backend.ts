@@ -11,6 +11,7 @@ import type {
   View,
   WindowGeometry,
 } from "../backend.js";
+import { productsThenSum } from "../matmul-sum-batch.js";
 import { checkOptimizerBuffers } from "../optimizer-kernels.js";
 import { optimizerKernel, optimizerKernelKey } from "./wgsl/optim.js";
 import type { PoolStats } from "./buffer-pool.js";
@@ -400,12 +401,7 @@ export class WebGPUBackend implements Backend {
 
   /** The batch of products, then their sum (no batch-reducing GEMM here yet). */
   matmulSumBatch(a: View, b: View): WebGPUBuffer {
-    const [B, M] = a.shape as [number, number, number];
-    const N = b.shape[2]!;
-    const products = this.matmul(a, b);
-    const sum = this.reduce("sum", { buf: products, shape: [B, M, N], strides: [M * N, N, 1], offset: 0, dtype: a.dtype }, [0]);
-    this.free(products);
-    return sum;
+    return productsThenSum<WebGPUBuffer>(this, a, b);
   }
 
   matmul(a: View, b: View): WebGPUBuffer {
