@@ -2,7 +2,7 @@
  * The `native` backend's Node-API addon (built by tools/build-native.sh, no node-gyp): GEMM from
  * a statically linked OpenBLAS, and the kernels of wasm/src (elementwise, reductions, data
  * movement, im2col/col2im and max pooling, fused optimizer steps: the same C source as the wasm build)
- * compiled for x86-64, on rt.h's thread pool with pthreads and futexes (NEURITE_NATIVE_THREADS).
+ * compiled for x86-64, convolutions that keep each sample's columns in cache (conv.c), on rt.h's thread pool with pthreads and futexes (NEURITE_NATIVE_THREADS).
  * Buffers are JS typed arrays (64-bit sizes); each call receives them with element offsets and
  * computes on their memory in place, without copies. The wrappers mirror the wasm exports one
  * for one, with each pointer given as (typed array, element offset).
@@ -29,7 +29,7 @@ char *openblas_get_config(void);
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
 
 /* Version of this addon's JS interface; src/backend/native/load-native.ts checks it. */
-#define NATIVE_ABI 4
+#define NATIVE_ABI 5
 /* Busy-wait iterations (with a pause instruction each) of a pool thread before it sleeps. */
 #define NATIVE_SPIN 4000
 
@@ -206,6 +206,8 @@ static napi_value gemm_sum_batch(napi_env env, napi_callback_info info) {
   free(S.partial);
   return NULL;
 }
+
+#include "conv.c"
 
 static const int *desc_arg(napi_env env, napi_value v) {
   napi_typedarray_type t;
@@ -460,6 +462,56 @@ static napi_value maxpool2d_backward_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* conv2d(out, x, xOff, w, wOff, ldw, wTrans, bias or null, biasOff, biasStride, geo, O) -> 1 when done, 0 when the caller should compose it (conv.c). */
+static napi_value conv2d_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 12, "conv2d")) return NULL;
+  conv_job J;
+  J.out = (float *)bytes_arg(env, A.v[0], 0);
+  const char *x = A_PTR(A, 1);
+  J.w = (const float *)A_PTR(A, 3), J.ldw = int_arg(env, A.v[5]), J.wt = A_INT(A, 6);
+  napi_valuetype bt;
+  CHECK(napi_typeof(env, A.v[7], &bt));
+  J.bias = bt == napi_null ? NULL : (const float *)A_PTR(A, 7);
+  J.bstride = int_arg(env, A.v[9]);
+  const int *geo = A_DESC(A, 10);
+  if (!J.out || !x || !J.w || !geo || (bt != napi_null && !J.bias)) return NULL;
+  conv_geometry(&J, x, geo);
+  J.O = int_arg(env, A.v[11]);
+  return int_result(env, conv_forward(&J));
+}
+
+/* conv2dInputGrad(out, gy, gyOff, gyBatchStride, ldg, gyTrans, w, wOff, ldw, wTrans, geo, O) -> 1 when done, 0 to compose. */
+static napi_value conv2d_input_grad_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 12, "conv2dInputGrad")) return NULL;
+  conv_job J;
+  J.out = (float *)bytes_arg(env, A.v[0], 0);
+  J.bias = NULL;
+  J.gy = (const float *)A_PTR(A, 1), J.gys = int_arg(env, A.v[3]), J.ldg = int_arg(env, A.v[4]), J.gt = A_INT(A, 5);
+  J.w = (const float *)A_PTR(A, 6), J.ldw = int_arg(env, A.v[8]), J.wt = A_INT(A, 9);
+  const int *geo = A_DESC(A, 10);
+  if (!J.out || !J.gy || !J.w || !geo) return NULL;
+  conv_geometry(&J, NULL, geo);
+  J.O = int_arg(env, A.v[11]);
+  return int_result(env, conv_input_grad(&J));
+}
+
+/* conv2dWeightGrad(out, gy, gyOff, gyBatchStride, ldg, gyTrans, x, xOff, geo, O) -> 1 when done, 0 to compose. */
+static napi_value conv2d_weight_grad_js(napi_env env, napi_callback_info info) {
+  call_args A;
+  if (!get_args(env, info, &A, 10, "conv2dWeightGrad")) return NULL;
+  conv_job J;
+  J.out = (float *)bytes_arg(env, A.v[0], 0);
+  J.gy = (const float *)A_PTR(A, 1), J.gys = int_arg(env, A.v[3]), J.ldg = int_arg(env, A.v[4]), J.gt = A_INT(A, 5);
+  const char *x = A_PTR(A, 6);
+  const int *geo = A_DESC(A, 8);
+  if (!J.out || !J.gy || !x || !geo) return NULL;
+  conv_geometry(&J, x, geo);
+  J.O = int_arg(env, A.v[9]);
+  return int_result(env, conv_weight_grad(&J));
+}
+
 static napi_value set_threads_js(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value v[1];
@@ -511,6 +563,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"maxPool2dIndices", NULL, maxpool2d_indices_js, NULL, NULL, NULL, napi_default, NULL},
     {"maxPool2d", NULL, maxpool2d_js, NULL, NULL, NULL, napi_default, NULL},
     {"maxPool2dBackward", NULL, maxpool2d_backward_js, NULL, NULL, NULL, napi_default, NULL},
+    {"conv2d", NULL, conv2d_js, NULL, NULL, NULL, napi_default, NULL},
+    {"conv2dInputGrad", NULL, conv2d_input_grad_js, NULL, NULL, NULL, napi_default, NULL},
+    {"conv2dWeightGrad", NULL, conv2d_weight_grad_js, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads_js, NULL, NULL, NULL, napi_default, NULL},
     {"threads", NULL, threads_js, NULL, NULL, NULL, napi_default, NULL},
     {"poolThreads", NULL, pool_threads_js, NULL, NULL, NULL, napi_default, NULL},

@@ -136,3 +136,37 @@ test("native max pooling and the conv weight gradient equal the cpu backend's, o
   }
   await nt.setBackend("cpu");
 });
+
+test("native fused convolutions equal the cpu backend's on strided inputs, transposed weights and gradients, per sample and composed", async () => {
+  if (!status.available) return;
+  const g = { kernel: [3, 2] as [number, number], stride: [2, 1] as [number, number], padding: [1, 1] as [number, number], dilation: [1, 2] as [number, number] };
+  const run = async (backend: string, threads: number, N: number) => {
+    await nt.setBackend(backend);
+    const saved = nt.getNumThreads();
+    nt.setNumThreads(threads);
+    nt.manualSeed(11);
+    // dirty pooled arrays of the results' sizes: the kernels must write every element
+    for (let i = 0; i < 3; i++) nt.full([N * 3 * 32 * 40], 7).dispose();
+    const x = nt.randn([N, 3, 32, 44]).narrow(3, 2, 40); // strided rows
+    const wT = nt.randn([18, 8]).transpose(0, 1); // [O, K] stored as [K, O]
+    const bias = nt.randn([2, 8]).narrow(0, 1, 1).reshape(8); // a view at an offset
+    const y = nt.convolution(x, wT, g, bias);
+    const gy = nt.randn([N, y.shape[2]!, 8]).transpose(1, 2); // [N, O, L] stored as [N, L, O]
+    const out = [y, nt.convolutionInputGrad(gy, wT, g, [N, 3, 32, 40]), nt.convolutionWeightGrad(gy, x, g)].map((t) => t.dataSync() as Float32Array);
+    nt.setNumThreads(saved);
+    return out;
+  };
+  // On 2 threads, N = 3 would leave a thread idle per sample, so the native backend composes the
+  // column routines; N = 9 runs per sample on the pool; 1 thread runs per sample inline.
+  for (const N of [3, 9]) {
+    const want = await run("cpu", 1, N);
+    for (const threads of [1, 2]) {
+      const got = await run("native", threads, N);
+      got.forEach((a, k) => {
+        assert.equal(a.length, want[k]!.length);
+        a.forEach((v, i) => assert.ok(Math.abs(want[k]![i]! - v) <= 1e-4 * Math.max(1, Math.abs(v)), `N ${N}, ${threads} thread(s), result ${k}[${i}]: ${v} vs ${want[k]![i]}`));
+      });
+    }
+  }
+  await nt.setBackend("cpu");
+});

@@ -38,6 +38,21 @@ test("gradcheck conv-style im2col/col2im and pooling-style max", () => {
   });
 });
 
+test("gradcheck the convolution primitives (strided, padded, dilated windows; transposed weight and gradient views)", () => {
+  nt.manualSeed(6);
+  nt.tidy(() => {
+    const g = { kernel: [3, 2] as [number, number], stride: [2, 1] as [number, number], padding: [1, 0] as [number, number], dilation: [1, 2] as [number, number] };
+    const x = nt.randn([2, 3, 5, 6], { dtype: "float64" });
+    const w = nt.randn([4, 18], { dtype: "float64" });
+    const gyL = nt.randn(nt.convolution(x, w, g).shape, { dtype: "float64" });
+    gradcheck((a, b) => nt.convolution(a, b, g), [x, w], "convolution");
+    gradcheck((a, b, c) => nt.convolution(a, b, g, c), [x, w, nt.randn([4], { dtype: "float64" })], "convolution with bias");
+    gradcheck((a, b) => nt.convolution(a, b.transpose(0, 1), g), [x, w.transpose(0, 1).contiguous()], "convolution, transposed weight view");
+    gradcheck((a, b) => nt.convolutionInputGrad(a, b, g, [2, 3, 5, 6]), [gyL, w], "convolutionInputGrad");
+    gradcheck((a, b) => nt.convolutionWeightGrad(a.transpose(1, 2), b, g), [gyL.transpose(1, 2).contiguous(), x], "convolutionWeightGrad, transposed gradient view");
+  });
+});
+
 test("gradcheck losses", () => {
   nt.manualSeed(4);
   nt.tidy(() => {

@@ -52,6 +52,12 @@ describe("double backward of the window primitives", () => {
       gradgradcheck((v) => (nt.F.maxPool2d(v, 3, { stride: 2, padding: 1, ceilMode: true }) as nt.Tensor).pow(2), [x], "F.maxPool2d");
       const w = nt.randn([3, 2, 2, 2], { dtype: "float64" });
       gradgradcheck((v, k) => nt.F.conv2d(v, k, null, { padding: 1 }).tanh(), [x, w], "conv2d");
+      // the convolution primitives' gradients are each other (grad-rules.ts): second order of each
+      const w2 = nt.randn([3, 12], { dtype: "float64" });
+      const gy = nt.randn(nt.convolution(x, w2, g).shape, { dtype: "float64" });
+      gradgradcheck((v, k, b) => nt.convolution(v, k, g, b).tanh(), [x, w2, nt.randn([3], { dtype: "float64" })], "convolution");
+      gradgradcheck((u, k) => nt.convolutionInputGrad(u, k, g, [1, 2, 4, 5]).tanh(), [gy, w2], "convolutionInputGrad");
+      gradgradcheck((u, v) => nt.convolutionWeightGrad(u, v, g).tanh(), [gy, x], "convolutionWeightGrad");
       const index = nt.tensor([[0, 2, 1], [1, 1, 0]], { dtype: "int32" });
       gradgradcheck((src) => nt.scatterAdd([2, 3], 1, index, src).pow(2), [nt.randn([2, 3], { dtype: "float64" })], "scatterAdd");
     });

@@ -136,6 +136,15 @@ export interface Backend {
   /** Adjoint of im2col: cols [N, C*kh*kw, outH*outW] summed back into [N,C,H,W]. */
   col2im(cols: View, g: WindowGeometry, outShape: readonly [number, number, number, number]): BackendBuffer;
   /**
+   * 2-D convolution (cross-correlation): x [N,C,H,W], w [O, C*kh*kw], bias [O] or null -> [N, O, oh*ow].
+   * Backends without a fused kernel compose it from im2col, matmul and add (conv-by-columns.ts).
+   */
+  conv2d(x: View, w: View, bias: View | null, g: WindowGeometry): BackendBuffer;
+  /** conv2d's input gradient: gy [N, O, oh*ow], w [O, C*kh*kw] -> xShape [N,C,H,W]. */
+  conv2dInputGrad(gy: View, w: View, g: WindowGeometry, xShape: readonly [number, number, number, number]): BackendBuffer;
+  /** conv2d's weight gradient, summed over the batch: gy [N, O, oh*ow], x [N,C,H,W] -> [O, C*kh*kw]. */
+  conv2dWeightGrad(gy: View, x: View, g: WindowGeometry): BackendBuffer;
+  /**
    * Max pooling's indices (PyTorch's max_pool2d_with_indices): for x [N,C,H,W] and windows
    * `g` giving an `outSize` [oh, ow] grid, int32 [N,C,oh,ow] flat indices into H*W of each
    * window's max. Taps are visited in row-major window order from the first in-range one (out of

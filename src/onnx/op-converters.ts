@@ -248,6 +248,10 @@ export const OP_CONVERTERS: Record<string, OpConverter> = {
   maxPool2dValues: notExportable("max pooling with returnIndices has no ONNX export (ONNX MaxPool's indices count differently); export the layer without returnIndices"),
   maxPool2dBackward: notExportable("it only appears in gradients; export the forward pass in eval mode"),
   matmulSumBatch: notExportable("it only appears in gradients; export the forward pass in eval mode"),
+  // Only reached outside F.conv2d (which records one conv2d op).
+  convolution: notExportable("call F.conv2d or nn.Conv2d, which export as ONNX Conv"),
+  convolutionInputGrad: notExportable("it only appears in gradients; export the forward pass in eval mode"),
+  convolutionWeightGrad: notExportable("it only appears in gradients; export the forward pass in eval mode"),
   reluBackward: notExportable("it only appears in gradients; export the forward pass in eval mode"),
   maxPool2dIndices: notExportable("max pooling with returnIndices has no ONNX export (ONNX MaxPool's indices count differently); export the layer without returnIndices"),
   col2im: notExportable("col2im has no ONNX op; use F.convTranspose2d or nn.ConvTranspose2d"),

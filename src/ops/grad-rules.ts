@@ -256,6 +256,29 @@ export const gradRules: { [P in DifferentiablePrim]: GradRule<P> } = {
     vjp: (g, n) => [o.col2im(g, n.params.geometry, n.inputMeta[0]!.shape as [number, number, number, number])],
   },
   col2im: { save: "none", vjp: (g, n) => [o.im2col(g, n.params.geometry, 0)] },
+  // The three are bilinear, and each one's adjoints are the other two (so every order differentiates).
+  convolution: {
+    save: "inputs",
+    vjp: (g, n) => [
+      need(n, 0) ? o.convolutionInputGrad(g, n.input(1), n.params.geometry, n.inputMeta[0]!.shape as [number, number, number, number]) : null,
+      need(n, 1) ? o.convolutionWeightGrad(g, n.input(0), n.params.geometry) : null,
+      n.inputMeta.length > 2 && need(n, 2) ? o.sum(g, [0, 2]) : null,
+    ],
+  },
+  convolutionInputGrad: {
+    save: "inputs",
+    vjp: (h, n) => [
+      need(n, 0) ? o.convolution(h, n.input(1), n.params.geometry) : null,
+      need(n, 1) ? o.convolutionWeightGrad(n.input(0), h, n.params.geometry) : null,
+    ],
+  },
+  convolutionWeightGrad: {
+    save: "inputs",
+    vjp: (h, n) => [
+      need(n, 0) ? o.convolution(n.input(1), h, n.params.geometry) : null,
+      need(n, 1) ? o.convolutionInputGrad(n.input(0), h, n.params.geometry, n.inputMeta[1]!.shape as [number, number, number, number]) : null,
+    ],
+  },
   maxPool2dValues: { save: "inputs", vjp: (g, n) => [o.maxPool2dBackward(n.input(0), g, n.params.geometry, n.params.outSize)] },
   maxPool2dBackward: {
     save: "inputs",

@@ -4,6 +4,7 @@ export * from "./reduce.js";
 export * from "./movement.js";
 export * from "./linalg.js";
 export * from "./indexing.js";
+export * from "./convolution.js";
 export * from "./creation.js";
 export * from "./composite.js";
 export * from "./inplace.js";

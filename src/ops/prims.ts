@@ -56,6 +56,11 @@ interface RoutinePrimParams {
   pad: { before: readonly number[]; after: readonly number[]; value: number };
   im2col: { geometry: WindowGeometry; padValue: number };
   col2im: { geometry: WindowGeometry; shape: readonly [number, number, number, number] };
+  // convolution: x [N,C,H,W] * w [O, C*kh*kw] (+ bias [O]) -> [N, O, oh*ow], and its gradients
+  // (of [gy, w] -> x's shape, and of [gy, x] -> w's [O, C*kh*kw] summed over the batch)
+  convolution: { geometry: WindowGeometry };
+  convolutionInputGrad: { geometry: WindowGeometry; shape: readonly [number, number, number, number] };
+  convolutionWeightGrad: { geometry: WindowGeometry };
   // max pooling: the window maxima, the input gradient (of [x, grad]), the argmax flat H*W index (int32)
   maxPool2dValues: { geometry: WindowGeometry; outSize: readonly [number, number] };
   maxPool2dBackward: { geometry: WindowGeometry; outSize: readonly [number, number] };
@@ -199,6 +204,13 @@ export const forwardImpls: { [P in Prim]: Forward<P> } = {
     return fromBuffer(x!, x!.backend.im2col(x!, geometry, padValue), [n, c * geometry.kernel[0] * geometry.kernel[1], oh * ow]);
   },
   col2im: ([cols], { geometry, shape }) => fromBuffer(cols!, cols!.backend.col2im(cols!, geometry, shape), shape),
+  convolution: ([x, w, bias], { geometry }) => {
+    const { oh, ow } = windowOutputSize(x!.shape[2]!, x!.shape[3]!, geometry);
+    return fromBuffer(x!, x!.backend.conv2d(x!, w!, bias ?? null, geometry), [x!.shape[0]!, w!.shape[0]!, oh * ow]);
+  },
+  convolutionInputGrad: ([gy, w], { geometry, shape }) => fromBuffer(gy!, gy!.backend.conv2dInputGrad(gy!, w!, geometry, shape), shape),
+  convolutionWeightGrad: ([gy, x], { geometry }) =>
+    fromBuffer(gy!, gy!.backend.conv2dWeightGrad(gy!, x!, geometry), [gy!.shape[1]!, x!.shape[1]! * geometry.kernel[0] * geometry.kernel[1]]),
   maxPool2dValues: ([x], { geometry, outSize }) =>
     fromBuffer(x!, x!.backend.maxPool2d(x!, geometry, outSize), [x!.shape[0]!, x!.shape[1]!, ...outSize]),
   maxPool2dBackward: ([x, grad], { geometry, outSize }) => fromBuffer(grad!, grad!.backend.maxPool2dBackward(x!, grad!, geometry, outSize), x!.shape),

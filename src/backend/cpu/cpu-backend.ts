@@ -11,6 +11,7 @@ import type {
   WindowGeometry,
 } from "../backend.js";
 import { checkOptimizerBuffers, runOptimizerKernel } from "../optimizer-kernels.js";
+import { convolutionByColumns, convolutionInputGradByColumns, convolutionWeightGradByColumns } from "../conv-by-columns.js";
 import { allocArray } from "../../tensor/dtype.js";
 import { collapseDims, contiguousStrides, numel, windowOutputSize } from "../../tensor/shape.js";
 import { forEachRow, viewOffsets } from "./strided.js";
@@ -227,6 +228,18 @@ export class CpuBackend implements Backend {
       out[o] = bi;
     }
     return new CpuBuffer("int32", out);
+  }
+
+  conv2d(x: View, w: View, bias: View | null, g: WindowGeometry): CpuBuffer {
+    return convolutionByColumns<CpuBuffer>(this, x, w, bias, g);
+  }
+
+  conv2dInputGrad(gy: View, w: View, g: WindowGeometry, xShape: readonly [number, number, number, number]): CpuBuffer {
+    return convolutionInputGradByColumns<CpuBuffer>(this, gy, w, g, xShape);
+  }
+
+  conv2dWeightGrad(gy: View, x: View, g: WindowGeometry): CpuBuffer {
+    return convolutionWeightGradByColumns<CpuBuffer>(this, gy, x, g);
   }
 
   matmulSumBatch(a: View, b: View): CpuBuffer {

@@ -7,7 +7,7 @@
 import type { AnyTypedArray } from "../backend.js";
 import { isNode, nodeBuiltin } from "../../platform/node-builtins.js";
 
-/** What native/addon.c exports (NATIVE_ABI 4). */
+/** What native/addon.c exports (NATIVE_ABI 5). */
 export interface NativeAddon {
   readonly abi: number;
   gemm(
@@ -48,6 +48,14 @@ export interface NativeAddon {
   maxPool2dIndices(dt: number, out: Int32Array, outOffset: number, x: AnyTypedArray, xOffset: number, geo: Int32Array): void;
   maxPool2d(dt: number, out: AnyTypedArray, outOffset: number, x: AnyTypedArray, xOffset: number, geo: Int32Array): void;
   maxPool2dBackward(dx: Float32Array, dxOffset: number, x: AnyTypedArray, xOffset: number, g: AnyTypedArray, gOffset: number, geo: Int32Array): void;
+  // float32 convolution (native/conv.c), x described by a window descriptor; each returns 1 when
+  // done and 0 where the caller should compose the column routines instead.
+  conv2d(out: Float32Array, x: Float32Array, xOffset: number, w: Float32Array, wOffset: number, ldw: number, wTrans: number,
+    bias: Float32Array | null, biasOffset: number, biasStride: number, geo: Int32Array, O: number): number;
+  conv2dInputGrad(out: Float32Array, gy: Float32Array, gyOffset: number, gyBatchStride: number, ldg: number, gyTrans: number,
+    w: Float32Array, wOffset: number, ldw: number, wTrans: number, geo: Int32Array, O: number): number;
+  conv2dWeightGrad(out: Float32Array, gy: Float32Array, gyOffset: number, gyBatchStride: number, ldg: number, gyTrans: number,
+    x: Float32Array, xOffset: number, geo: Int32Array, O: number): number;
   /** Threads of the kernels' own pool that are started and parked (rt.h). */
   poolThreads(): number;
   setThreads(n: number): void;
@@ -55,7 +63,7 @@ export interface NativeAddon {
   blasConfig(): string;
 }
 
-export const NATIVE_ABI = 4;
+export const NATIVE_ABI = 5;
 /** Platforms with a prebuilt addon: the per-platform package of each. */
 const PACKAGES: Record<string, string> = { "linux-x64": "neurite-native-linux-x64" };
 

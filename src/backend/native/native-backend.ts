@@ -360,6 +360,59 @@ export class NativeBackend extends CpuBackend {
     return new CpuBuffer("float32", out);
   }
 
+  override conv2d(x: View, w: View, bias: View | null, g: WindowGeometry): CpuBuffer {
+    const [N, , H, W] = x.shape as [number, number, number, number];
+    const O = w.shape[0]!;
+    const { oh, ow } = windowOutputSize(H, W, g);
+    const geo = x.dtype === "float32" && w.dtype === "float32" ? windowDescriptor(x.shape, x.strides, g, oh, ow) : null;
+    if (!geo || N * O * oh * ow === 0 || w.shape[1] === 0) return super.conv2d(x, w, bias, g);
+    const out = this.pool.take("float32", N * O * oh * ow) as Float32Array;
+    const wv = this.blasOperand(this.asBatchOfOne(w), O, w.shape[1]!);
+    const done = this.addon.conv2d(out, dataOf(x) as Float32Array, x.offset, wv.data, wv.offset, wv.layout.ld, wv.layout.trans,
+      bias ? (dataOf(bias) as Float32Array) : null, bias?.offset ?? 0, bias?.strides[0] ?? 0, this.descriptor(geo), O);
+    return this.convolutionResult(out, done, [wv], () => super.conv2d(x, w, bias, g));
+  }
+
+  override conv2dInputGrad(gy: View, w: View, g: WindowGeometry, xShape: readonly [number, number, number, number]): CpuBuffer {
+    const [N, O, L] = gy.shape as [number, number, number];
+    const { oh, ow } = windowOutputSize(xShape[2], xShape[3], g);
+    const geo = gy.dtype === "float32" && w.dtype === "float32" ? windowDescriptor(xShape, contiguousStrides(xShape), g, oh, ow) : null;
+    if (!geo || numel(xShape) === 0 || N * O * L === 0) return super.conv2dInputGrad(gy, w, g, xShape);
+    const out = this.pool.take("float32", numel(xShape)) as Float32Array;
+    const gv = this.blasOperand(gy, O, L);
+    const wv = this.blasOperand(this.asBatchOfOne(w), O, w.shape[1]!);
+    const done = this.addon.conv2dInputGrad(out, gv.data, gv.offset, gv.batchStride, gv.layout.ld, gv.layout.trans,
+      wv.data, wv.offset, wv.layout.ld, wv.layout.trans, this.descriptor(geo), O);
+    return this.convolutionResult(out, done, [gv, wv], () => super.conv2dInputGrad(gy, w, g, xShape));
+  }
+
+  override conv2dWeightGrad(gy: View, x: View, g: WindowGeometry): CpuBuffer {
+    const [N, O, L] = gy.shape as [number, number, number];
+    const [, C, H, W] = x.shape as [number, number, number, number];
+    const K = C * g.kernel[0] * g.kernel[1];
+    const { oh, ow } = windowOutputSize(H, W, g);
+    const geo = gy.dtype === "float32" && x.dtype === "float32" ? windowDescriptor(x.shape, x.strides, g, oh, ow) : null;
+    if (!geo || N * O * L === 0 || K === 0) return super.conv2dWeightGrad(gy, x, g);
+    const out = this.pool.take("float32", O * K) as Float32Array;
+    const gv = this.blasOperand(gy, O, L);
+    const done = this.addon.conv2dWeightGrad(out, gv.data, gv.offset, gv.batchStride, gv.layout.ld, gv.layout.trans,
+      dataOf(x) as Float32Array, x.offset, this.descriptor(geo), O);
+    return this.convolutionResult(out, done, [gv], () => super.conv2dWeightGrad(gy, x, g));
+  }
+
+  /** A 2-D view as a batch of one, for blasOperand. */
+  private asBatchOfOne(v: View): View {
+    return { buf: v.buf, shape: [1, ...v.shape], strides: [0, ...v.strides], offset: v.offset, dtype: v.dtype };
+  }
+
+  /** The fused kernel's output, or (where it declined) the column routines' after returning its array to the pool. */
+  private convolutionResult(out: Float32Array, done: number, operands: readonly { data: Float32Array; copied: boolean }[], compose: () => CpuBuffer): CpuBuffer {
+    for (const v of operands) if (v.copied) this.pool.put("float32", v.data);
+    if (done) return new CpuBuffer("float32", out);
+    this.pool.put("float32", out);
+    return compose();
+  }
+
   /** The operand's array and layout, made contiguous first when BLAS cannot read its strides. */
   private blasOperand(v: View, rows: number, cols: number): { data: Float32Array; offset: number; batchStride: number; layout: { ld: number; trans: number }; copied: boolean } {
     const [sb, sr, sc] = v.strides as [number, number, number];

@@ -16,6 +16,7 @@ import type {
   WindowGeometry,
 } from "../backend.js";
 import { productsThenSum } from "../matmul-sum-batch.js";
+import { convolutionByColumns, convolutionInputGradByColumns, convolutionWeightGradByColumns } from "../conv-by-columns.js";
 import { checkOptimizerBuffers, OPTIMIZER_CONSTANTS } from "../optimizer-kernels.js";
 import { EwScratch, writeEwDescriptor } from "../ew-descriptor.js";
 import { argReduceDescriptor, copyIntoDescriptor, keptDims, gatherDescriptor, indexSliceDescriptor, reduceDescriptor, scatterAddDescriptor, windowDescriptor } from "../kernel-descriptors.js";
@@ -374,6 +375,18 @@ export class WasmBackend implements Backend {
   }
 
   // ---------------------------------------------------------------- routines
+
+  conv2d(x: View, w: View, bias: View | null, g: WindowGeometry): BackendBuffer {
+    return convolutionByColumns(this, x, w, bias, g);
+  }
+
+  conv2dInputGrad(gy: View, w: View, g: WindowGeometry, xShape: readonly [number, number, number, number]): BackendBuffer {
+    return convolutionInputGradByColumns(this, gy, w, g, xShape);
+  }
+
+  conv2dWeightGrad(gy: View, x: View, g: WindowGeometry): BackendBuffer {
+    return convolutionWeightGradByColumns(this, gy, x, g);
+  }
 
   /** The batch of products, then their sum (no batch-reducing GEMM here yet). */
   matmulSumBatch(a: View, b: View): BackendBuffer {

@@ -12,6 +12,7 @@ import type {
   WindowGeometry,
 } from "../backend.js";
 import { productsThenSum } from "../matmul-sum-batch.js";
+import { convolutionByColumns, convolutionInputGradByColumns, convolutionWeightGradByColumns } from "../conv-by-columns.js";
 import { checkOptimizerBuffers } from "../optimizer-kernels.js";
 import { optimizerKernel, optimizerKernelKey } from "./wgsl/optim.js";
 import type { PoolStats } from "./buffer-pool.js";
@@ -398,6 +399,18 @@ export class WebGPUBackend implements Backend {
   }
 
   // ---- routines ----
+
+  conv2d(x: View, w: View, bias: View | null, g: WindowGeometry): WebGPUBuffer {
+    return convolutionByColumns<WebGPUBuffer>(this, x, w, bias, g);
+  }
+
+  conv2dInputGrad(gy: View, w: View, g: WindowGeometry, xShape: readonly [number, number, number, number]): WebGPUBuffer {
+    return convolutionInputGradByColumns<WebGPUBuffer>(this, gy, w, g, xShape);
+  }
+
+  conv2dWeightGrad(gy: View, x: View, g: WindowGeometry): WebGPUBuffer {
+    return convolutionWeightGradByColumns<WebGPUBuffer>(this, gy, x, g);
+  }
 
   /** The batch of products, then their sum (no batch-reducing GEMM here yet). */
   matmulSumBatch(a: View, b: View): WebGPUBuffer {

@@ -93,11 +93,16 @@ function conv2dBody(x: Tensor, weight: Tensor, bias: Tensor | null, options: Con
     return batched ? joined : ops.squeeze(joined, 0);
   }
   const pointwise = kh === 1 && kw === 1 && stride[0] === 1 && stride[1] === 1 && sym[0] === 0 && sym[1] === 0;
-  const cols = pointwise ? ops.reshape(xin, [N, C, H * W]) : ops.im2col(xin, g, 0); // [N, C*kh*kw, L]
+  if (groups === 1 && !pointwise) {
+    // The convolution primitive saves x, not its columns, and adds the bias as it writes (see ops/convolution.ts).
+    const out = ops.reshape(ops.convolution(xin, ops.reshape(weight, [O, K]), g, bias), [N, O, oh, ow]);
+    return batched ? out : ops.squeeze(out, 0);
+  }
   let out: Tensor;
   if (groups === 1) {
-    out = ops.matmul(ops.reshape(weight, [O, K]), cols);
+    out = ops.matmul(ops.reshape(weight, [O, K]), ops.reshape(xin, [N, C, H * W]));
   } else {
+    const cols = pointwise ? ops.reshape(xin, [N, C, H * W]) : ops.im2col(xin, g, 0); // [N, C*kh*kw, L]
     const grouped = ops.matmul(ops.reshape(weight, [groups, O / groups, K]), ops.reshape(cols, [N, groups, K, oh * ow]));
     out = ops.reshape(grouped, [N, O, oh * ow]);
   }
