@@ -11,9 +11,10 @@ import { nativeStatus } from "../src/backend/register-native.js";
 
 const status = await nativeStatus();
 const cpuFlags = readFileSync("/proc/cpuinfo", "utf8").match(/^flags\s*:(.*)$/m)?.[1]?.split(/\s+/) ?? [];
-const shouldLoad = process.platform === "linux" && process.arch === "x64" && cpuFlags.includes("avx2") && cpuFlags.includes("fma");
+// Prebuilt for linux-x64 with AVX2 + FMA and for linux-arm64 (whose baseline has NEON).
+const shouldLoad = process.platform === "linux" && (process.arch === "arm64" || (process.arch === "x64" && cpuFlags.includes("avx2") && cpuFlags.includes("fma")));
 
-test("the native backend loads on linux-x64 with AVX2+FMA, else says why", () => {
+test("the native backend loads on linux-x64 with AVX2+FMA and on linux-arm64, else says why", () => {
   if (shouldLoad) {
     assert.equal(status.available, true, `native did not load: ${status.reason}`);
     assert.match(status.blas!, /^OpenBLAS 0\.3\.\d+/);

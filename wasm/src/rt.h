@@ -21,11 +21,18 @@
 #define wasm_f32x4_const_splat(x) wasm_f32x4_splat(x)
 #define wasm_i32x4_const_splat(x) wasm_i32x4_splat(x)
 /* SIMDe 0.7 rounds f32x4.nearest lane by lane with a branchy scalar emulation (4.5 ns a vector
- * against 0.5 for an add: it made exp 2.4 ns an element); SSE4.1's roundps rounds half to even,
- * which is nearest's rounding, and quiets a NaN as nearest does. */
-#include <immintrin.h>
+ * against 0.5 for an add: it made exp 2.4 ns an element); SSE4.1's roundps and NEON's frintn
+ * round half to even, which is nearest's rounding, and quiet a NaN as nearest does. */
 #undef wasm_f32x4_nearest
+#if defined(__x86_64__)
+#include <immintrin.h>
 #define wasm_f32x4_nearest(x) ((v128_t)_mm_round_ps((__m128)(x), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#define wasm_f32x4_nearest(x) ((v128_t)vrndnq_f32((float32x4_t)(x)))
+#else
+#error "native builds are for x86-64 or aarch64"
+#endif
 #endif
 
 typedef v128_t v4;
@@ -48,6 +55,9 @@ typedef float f4_t __attribute__((vector_size(16)));
 /* Native x86-64 builds (-mfma): fused, as the relaxed wasm build is on FMA hardware. */
 #include <immintrin.h>
 #define VFMA(a, b, c) ((v4)_mm_fmadd_ps((__m128)(a), (__m128)(b), (__m128)(c)))
+#elif !defined(__wasm__) && defined(__aarch64__)
+/* Native aarch64 builds: NEON's fmla is always fused. */
+#define VFMA(a, b, c) ((v4)vfmaq_f32((float32x4_t)(c), (float32x4_t)(a), (float32x4_t)(b)))
 #else
 #define VFMA(a, b, c) wasm_f32x4_add(wasm_f32x4_mul((a), (b)), (c))
 #endif
@@ -133,7 +143,11 @@ INLINE int ld(int *p) { return __atomic_load_n(p, SEQ); }
 #include <unistd.h>
 static inline void POOL_WAIT(int *p, int v) { syscall(SYS_futex, p, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0); }
 static inline void POOL_NOTIFY(int *p, unsigned n) { syscall(SYS_futex, p, FUTEX_WAKE_PRIVATE, n > 0x7fffffffu ? 0x7fffffff : (int)n, NULL, NULL, 0); }
+#if defined(__aarch64__)
+#define POOL_RELAX() __asm__ __volatile__("yield")
+#else
 #define POOL_RELAX() __builtin_ia32_pause()
+#endif
 static int pool_owner; /* 1 while a parallel_for runs on the pool */
 #endif
 #define TAG_BITS 12

@@ -65,7 +65,7 @@ export interface NativeAddon {
 
 export const NATIVE_ABI = 5;
 /** Platforms with a prebuilt addon: the per-platform package of each. */
-const PACKAGES: Record<string, string> = { "linux-x64": "neurite-native-linux-x64" };
+const PACKAGES: Record<string, string> = { "linux-x64": "neurite-native-linux-x64", "linux-arm64": "neurite-native-linux-arm64" };
 
 /** The addon, or an Error saying why it cannot be used here. */
 export function loadNativeAddon(): NativeAddon {
@@ -74,7 +74,8 @@ export function loadNativeAddon(): NativeAddon {
   const platform = `${proc.platform}-${proc.arch}`;
   const pkg = PACKAGES[platform];
   if (!pkg) throw new Error(`no prebuilt native backend for ${platform} (available: ${Object.keys(PACKAGES).join(", ")})`);
-  const missing = missingCpuFeatures();
+  // aarch64 needs nothing beyond its baseline: NEON (Advanced SIMD) is part of every aarch64 Linux ABI.
+  const missing = proc.arch === "x64" ? missingCpuFeatures() : [];
   if (missing.length > 0) throw new Error(`this CPU lacks ${missing.join(" and ")}, which the native backend's x86-64 build needs`);
   const { createRequire } = nodeBuiltin("module", "the native backend");
   const require = createRequire(import.meta.url);
@@ -93,7 +94,7 @@ export function loadNativeAddon(): NativeAddon {
   throw new Error(`the native addon did not load (${attempts.join("; ")})`);
 }
 
-/** AVX2 and FMA, from /proc/cpuinfo (x86-64 Linux, the only prebuilt platform). */
+/** AVX2 and FMA, from /proc/cpuinfo (the x86-64 build's baseline). */
 function missingCpuFeatures(): string[] {
   let flags: string;
   try {
