@@ -66,6 +66,48 @@ static int64_t int_arg(napi_env env, napi_value v) {
   return x;
 }
 
+static const int *desc_arg(napi_env env, napi_value v) {
+  napi_typedarray_type t;
+  void *data;
+  size_t n;
+  if (napi_get_typedarray_info(env, v, &t, &n, &data, NULL, NULL) != napi_ok || t != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "neurite native: expected an Int32Array descriptor");
+    return NULL;
+  }
+  return (const int *)data;
+}
+
+/* Up to 16 arguments of one call, fetched and counted once; A_PTR/A_INT/A_I64/A_DESC read them. */
+typedef struct {
+  napi_env env;
+  size_t argc;
+  napi_value v[16];
+} call_args;
+
+static int get_args(napi_env env, napi_callback_info info, call_args *A, size_t want, const char *name) {
+  A->env = env;
+  A->argc = 16;
+  if (napi_get_cb_info(env, info, &A->argc, A->v, NULL, NULL) != napi_ok || A->argc != want) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "neurite native: %s expects %d arguments", name, (int)want);
+    napi_throw_error(env, NULL, msg);
+    return 0;
+  }
+  return 1;
+}
+
+/* A pointer argument: the typed array at v[i], element offset at v[i + 1]. */
+#define A_PTR(A, i) bytes_arg((A).env, (A).v[i], int_arg((A).env, (A).v[(i) + 1]))
+#define A_INT(A, i) ((int)int_arg((A).env, (A).v[i]))
+#define A_I64(A, i) int_arg((A).env, (A).v[i])
+#define A_DESC(A, i) desc_arg((A).env, (A).v[i])
+
+static napi_value int_result(napi_env env, int x) {
+  napi_value r;
+  CHECK(napi_create_int32(env, x, &r));
+  return r;
+}
+
 /*
  * GEMM on rt.h's pool: the batch, or the larger of the rows of C and its columns, is cut into
  * blocks that the pool's threads claim one by one, each block one single-threaded OpenBLAS call.
@@ -132,19 +174,23 @@ static void gemm_run(gemm_job *J, int64_t batch) {
  * c[i] = a[i] (m x k) * b[i] (k x n) for each batch i, c contiguous. The JS side has checked the
  * layouts (leading dimensions, offsets within the arrays).
  */
+/* Reads gemm's and gemmSumBatch's fifteen arguments into J (offsets applied to the pointers); 0 with a JS exception. */
+static int gemm_args(napi_env env, napi_callback_info info, const char *name, gemm_job *J, int64_t *batch) {
+  call_args A;
+  if (!get_args(env, info, &A, 15, name)) return 0;
+  J->c = (float *)bytes_arg(env, A.v[0], 0), J->a = (const float *)A_PTR(A, 1), J->b = (const float *)A_PTR(A, 6);
+  if (!J->c || !J->a || !J->b) return 0;
+  J->ao = 0, J->abs_ = A_I64(A, 3), J->lda = A_I64(A, 4), J->at = A_INT(A, 5);
+  J->bo = 0, J->bbs = A_I64(A, 8), J->ldb = A_I64(A, 9), J->bt = A_INT(A, 10);
+  *batch = A_I64(A, 11);
+  J->m = A_I64(A, 12), J->n = A_I64(A, 13), J->k = A_I64(A, 14);
+  return 1;
+}
+
 static napi_value gemm(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
-  napi_value v[15];
-  CHECK(napi_get_cb_info(env, info, &argc, v, NULL, NULL));
-  if (argc != 15) { napi_throw_error(env, NULL, "neurite native: gemm expects 15 arguments"); return NULL; }
   gemm_job J;
-  J.c = f32_arg(env, v[0], NULL), J.a = f32_arg(env, v[1], NULL), J.b = f32_arg(env, v[6], NULL);
-  if (!J.c || !J.a || !J.b) return NULL;
-  J.ao = int_arg(env, v[2]), J.abs_ = int_arg(env, v[3]), J.lda = int_arg(env, v[4]), J.at = (int)int_arg(env, v[5]);
-  J.bo = int_arg(env, v[7]), J.bbs = int_arg(env, v[8]), J.ldb = int_arg(env, v[9]), J.bt = (int)int_arg(env, v[10]);
-  int64_t batch = int_arg(env, v[11]);
-  J.m = int_arg(env, v[12]), J.n = int_arg(env, v[13]), J.k = int_arg(env, v[14]);
-  gemm_run(&J, batch);
+  int64_t batch;
+  if (gemm_args(env, info, "gemm", &J, &batch)) gemm_run(&J, batch);
   return NULL;
 }
 
@@ -176,18 +222,9 @@ static void gemm_sum_task(const void *args, int chunk, int tid) {
 }
 
 static napi_value gemm_sum_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
-  napi_value v[15];
-  CHECK(napi_get_cb_info(env, info, &argc, v, NULL, NULL));
-  if (argc != 15) { napi_throw_error(env, NULL, "neurite native: gemmSumBatch expects 15 arguments"); return NULL; }
   gemm_sum_job S;
   gemm_job *J = &S.g;
-  J->c = f32_arg(env, v[0], NULL), J->a = f32_arg(env, v[1], NULL), J->b = f32_arg(env, v[6], NULL);
-  if (!J->c || !J->a || !J->b) return NULL;
-  J->ao = int_arg(env, v[2]), J->abs_ = int_arg(env, v[3]), J->lda = int_arg(env, v[4]), J->at = (int)int_arg(env, v[5]);
-  J->bo = int_arg(env, v[7]), J->bbs = int_arg(env, v[8]), J->ldb = int_arg(env, v[9]), J->bt = (int)int_arg(env, v[10]);
-  S.batch = int_arg(env, v[11]);
-  J->m = int_arg(env, v[12]), J->n = int_arg(env, v[13]), J->k = int_arg(env, v[14]);
+  if (!gemm_args(env, info, "gemmSumBatch", J, &S.batch)) return NULL;
   int64_t mn = J->m * J->n;
   int threads = usable_threads();
   S.tasks = threads <= 1 || S.batch * mn * J->k < GEMM_INLINE_MACS ? 1 : (S.batch < threads ? (int)S.batch : threads);
@@ -209,47 +246,33 @@ static napi_value gemm_sum_batch(napi_env env, napi_callback_info info) {
 
 #include "conv.c"
 
-static const int *desc_arg(napi_env env, napi_value v) {
-  napi_typedarray_type t;
-  void *data;
-  size_t n;
-  if (napi_get_typedarray_info(env, v, &t, &n, &data, NULL, NULL) != napi_ok || t != napi_int32_array) {
-    napi_throw_type_error(env, NULL, "neurite native: expected an Int32Array descriptor");
-    return NULL;
-  }
-  return (const int *)data;
-}
 
 /* ewUnary(op, dt, out, x, xOffset, desc) -> 1 when done, 0 when the kernels lack the case. */
 static napi_value ew_unary_js(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value v[6], r;
-  CHECK(napi_get_cb_info(env, info, &argc, v, NULL, NULL));
-  char *out = bytes_arg(env, v[2], 0), *x = bytes_arg(env, v[3], int_arg(env, v[4]));
-  const int *desc = desc_arg(env, v[5]);
+  call_args A;
+  if (!get_args(env, info, &A, 6, "ewUnary")) return NULL;
+  char *out = bytes_arg(env, A.v[2], 0), *x = A_PTR(A, 3);
+  const int *desc = A_DESC(A, 5);
   if (!out || !x || !desc) return NULL;
-  CHECK(napi_create_int32(env, ew_unary((int)int_arg(env, v[0]), (int)int_arg(env, v[1]), out, x, desc), &r));
-  return r;
+  return int_result(env, ew_unary(A_INT(A, 0), A_INT(A, 1), out, x, desc));
 }
 
 /* ewBinary(op, dt, out, a, aOffset, b, bOffset, desc) -> 1 when done, 0 when the kernels lack the case. */
 static napi_value ew_binary_js(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value v[8], r;
-  CHECK(napi_get_cb_info(env, info, &argc, v, NULL, NULL));
-  char *out = bytes_arg(env, v[2], 0), *a = bytes_arg(env, v[3], int_arg(env, v[4])), *b = bytes_arg(env, v[5], int_arg(env, v[6]));
-  const int *desc = desc_arg(env, v[7]);
+  call_args A;
+  if (!get_args(env, info, &A, 8, "ewBinary")) return NULL;
+  char *out = bytes_arg(env, A.v[2], 0), *a = A_PTR(A, 3), *b = A_PTR(A, 5);
+  const int *desc = A_DESC(A, 7);
   if (!out || !a || !b || !desc) return NULL;
-  CHECK(napi_create_int32(env, ew_binary((int)int_arg(env, v[0]), (int)int_arg(env, v[1]), out, a, b, desc), &r));
-  return r;
+  return int_result(env, ew_binary(A_INT(A, 0), A_INT(A, 1), out, a, b, desc));
 }
 
 /* optimizerStep(kernel, [p, grad, ...state] as Float32Arrays of one length, constants Float32Array). */
 static napi_value optimizer_step_js(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value v[3];
-  CHECK(napi_get_cb_info(env, info, &argc, v, NULL, NULL));
-  int64_t kernel = int_arg(env, v[0]);
+  call_args A;
+  if (!get_args(env, info, &A, 3, "optimizerStep")) return NULL;
+  napi_value *v = A.v;
+  int64_t kernel = A_I64(A, 0);
   uint32_t nb = 0;
   CHECK(napi_get_array_length(env, v[1], &nb));
   if (nb < 2 || nb > OPT_NBUF) { napi_throw_range_error(env, NULL, "neurite native: optimizerStep expects 2 to 5 buffers"); return NULL; }
@@ -273,35 +296,6 @@ static napi_value optimizer_step_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* Up to 12 arguments of one call, fetched once; A_PTR/A_INT read them. */
-typedef struct {
-  napi_env env;
-  size_t argc;
-  napi_value v[12];
-} call_args;
-
-static int get_args(napi_env env, napi_callback_info info, call_args *A, size_t want, const char *name) {
-  A->env = env;
-  A->argc = 12;
-  if (napi_get_cb_info(env, info, &A->argc, A->v, NULL, NULL) != napi_ok || A->argc != want) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "neurite native: %s expects %d arguments", name, (int)want);
-    napi_throw_error(env, NULL, msg);
-    return 0;
-  }
-  return 1;
-}
-
-/* A pointer argument: the typed array at v[i], element offset at v[i + 1]. */
-#define A_PTR(A, i) bytes_arg((A).env, (A).v[i], int_arg((A).env, (A).v[(i) + 1]))
-#define A_INT(A, i) ((int)int_arg((A).env, (A).v[i]))
-#define A_DESC(A, i) desc_arg((A).env, (A).v[i])
-
-static napi_value int_result(napi_env env, int x) {
-  napi_value r;
-  CHECK(napi_create_int32(env, x, &r));
-  return r;
-}
 
 /* ewWhere(sz, out, outOff, c, cOff, a, aOff, b, bOff, desc) -> 1 when done, 0 when the kernels lack the case. */
 static napi_value ew_where_js(napi_env env, napi_callback_info info) {
@@ -388,18 +382,15 @@ static napi_value scatter_add_js(napi_env env, napi_callback_info info) {
 /*
  * indexSelect(sz, out, outOff, x, xOff, index, indexOff, istride, nidx, dimsize, osDim, xsDim, desc)
  * and indexAdd(dt, out, outOff, src, srcOff, index, indexOff, istride, nidx, dimsize, osDim, ssDim, desc)
- * -> count of bad indices. Thirteen arguments: the last one (desc) is read apart.
+ * -> count of bad indices.
  */
 static napi_value index_op(napi_env env, napi_callback_info info, int add) {
-  size_t argc = 13;
-  napi_value v[13];
-  CHECK(napi_get_cb_info(env, info, &argc, v, NULL, NULL));
-  if (argc != 13) { napi_throw_error(env, NULL, add ? "neurite native: indexAdd expects 13 arguments" : "neurite native: indexSelect expects 13 arguments"); return NULL; }
-  char *out = bytes_arg(env, v[1], int_arg(env, v[2])), *x = bytes_arg(env, v[3], int_arg(env, v[4])), *index = bytes_arg(env, v[5], int_arg(env, v[6]));
-  const int *desc = desc_arg(env, v[12]);
+  call_args A;
+  if (!get_args(env, info, &A, 13, add ? "indexAdd" : "indexSelect")) return NULL;
+  char *out = A_PTR(A, 1), *x = A_PTR(A, 3), *index = A_PTR(A, 5);
+  const int *desc = A_DESC(A, 12);
   if (!out || !x || !index || !desc) return NULL;
-  int a0 = (int)int_arg(env, v[0]), istride = (int)int_arg(env, v[7]), nidx = (int)int_arg(env, v[8]), dimsize = (int)int_arg(env, v[9]);
-  int od = (int)int_arg(env, v[10]), xd = (int)int_arg(env, v[11]);
+  int a0 = A_INT(A, 0), istride = A_INT(A, 7), nidx = A_INT(A, 8), dimsize = A_INT(A, 9), od = A_INT(A, 10), xd = A_INT(A, 11);
   int bad = add ? index_add(a0, out, x, (const int32_t *)index, istride, nidx, dimsize, od, xd, desc)
                 : index_select(a0, out, x, (const int32_t *)index, istride, nidx, dimsize, od, xd, desc);
   return int_result(env, bad);
@@ -513,10 +504,8 @@ static napi_value conv2d_weight_grad_js(napi_env env, napi_callback_info info) {
 }
 
 static napi_value set_threads_js(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value v[1];
-  CHECK(napi_get_cb_info(env, info, &argc, v, NULL, NULL));
-  native_pool_start((int)int_arg(env, v[0]));
+  call_args A;
+  if (get_args(env, info, &A, 1, "setThreads")) native_pool_start(A_INT(A, 0));
   return NULL;
 }
 
