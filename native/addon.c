@@ -2,7 +2,7 @@
  * The `native` backend's Node-API addon (built by tools/build-native.sh, no node-gyp): GEMM from
  * a statically linked OpenBLAS, and the kernels of wasm/src (elementwise, reductions, data
  * movement, im2col/col2im and max pooling, fused optimizer steps: the same C source as the wasm build)
- * compiled for x86-64, convolutions that keep each sample's columns in cache (conv.c), on rt.h's thread pool with pthreads and futexes (NEURITE_NATIVE_THREADS).
+ * compiled for x86-64 or aarch64 (conv.c's convolutions on OpenBLAS products), on rt.h's thread pool with pthreads and futexes (NEURITE_NATIVE_THREADS).
  * Buffers are JS typed arrays (64-bit sizes); each call receives them with element offsets and
  * computes on their memory in place, without copies. The wrappers mirror the wasm exports one
  * for one, with each pointer given as (typed array, element offset).
@@ -27,6 +27,26 @@ void openblas_set_num_threads(int n);
 int openblas_get_num_threads(void);
 char *openblas_get_config(void);
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
+
+/* BLAS's transposition flag and leading dimension for a rows x cols operand at strides (rs, cs), one of them 1. */
+static int blas_layout(long rs, long cs, int rows, int cols, int *ld) {
+  if (cs == 1 && (rs >= cols || rows == 1)) {
+    *ld = (int)(rs > cols ? rs : cols);
+    return NO_TRANS;
+  }
+  *ld = (int)(cs > rows ? cs : rows);
+  return TRANS;
+}
+
+/* conv.c's product as one single-threaded OpenBLAS call; C row-major m x n. */
+static void conv_gemm(float *c, const float *a, long ars, long acs, const float *b, long brs, long bcs, int m, int n, int k, int accumulate) {
+  int lda, ldb;
+  int ta = blas_layout(ars, acs, m, k, &lda), tb = blas_layout(brs, bcs, k, n, &ldb);
+  cblas_sgemm(ROW_MAJOR, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, accumulate ? 1.0f : 0.0f, c, n > 1 ? n : 1);
+}
+#define CONV_PACK_FLOATS(m, n, k) 0
+#define CONV_GEMM(c, a, ars, acs, b, brs, bcs, m, n, k, accumulate, pack) conv_gemm((c), (a), (ars), (acs), (b), (brs), (bcs), (m), (n), (k), (accumulate))
+#include "../wasm/src/conv.c"
 
 /* Version of this addon's JS interface; src/backend/native/load-native.ts checks it. */
 #define NATIVE_ABI 5
@@ -244,8 +264,6 @@ static napi_value gemm_sum_batch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-#include "conv.c"
-
 
 /* ewUnary(op, dt, out, x, xOffset, desc) -> 1 when done, 0 when the kernels lack the case. */
 static napi_value ew_unary_js(napi_env env, napi_callback_info info) {
@@ -453,54 +471,65 @@ static napi_value maxpool2d_backward_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* conv2d(out, x, xOff, w, wOff, ldw, wTrans, bias or null, biasOff, biasStride, geo, O) -> 1 when done, 0 when the caller should compose it (conv.c). */
+/* The (row, column) strides of a BLAS operand given as leading dimension and transposed flag. */
+#define STRIDES(ld, trans) ((trans) ? 1 : (ld)), ((trans) ? (ld) : 1)
+
+/* conv.c's scratch for `op`, or NULL with a JS exception. */
+static float *conv_scratch(napi_env env, int op, const int *geo, int O) {
+  float *s = malloc((size_t)conv2d_scratch_floats(op, geo, O) * 4 + 64);
+  if (!s) napi_throw_error(env, "ERR_NEURITE_NATIVE_OOM", "neurite native: out of memory for a convolution's scratch");
+  return s;
+}
+
+/* conv2d(out, x, xOff, w, wOff, ldw, wTrans, bias or null, biasOff, biasStride, geo, O) -> 1 when done, 0 to compose (conv.c). */
 static napi_value conv2d_js(napi_env env, napi_callback_info info) {
   call_args A;
   if (!get_args(env, info, &A, 12, "conv2d")) return NULL;
-  conv_job J;
-  J.out = (float *)bytes_arg(env, A.v[0], 0);
-  const char *x = A_PTR(A, 1);
-  J.w = (const float *)A_PTR(A, 3), J.ldw = int_arg(env, A.v[5]), J.wt = A_INT(A, 6);
+  float *out = (float *)bytes_arg(env, A.v[0], 0);
+  const float *x = (const float *)A_PTR(A, 1), *w = (const float *)A_PTR(A, 3);
   napi_valuetype bt;
   CHECK(napi_typeof(env, A.v[7], &bt));
-  J.bias = bt == napi_null ? NULL : (const float *)A_PTR(A, 7);
-  J.bstride = int_arg(env, A.v[9]);
+  const float *bias = bt == napi_null ? NULL : (const float *)A_PTR(A, 7);
   const int *geo = A_DESC(A, 10);
-  if (!J.out || !x || !J.w || !geo || (bt != napi_null && !J.bias)) return NULL;
-  conv_geometry(&J, x, geo);
-  J.O = int_arg(env, A.v[11]);
-  return int_result(env, conv_forward(&J));
+  if (!out || !x || !w || !geo || (bt != napi_null && !bias)) return NULL;
+  int O = A_INT(A, 11);
+  float *scratch = conv_scratch(env, CONV_FORWARD, geo, O);
+  if (!scratch) return NULL;
+  int done = conv2d_f32(out, x, w, STRIDES(A_I64(A, 5), A_INT(A, 6)), bias, A_I64(A, 9), geo, O, scratch);
+  free(scratch);
+  return int_result(env, done);
 }
 
 /* conv2dInputGrad(out, gy, gyOff, gyBatchStride, ldg, gyTrans, w, wOff, ldw, wTrans, geo, O) -> 1 when done, 0 to compose. */
 static napi_value conv2d_input_grad_js(napi_env env, napi_callback_info info) {
   call_args A;
   if (!get_args(env, info, &A, 12, "conv2dInputGrad")) return NULL;
-  conv_job J;
-  J.out = (float *)bytes_arg(env, A.v[0], 0);
-  J.bias = NULL;
-  J.gy = (const float *)A_PTR(A, 1), J.gys = int_arg(env, A.v[3]), J.ldg = int_arg(env, A.v[4]), J.gt = A_INT(A, 5);
-  J.w = (const float *)A_PTR(A, 6), J.ldw = int_arg(env, A.v[8]), J.wt = A_INT(A, 9);
+  float *out = (float *)bytes_arg(env, A.v[0], 0);
+  const float *gy = (const float *)A_PTR(A, 1), *w = (const float *)A_PTR(A, 6);
   const int *geo = A_DESC(A, 10);
-  if (!J.out || !J.gy || !J.w || !geo) return NULL;
-  conv_geometry(&J, NULL, geo);
-  J.O = int_arg(env, A.v[11]);
-  return int_result(env, conv_input_grad(&J));
+  if (!out || !gy || !w || !geo) return NULL;
+  int O = A_INT(A, 11);
+  float *scratch = conv_scratch(env, CONV_INPUT_GRAD, geo, O);
+  if (!scratch) return NULL;
+  int done = conv2d_input_grad_f32(out, gy, A_I64(A, 3), STRIDES(A_I64(A, 4), A_INT(A, 5)), w, STRIDES(A_I64(A, 8), A_INT(A, 9)), geo, O, scratch);
+  free(scratch);
+  return int_result(env, done);
 }
 
-/* conv2dWeightGrad(out, gy, gyOff, gyBatchStride, ldg, gyTrans, x, xOff, geo, O) -> 1 when done, 0 to compose. */
+/* conv2dWeightGrad(out, gy, gyOff, gyBatchStride, ldg, gyTrans, x, xOff, geo, O) -> 1. */
 static napi_value conv2d_weight_grad_js(napi_env env, napi_callback_info info) {
   call_args A;
   if (!get_args(env, info, &A, 10, "conv2dWeightGrad")) return NULL;
-  conv_job J;
-  J.out = (float *)bytes_arg(env, A.v[0], 0);
-  J.gy = (const float *)A_PTR(A, 1), J.gys = int_arg(env, A.v[3]), J.ldg = int_arg(env, A.v[4]), J.gt = A_INT(A, 5);
-  const char *x = A_PTR(A, 6);
+  float *out = (float *)bytes_arg(env, A.v[0], 0);
+  const float *gy = (const float *)A_PTR(A, 1), *x = (const float *)A_PTR(A, 6);
   const int *geo = A_DESC(A, 8);
-  if (!J.out || !J.gy || !x || !geo) return NULL;
-  conv_geometry(&J, x, geo);
-  J.O = int_arg(env, A.v[9]);
-  return int_result(env, conv_weight_grad(&J));
+  if (!out || !gy || !x || !geo) return NULL;
+  int O = A_INT(A, 9);
+  float *scratch = conv_scratch(env, CONV_WEIGHT_GRAD, geo, O);
+  if (!scratch) return NULL;
+  int done = conv2d_weight_grad_f32(out, gy, A_I64(A, 3), STRIDES(A_I64(A, 4), A_INT(A, 5)), x, geo, O, scratch);
+  free(scratch);
+  return int_result(env, done);
 }
 
 static napi_value set_threads_js(napi_env env, napi_callback_info info) {

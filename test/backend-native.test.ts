@@ -171,3 +171,28 @@ test("native fused convolutions equal the cpu backend's on strided inputs, trans
   }
   await nt.setBackend("cpu");
 });
+
+test("native convolutions at the edges: a 1x1 output, one input channel with a 1x1 strided kernel, one sample", async () => {
+  if (!status.available) return;
+  const cases = [
+    { x: [6, 3, 3, 3], w: [4, 3, 3, 3], o: {} }, // oh*ow = 1
+    { x: [6, 1, 5, 5], w: [2, 1, 1, 1], o: { stride: 2 } }, // C*kh*kw = 1
+    { x: [1, 2, 6, 5], w: [3, 2, 2, 3], o: { padding: 1 } },
+  ] as const;
+  const run = async (backend: string) => {
+    await nt.setBackend(backend);
+    nt.manualSeed(13);
+    return cases.map((c) => {
+      const x = nt.randn([...c.x], { requiresGrad: true });
+      const w = nt.randn([...c.w], { requiresGrad: true });
+      const b = nt.randn([c.w[0]], { requiresGrad: true });
+      const y = nt.F.conv2d(x, w, b, c.o);
+      y.mul(nt.randn(y.shape)).sum().backward();
+      return [y, x.grad!, w.grad!, b.grad!].map((t) => t.dataSync() as Float32Array);
+    });
+  };
+  const want = await run("cpu");
+  const got = await run("native");
+  got.forEach((results, i) => results.forEach((a, k) => a.forEach((v, j) => assert.ok(Math.abs(want[i]![k]![j]! - v) <= 1e-4 * Math.max(1, Math.abs(v)), `case ${i}, result ${k}[${j}]: ${v} vs ${want[i]![k]![j]}`))));
+  await nt.setBackend("cpu");
+});

@@ -39,6 +39,7 @@ typedef struct {
   int mpanels, npanels;
   int mc_panels, nc_panels; /* tile size in panels */
   int tiles_m, tiles_n;
+  int accumulate; /* C += A * B (else C = A * B) */
 } gemm_job;
 
 /* dst[k * MR + r] = A[i0 + r, k], zero rows past m. */
@@ -228,7 +229,7 @@ static void gemm_tile(const gemm_job *J, int ip0, int ip1, int jp0, int jp1) {
   int K = J->k;
   for (int pc = 0; pc < K; pc += GEMM_KC) {
     int kc = imin(GEMM_KC, K - pc);
-    int acc = pc > 0;
+    int acc = pc > 0 || J->accumulate;
     for (int jp = jp0; jp < jp1; jp++) {
       const float *bp = J->bpack + (long)jp * GEMM_NR * K + (long)pc * GEMM_NR;
       int j = jp * GEMM_NR, cols = imin(GEMM_NR, J->n - j);
@@ -342,7 +343,7 @@ typedef struct {
 
 static void task_batch(const void *args, int bi, int tid) {
   const batch_job *BJ = args;
-  gemm_job J;
+  gemm_job J = {0};
   J.m = BJ->m; J.n = BJ->n; J.k = BJ->k;
   J.mpanels = (J.m + GEMM_MR - 1) / GEMM_MR;
   J.npanels = (J.n + GEMM_NR - 1) / GEMM_NR;
@@ -358,6 +359,37 @@ static void task_batch(const void *args, int bi, int tid) {
     s += (long)J.mpanels * GEMM_MR * J.k;
   }
   J.bpack = s;
+  pack_b_all(&J, 0, J.npanels);
+  gemm_tile(&J, 0, J.mpanels, 0, J.npanels);
+}
+
+/* Floats of packing scratch gemm_serial needs for an m x n x k product. */
+static long gemm_pack_floats(int m, int n, int k) {
+  return (long)((m + GEMM_MR - 1) / GEMM_MR) * GEMM_MR * k + (long)((n + GEMM_NR - 1) / GEMM_NR) * GEMM_NR * k + 16;
+}
+
+/*
+ * C (m x n, row-major) = A * B, or C += A * B where `accumulate`, on the calling thread, packing
+ * into `pack` (gemm_pack_floats). A's element (i, p) at a[i * ars + p * acs], B's (p, j) at
+ * b[p * brs + j * bcs]: what a pool task calls on data it keeps in cache (conv.c).
+ */
+static void gemm_serial(float *c, const float *a, int ars, int acs, const float *b, int brs, int bcs, int m, int n, int k, int accumulate,
+                        float *pack) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    if (!accumulate) __builtin_memset(c, 0, (size_t)m * n * 4);
+    return;
+  }
+  gemm_job J = {0};
+  J.a = a; J.ars = ars; J.acs = acs;
+  J.b = b; J.brs = brs; J.bcs = bcs;
+  J.c = c; J.m = m; J.n = n; J.k = k;
+  J.mpanels = (m + GEMM_MR - 1) / GEMM_MR;
+  J.npanels = (n + GEMM_NR - 1) / GEMM_NR;
+  J.apack = pack;
+  J.bpack = pack + (long)J.mpanels * GEMM_MR * k;
+  J.accumulate = accumulate;
+  pack_a_all(&J, 0, J.mpanels);
   pack_b_all(&J, 0, J.npanels);
   gemm_tile(&J, 0, J.mpanels, 0, J.npanels);
 }
@@ -394,7 +426,7 @@ void gemm_f32(float *c, const float *a, int abs_, int ars, int acs, const float 
     batch_job BJ = {a, b, c, abs_, ars, acs, bbs, brs, bcs, m, n, k, 0, 0, 0};
     float *s = scratch;
     if (abs_ == 0) {
-      gemm_job J;
+      gemm_job J = {0};
       J.a = a; J.ars = ars; J.acs = acs; J.m = m; J.n = n; J.k = k;
       J.mpanels = (m + GEMM_MR - 1) / GEMM_MR; J.npanels = 0;
       J.apack = s; J.bpack = 0; J.b = 0;
@@ -410,7 +442,7 @@ void gemm_f32(float *c, const float *a, int abs_, int ars, int acs, const float 
     return;
   }
   for (int bi = 0; bi < batch; bi++) {
-    gemm_job J;
+    gemm_job J = {0};
     J.a = a + (long)bi * abs_; J.ars = ars; J.acs = acs;
     J.b = b + (long)bi * bbs; J.brs = brs; J.bcs = bcs;
     J.c = c + (long)bi * m * n;

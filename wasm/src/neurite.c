@@ -4,8 +4,9 @@
 #include "ew.c"
 #include "reduce.c"
 #include "move.c"
+#include "conv.c"
 #include "pool.c"
 #include "optim.c"
 
 /* Version of the kernel ABI; the JS loader checks it. */
-EXPORT(abi_version) int abi_version(void) { return 4; }
+EXPORT(abi_version) int abi_version(void) { return 5; }

@@ -376,16 +376,61 @@ export class WasmBackend implements Backend {
 
   // ---------------------------------------------------------------- routines
 
+  // Convolutions: conv.c's kernels (each sample's columns in a thread's scratch) for float32, the
+  // column routines composed (conv-by-columns.ts) otherwise or where the kernel declines.
+
   conv2d(x: View, w: View, bias: View | null, g: WindowGeometry): BackendBuffer {
+    const [N, , H, W] = x.shape as [number, number, number, number];
+    const [O, K] = w.shape as [number, number];
+    const { oh, ow } = windowOutputSize(H, W, g);
+    const geo = x.dtype === "float32" && w.dtype === "float32" && N * O * oh * ow * K > 0 ? windowDescriptor(x.shape, x.strides, g, oh, ow) : null;
+    if (geo) {
+      const o = this.newBuffer("float32", N * O * oh * ow);
+      const [wos, wks] = w.strides as [number, number];
+      if (this.convolve(0, geo, O, (d, s) => this.ex.conv2d_f32(o.ptr, this.ptrOf(x), this.ptrOf(w), wos, wks, bias ? this.ptrOf(bias) : 0, bias?.strides[0] ?? 0, d, O, s))) return o;
+      this.free(o);
+    }
     return convolutionByColumns(this, x, w, bias, g);
   }
 
   conv2dInputGrad(gy: View, w: View, g: WindowGeometry, xShape: readonly [number, number, number, number]): BackendBuffer {
+    const [O, K] = w.shape as [number, number];
+    const { oh, ow } = windowOutputSize(xShape[2], xShape[3], g);
+    const geo = gy.dtype === "float32" && w.dtype === "float32" && numel(xShape) * O * K > 0 ? windowDescriptor(xShape, contiguousStrides(xShape), g, oh, ow) : null;
+    if (geo) {
+      const o = this.newBuffer("float32", numel(xShape));
+      const [gns, gos, gls] = gy.strides as [number, number, number];
+      const [wos, wks] = w.strides as [number, number];
+      if (this.convolve(1, geo, O, (d, s) => this.ex.conv2d_input_grad_f32(o.ptr, this.ptrOf(gy), gns, gos, gls, this.ptrOf(w), wos, wks, d, O, s))) return o;
+      this.free(o);
+    }
     return convolutionInputGradByColumns(this, gy, w, g, xShape);
   }
 
   conv2dWeightGrad(gy: View, x: View, g: WindowGeometry): BackendBuffer {
+    const [N, O, L] = gy.shape as [number, number, number];
+    const [, C, H, W] = x.shape as [number, number, number, number];
+    const K = C * g.kernel[0] * g.kernel[1];
+    const { oh, ow } = windowOutputSize(H, W, g);
+    const geo = gy.dtype === "float32" && x.dtype === "float32" && N * O * L * K > 0 ? windowDescriptor(x.shape, x.strides, g, oh, ow) : null;
+    if (geo) {
+      const o = this.newBuffer("float32", O * K);
+      const [gns, gos, gls] = gy.strides as [number, number, number];
+      if (this.convolve(2, geo, O, (d, s) => this.ex.conv2d_weight_grad_f32(o.ptr, this.ptrOf(gy), gns, gos, gls, this.ptrOf(x), d, O, s))) return o;
+      this.free(o);
+    }
     return convolutionWeightGradByColumns(this, gy, x, g);
+  }
+
+  /** Runs one conv.c routine (`op` 0 forward, 1 input grad, 2 weight grad) with its scratch; false where it declined. */
+  private convolve(op: number, geo: readonly number[], O: number, kernel: (desc: number, scratch: number) => number): boolean {
+    const floats = this.ex.conv2d_scratch_floats(op, this.desc(geo), O);
+    const scratch = this.heap.alloc(floats * 4);
+    try {
+      return kernel(this.desc(geo), scratch.ptr) === 1;
+    } finally {
+      this.heap.release(scratch.ptr, scratch.cls);
+    }
   }
 
   /** The batch of products, then their sum (no batch-reducing GEMM here yet). */

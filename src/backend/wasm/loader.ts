@@ -49,6 +49,12 @@ export interface KernelExports {
   gather(sz: number, out: number, x: number, index: number, dim: number, dimsize: number, desc: number): number;
   scatter_add(dt: number, out: number, src: number, index: number, dim: number, dimsize: number, desc: number): number;
   im2col(sz: number, out: number, x: number, geo: number, padbits: number): void;
+  // conv.c: float32 convolution keeping each sample's columns in a thread's scratch; 1 when done,
+  // 0 where the caller should compose the column routines. op: 0 forward, 1 input grad, 2 weight grad.
+  conv2d_scratch_floats(op: number, geo: number, O: number): number;
+  conv2d_f32(out: number, x: number, w: number, wos: number, wks: number, bias: number, bstride: number, geo: number, O: number, scratch: number): number;
+  conv2d_input_grad_f32(out: number, gy: number, gns: number, gos: number, gls: number, w: number, wos: number, wks: number, geo: number, O: number, scratch: number): number;
+  conv2d_weight_grad_f32(out: number, gy: number, gns: number, gos: number, gls: number, x: number, geo: number, O: number, scratch: number): number;
   col2im(dt: number, out: number, cols: number, geo: number): void;
   maxpool2d_indices(dt: number, out: number, x: number, geo: number): void;
   maxpool2d(dt: number, out: number, x: number, geo: number): void;
@@ -56,7 +62,7 @@ export interface KernelExports {
   optimizer_step(kernel: number, bufs: number, consts: number, n: number): void;
 }
 
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 
 // (module (func (param v128 v128 v128) (result v128) local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd))
 const RELAXED_PROBE = new Uint8Array([
