@@ -4,6 +4,7 @@ import { isRowMajor, normalizeDim, numel, shapeToString } from "../tensor/shape.
 import { applyPrim } from "./dispatch.js";
 import { cast, sub, div, mul, sqrt, log, exp, add, abs, pow, where, eq, lt, logicalAnd } from "./elementwise.js";
 import { reshape } from "./movement.js";
+import { BOOL_COUNT_PIECE, countTrueInPieces } from "./bool-count.js";
 import { isGradEnabled, noGrad } from "../autograd/grad-mode.js";
 
 export type DimArg = number | readonly number[] | null | undefined;
@@ -28,6 +29,10 @@ function reducePrim(prim: "sum" | "max" | "min", x: Tensor, dim: DimArg, keepdim
     throw new RangeError(`${prim}: cannot reduce over a zero-size dimension of shape ${shapeToString(x.shape)}`);
   }
   if (axes.length === 0) return applyPrim("reshape", [x], { shape: x.shape });
+  if (prim === "sum" && x.dtype === "bool" && x.size > BOOL_COUNT_PIECE) {
+    const out = countTrueInPieces(x, axes);
+    return keepdim ? reshape(out, keepShape(x.shape, axes)) : out;
+  }
   const input = prim === "sum" && (x.dtype === "bool") ? cast(x, "int32") : x;
   const out = prim === "sum" ? sumInMemoryOrder(input, axes) : applyPrim(prim, [input], { axes });
   return keepdim ? reshape(out, keepShape(x.shape, axes)) : out;
@@ -90,16 +95,23 @@ export function prod(x: Tensor, dim?: DimArg, keepdim = false): Tensor {
   return keepdim ? reshape(out, keepShape(x.shape, axes)) : out;
 }
 
+/** argmax/argmin answer int32 indices (neurite has no int64): an extent beyond int32 has positions they cannot name. */
+function checkIndexable(op: string, extent: number, what: string): void {
+  if (extent > 0x7fffffff) throw new RangeError(`${op}: ${what} has ${extent} elements, more than the int32 indices it returns can address (2147483647); reduce pieces of it (narrow)`);
+}
+
 function argReduce(op: "argmax" | "argmin", x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
   x.assertAlive(op);
   if (dim === undefined) {
     if (x.size === 0) throw new RangeError(`${op}: empty tensor`);
+    checkIndexable(op, x.size, `the flattened tensor of shape ${shapeToString(x.shape)}`);
     const out = applyPrim(op, [reshape(x, [x.size])], { axis: 0 });
     return keepdim ? reshape(out, x.shape.map(() => 1)) : out;
   }
   const axis = normalizeDim(dim, x.ndim, op);
   if (x.ndim === 0) return applyPrim(op, [reshape(x, [1])], { axis: 0 });
   if (x.shape[axis] === 0) throw new RangeError(`${op}: cannot reduce over a zero-size dim ${axis} of shape ${shapeToString(x.shape)}`);
+  checkIndexable(op, x.shape[axis]!, `dim ${axis} of shape ${shapeToString(x.shape)}`);
   const out = applyPrim(op, [x], { axis });
   return keepdim ? reshape(out, keepShape(x.shape, [axis])) : out;
 }

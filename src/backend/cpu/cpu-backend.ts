@@ -13,7 +13,7 @@ import type {
 import { checkOptimizerBuffers, runOptimizerKernel } from "../optimizer-kernels.js";
 import { convolutionByColumns, convolutionInputGradByColumns, convolutionWeightGradByColumns } from "../conv-by-columns.js";
 import { allocArray } from "../../tensor/dtype.js";
-import { collapseDims, contiguousStrides, numel, windowOutputSize } from "../../tensor/shape.js";
+import { collapseDims, contiguousStrides, isContiguous, numel, windowOutputSize } from "../../tensor/shape.js";
 import { forEachRow, viewOffsets } from "./strided.js";
 import { gemm } from "./gemm.js";
 import { BINARY_FLOAT, BINARY_INT, UNARY_FLOAT, UNARY_INT } from "./scalar-ops.gen.js";
@@ -23,10 +23,22 @@ import { BINARY_OPS, UNARY_OPS } from "../scalar-ops/table.js";
 export class CpuBuffer implements BackendBuffer {
   constructor(
     readonly dtype: DType,
-    readonly data: AnyTypedArray,
+    private array: AnyTypedArray,
   ) {}
+  get data(): AnyTypedArray {
+    return this.array;
+  }
   get size(): number {
-    return this.data.length;
+    return this.array.length;
+  }
+  /**
+   * Gives up the array when the buffer is freed: a disposed tensor's handle may stay reachable
+   * (a variable in scope), and it must not keep a multi-gigabyte array from the collector.
+   */
+  detach(): AnyTypedArray {
+    const a = this.array;
+    this.array = allocArray(this.dtype, 0);
+    return a;
   }
 }
 
@@ -38,18 +50,29 @@ function arr(v: View | BackendBuffer): AnyTypedArray {
 function gatherView(v: View): AnyTypedArray {
   const src = arr(v);
   const n = numel(v.shape);
-  const offs = viewOffsets(v);
-  if (!offs) return src.subarray(v.offset, v.offset + n).slice();
+  if (isContiguous(v.shape, v.strides)) return src.subarray(v.offset, v.offset + n).slice();
   const out = allocArray(v.dtype, n);
+  if (reach(v) > 0x7fffffff) {
+    // viewOffsets' int32 offsets cannot reach this far (native's arrays of 2^31 elements and more): row by row
+    const c = collapseDims(v.shape, [v.strides]);
+    forEachRow(c.shape, c.strides, [v.offset], ([o], at, len, [s]) => {
+      for (let i = 0; i < len; i++) out[at + i] = src[o! + i * s!]!;
+    });
+    return out;
+  }
+  const offs = viewOffsets(v)!;
   for (let i = 0; i < n; i++) out[i] = src[offs[i]!]!;
   return out;
 }
 
+/** The farthest element offset a (non-empty) view reads. */
+function reach(v: View): number {
+  return v.shape.reduce((r, n, d) => r + (n - 1) * Math.abs(v.strides[d]!), v.offset);
+}
+
 /** A view's values as a contiguous array, without copying when already contiguous. */
 function contiguousValues(v: View): AnyTypedArray {
-  const n = numel(v.shape);
-  const offs = viewOffsets(v);
-  if (!offs) return arr(v).subarray(v.offset, v.offset + n);
+  if (isContiguous(v.shape, v.strides)) return arr(v).subarray(v.offset, v.offset + numel(v.shape));
   return gatherView(v);
 }
 
@@ -96,8 +119,9 @@ export class CpuBackend implements Backend {
     return new CpuBuffer(dtype, out);
   }
 
-  free(_buf: BackendBuffer): void {
-    // Typed arrays are reclaimed by the garbage collector.
+  free(buf: BackendBuffer): void {
+    // The garbage collector reclaims the array once the buffer lets go of it.
+    (buf as CpuBuffer).detach();
   }
 
   read(buf: BackendBuffer): Promise<AnyTypedArray> {

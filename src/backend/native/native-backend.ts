@@ -18,6 +18,7 @@ import {
 import { contiguousStrides, isRowMajor, numel, shapesEqual, windowOutputSize } from "../../tensor/shape.js";
 import type { NativeAddon } from "./load-native.js";
 import { ArrayPool } from "./array-pool.js";
+import { int32Pieces } from "./int32-pieces.js";
 
 /** Most bytes of freed arrays the backend keeps for reuse (a training step's temporaries, im2col's included). */
 const POOL_BYTES = 1 << 30;
@@ -70,7 +71,7 @@ export class NativeBackend extends CpuBackend {
 
   override free(buf: BackendBuffer): void {
     const b = buf as CpuBuffer;
-    this.pool.put(b.dtype, b.data);
+    this.pool.put(b.dtype, b.detach());
   }
 
   /** Threads of OpenBLAS's pool and of the kernels' pool (default: the machine's cores). */
@@ -89,59 +90,73 @@ export class NativeBackend extends CpuBackend {
   private readonly desc = new Int32Array(1 + 16 * 4);
 
   override unary(op: UnaryOp, x: View): CpuBuffer {
-    const size = numel(x.shape);
     const dt = DT[x.dtype];
-    if (dt !== undefined && size > 0 && writeEwDescriptor(this.desc, 0, this.ewScratch, x.shape, x.strides)) {
-      const outDtype: DType = UNARY_OPS[op].result === "bool" ? "bool" : x.dtype;
-      const out = this.pool.take(outDtype, size);
-      if (this.addon.ewUnary(UNARY_CODE[op], dt, out, (x.buf as CpuBuffer).data, x.offset, this.desc)) return new CpuBuffer(outDtype, out);
-    }
-    return super.unary(op, x);
+    const outDtype: DType = UNARY_OPS[op].result === "bool" ? "bool" : x.dtype;
+    const done = dt === undefined ? null :
+      this.ewPieces(outDtype, x.shape, [x], (out, at, [xo]) => this.addon.ewUnary(UNARY_CODE[op], dt, at ? out.subarray(at) : out, dataOf(x), xo!, this.desc));
+    return done ?? super.unary(op, x);
   }
 
   override binary(op: BinaryOp, a: View, b: View, outDtype: DType): CpuBuffer {
-    const size = numel(a.shape);
     const dt = DT[a.dtype];
     const natural: DType = BINARY_OPS[op].result === "bool" ? "bool" : a.dtype;
-    if (dt !== undefined && a.dtype === b.dtype && outDtype === natural && size > 0 && b.shape.length === a.shape.length &&
-        writeEwDescriptor(this.desc, 0, this.ewScratch, a.shape, a.strides, b.strides)) {
-      const out = this.pool.take(outDtype, size);
-      if (this.addon.ewBinary(BINARY_CODE[op], dt, out, (a.buf as CpuBuffer).data, a.offset, (b.buf as CpuBuffer).data, b.offset, this.desc)) return new CpuBuffer(outDtype, out);
-    }
-    return super.binary(op, a, b, outDtype);
+    const done = dt !== undefined && a.dtype === b.dtype && outDtype === natural && b.shape.length === a.shape.length
+      ? this.ewPieces(outDtype, a.shape, [a, b], (out, at, [ao, bo]) => this.addon.ewBinary(BINARY_CODE[op], dt, at ? out.subarray(at) : out, dataOf(a), ao!, dataOf(b), bo!, this.desc))
+      : null;
+    return done ?? super.binary(op, a, b, outDtype);
   }
 
   override where(cond: View, a: View, b: View): CpuBuffer {
-    const size = numel(a.shape);
-    if (cond.dtype === "bool" && a.dtype === b.dtype && a.dtype !== "float64" && size > 0 && shapesEqual(cond.shape, a.shape) &&
-        shapesEqual(a.shape, b.shape) && writeEwDescriptor(this.desc, 0, this.ewScratch, a.shape, cond.strides, a.strides, b.strides)) {
-      const out = this.pool.take(a.dtype, size);
-      if (this.addon.ewWhere(ELSIZE[a.dtype], out, 0, dataOf(cond), cond.offset, dataOf(a), a.offset, dataOf(b), b.offset, this.desc)) {
-        return new CpuBuffer(a.dtype, out);
-      }
-    }
-    return super.where(cond, a, b);
+    const done = cond.dtype === "bool" && a.dtype === b.dtype && a.dtype !== "float64" && shapesEqual(cond.shape, a.shape) && shapesEqual(a.shape, b.shape)
+      ? this.ewPieces(a.dtype, a.shape, [cond, a, b], (out, at, [co, ao, bo]) => this.addon.ewWhere(ELSIZE[a.dtype], out, at, dataOf(cond), co!, dataOf(a), ao!, dataOf(b), bo!, this.desc))
+      : null;
+    return done ?? super.where(cond, a, b);
   }
 
   override cast(x: View, dtype: DType): CpuBuffer {
     if (x.dtype === dtype) return this.contiguous(x);
-    const size = numel(x.shape);
     const from = DT[x.dtype], to = DT[dtype];
-    if (from !== undefined && to !== undefined && size > 0 && writeEwDescriptor(this.desc, 0, this.ewScratch, x.shape, x.strides)) {
-      const out = this.pool.take(dtype, size);
-      if (this.addon.ewCast(from, to, out, 0, dataOf(x), x.offset, this.desc)) return new CpuBuffer(dtype, out);
-    }
-    return super.cast(x, dtype);
+    const done = from !== undefined && to !== undefined
+      ? this.ewPieces(dtype, x.shape, [x], (out, at, [xo]) => this.addon.ewCast(from, to, out, at, dataOf(x), xo!, this.desc))
+      : null;
+    return done ?? super.cast(x, dtype);
   }
 
   override contiguous(x: View): CpuBuffer {
-    const size = numel(x.shape);
-    if (size > 0 && writeEwDescriptor(this.desc, 0, this.ewScratch, x.shape, x.strides)) {
-      const out = this.pool.take(x.dtype, size);
-      this.addon.ewCopy(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, this.desc);
-      return new CpuBuffer(x.dtype, out);
+    const done = this.ewPieces(x.dtype, x.shape, [x], (out, at, [xo]) => {
+      this.addon.ewCopy(ELSIZE[x.dtype], out, at, dataOf(x), xo!, this.desc);
+      return true;
+    });
+    return done ?? super.contiguous(x);
+  }
+
+  /**
+   * One elementwise kernel into a fresh contiguous array of `outDtype`: `kernel(out, outOffset,
+   * inputOffsets)` with the descriptor in `this.desc`, once for the whole view, or once per
+   * int32Pieces piece where a merged extent or stride passes int32 (tensors of 2^31 elements and
+   * more). Null (the caller falls back) when the kernels lack the case or the layout keeps more
+   * dimensions than they take; for an empty view too.
+   */
+  private ewPieces(outDtype: DType, shape: readonly number[], inputs: readonly View[], kernel: (out: AnyTypedArray, outOffset: number, offsets: readonly number[]) => boolean): CpuBuffer | null {
+    const size = numel(shape);
+    if (size === 0) return null;
+    const strides = inputs.map((v) => v.strides);
+    if (writeEwDescriptor(this.desc, 0, this.ewScratch, shape, strides[0]!, strides[1], strides[2])) {
+      const out = this.pool.take(outDtype, size);
+      if (kernel(out, 0, inputs.map((v) => v.offset))) return new CpuBuffer(outDtype, out);
+      this.pool.put(outDtype, out);
+      return null;
     }
-    return super.contiguous(x);
+    // the output (contiguous) is operand 0 of the pieces, so each piece knows where its part goes
+    const pieces = int32Pieces(shape, [contiguousStrides(shape), ...strides], [0, ...inputs.map((v) => v.offset)]);
+    const out = this.pool.take(outDtype, size);
+    for (const p of pieces) {
+      if (!writeEwDescriptor(this.desc, 0, this.ewScratch, p.shape, p.strides[1]!, p.strides[2], p.strides[3]) || !kernel(out, p.offsets[0]!, p.offsets.slice(1))) {
+        this.pool.put(outDtype, out);
+        return null;
+      }
+    }
+    return new CpuBuffer(outDtype, out);
   }
 
   override reduce(op: ReduceOp, x: View, axes: readonly number[]): CpuBuffer {

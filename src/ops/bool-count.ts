@@ -1,0 +1,78 @@
+/**
+ * The sum of a bool tensor (how many are true) for tensors too large to copy to int32 whole:
+ * a bool tensor of 2^31 elements (2 GiB, on the native backend) would need an 8 GiB int32 copy.
+ * It is counted in pieces of BOOL_COUNT_PIECE elements instead, each cast and summed on its own.
+ * The result stays int32 (neurite has no int64): where more than 2^31 - 1 elements fall into one
+ * count, the partial counts are added in float64 (exact) and a count beyond int32 is an error
+ * rather than a wrapped number.
+ */
+import type { Tensor } from "../tensor/tensor.js";
+import { numel, shapeToString } from "../tensor/shape.js";
+import { applyPrim } from "./dispatch.js";
+import { add, cast } from "./elementwise.js";
+import { cat, narrow, reshape } from "./movement.js";
+
+/** Most elements cast to int32 at once (256 MiB of int32). */
+export const BOOL_COUNT_PIECE = 2 ** 26;
+const INT32_MAX = 0x7fffffff;
+
+/** sum(x, axes) of a bool tensor larger than BOOL_COUNT_PIECE, int32, with the reduced dims removed. */
+export function countTrueInPieces(x: Tensor, axes: readonly number[]): Tensor {
+  const reduced = numel(axes.map((a) => x.shape[a]!));
+  const wide = reduced > INT32_MAX;
+  const counts = pieceCounts(x, axes, wide ? "float64" : "int32");
+  const outShape = x.shape.filter((_, d) => !axes.includes(d));
+  let out = reshape(counts, outShape);
+  if (out !== counts) counts.dispose();
+  if (wide) {
+    const values = out.dataSync();
+    const over = values.findIndex((v) => v > INT32_MAX);
+    if (over >= 0) {
+      out.dispose();
+      throw new RangeError(`sum: bool tensor of shape ${shapeToString(x.shape)} counts ${values[over]} true elements, more than int32's ${INT32_MAX} (neurite has no int64); sum pieces of it (narrow) and add the counts in JS`);
+    }
+    const wide64 = out;
+    out = cast(wide64, "int32");
+    wide64.dispose();
+  }
+  return out;
+}
+
+/** Counts over `axes` with the reduced dims kept (size 1), accumulated in `acc`. */
+function pieceCounts(x: Tensor, axes: readonly number[], acc: "int32" | "float64"): Tensor {
+  const keep = x.shape.map((n, d) => (axes.includes(d) ? 1 : n));
+  if (x.size <= BOOL_COUNT_PIECE) {
+    const ints = cast(x, "int32");
+    const s = applyPrim("sum", [ints], { axes });
+    ints.dispose();
+    const kept = reshape(s, keep);
+    if (kept !== s) s.dispose();
+    if (acc === "int32") return kept;
+    const wide = cast(kept, acc);
+    kept.dispose();
+    return wide;
+  }
+  // pieces of the first dimension that has more than one index (whole runs of it at a time)
+  const d = x.shape.findIndex((n) => n > 1);
+  const extent = x.shape[d]!;
+  const step = Math.max(1, Math.floor(BOOL_COUNT_PIECE / (x.size / extent)));
+  const parts: Tensor[] = [];
+  for (let s = 0; s < extent; s += step) {
+    const piece = narrow(x, d, s, Math.min(step, extent - s));
+    parts.push(pieceCounts(piece, axes, acc));
+    piece.dispose();
+  }
+  if (!axes.includes(d)) {
+    const joined = cat(parts, d);
+    if (parts.length > 1) for (const p of parts) p.dispose();
+    return joined;
+  }
+  let total = parts[0]!;
+  for (const p of parts.slice(1)) {
+    const next = add(total, p);
+    total.dispose();
+    p.dispose();
+    total = next;
+  }
+  return total;
+}

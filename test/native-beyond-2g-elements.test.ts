@@ -1,0 +1,178 @@
+/**
+ * One tensor of more than 2^31 elements on the native backend (issue 13): bool tensors (one byte
+ * an element, so N = 32769 * 65537 = 2^31 + 98305 elements is 2 GiB) through creation, elementwise
+ * ops, reductions, slicing, transposed copies, cat and indexing, each checked at elements past
+ * index 2^31. At most three such tensors are alive at once (about 6.5 GB resident at the peak).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as nt from "../src/index.js";
+import { nativeStatus } from "../src/backend/register-native.js";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+// Disposed 2 GiB arrays wait for V8's garbage collector, which large external buffers do not
+// hurry; collecting after each step keeps the resident peak at the tensors actually alive.
+setFlagsFromString("--expose-gc");
+const collect = runInNewContext("gc") as () => void;
+
+const status = await nativeStatus();
+const cpuFlags = readFileSync("/proc/cpuinfo", "utf8").match(/^flags\s*:(.*)$/m)?.[1]?.split(/\s+/) ?? [];
+const shouldLoad = process.platform === "linux" && process.arch === "x64" && cpuFlags.includes("avx2") && cpuFlags.includes("fma");
+
+/** Rows and columns: both odd, so no coalesced extent is a power of two. */
+const R = 32769, C = 65537, N = R * C;
+const TWO31 = 2 ** 31;
+/** Columns and rows where the pattern is true (the last row and column among them: flat indices past 2^31). */
+const COLS = [0, 3, 4097, C - 2];
+const ROWS = [1, R - 2];
+const patternAt = (i: number): boolean => COLS.includes(i % C) || ROWS.includes(Math.floor(i / C));
+/** Flat indices to check: around 2^31, in the last row and at the very end. */
+const PROBES = [0, 3, C + 5, TWO31 - 1, TWO31, TWO31 + 1, TWO31 + 4097 - (TWO31 % C), (R - 2) * C + 7, (R - 1) * C, (R - 1) * C + 3, N - 2, N - 1];
+
+/** Values of a flat bool tensor at PROBES, read through small narrowed copies. */
+function probe(flat: nt.Tensor): boolean[] {
+  return PROBES.map((i) => {
+    const one = flat.narrow(0, i, 1).contiguous();
+    const v = one.dataSync()[0]!;
+    one.dispose();
+    return v !== 0;
+  });
+}
+const expected = (f: (i: number) => boolean): boolean[] => PROBES.map(f);
+
+function timed<T>(label: string, f: () => T): T {
+  const t0 = performance.now();
+  const r = f();
+  collect();
+  const rss = process.memoryUsage.rss() / 2 ** 30;
+  console.log(`# ${label}: ${((performance.now() - t0) / 1000).toFixed(2)} s (rss ${rss.toFixed(2)} GiB)`);
+  return r;
+}
+
+/** The pattern as a [R, C] bool tensor: a broadcast logicalOr of a column mask and a row mask. */
+function pattern(): nt.Tensor {
+  const col = new Array<boolean>(C).fill(false);
+  for (const c of COLS) col[c] = true;
+  const row = new Array<boolean>(R).fill(false);
+  for (const r of ROWS) row[r] = true;
+  const colMask = nt.tensor(col).reshape([1, C]);
+  const rowMask = nt.tensor(row).reshape([R, 1]);
+  const p = colMask.logicalOr(rowMask);
+  colMask.dispose();
+  rowMask.dispose();
+  return p;
+}
+
+const gated = shouldLoad ? "" : ` (native unavailable here: ${status.reason ?? "not linux-x64 with AVX2+FMA"}; checked that it says so)`;
+
+test(`native: one bool tensor of ${N} (> 2^31) elements through creation, elementwise ops, reductions, slicing, copies, cat and indexing${gated}`, async () => {
+  if (!shouldLoad) {
+    assert.equal(status.available, false);
+    return;
+  }
+  assert.equal(status.available, true, `native did not load: ${status.reason}`);
+  await nt.setBackend("native");
+
+  const ones = timed("full", () => nt.full([N], 1, { dtype: "bool" }));
+  assert.deepEqual(probe(ones), expected(() => true));
+  ones.dispose();
+
+  const p = timed("pattern (broadcast logicalOr)", () => pattern());
+  const flat = p.reshape([N]);
+  assert.deepEqual(probe(flat), expected(patternAt));
+
+  const not = timed("logicalNot", () => flat.logicalNot());
+  assert.deepEqual(probe(not), expected((i) => !patternAt(i)));
+
+  const both = timed("logicalAnd", () => flat.logicalAnd(not));
+  assert.deepEqual(probe(both), expected(() => false));
+  both.dispose();
+
+  const same = timed("eq", () => flat.eq(not));
+  assert.deepEqual(probe(same), expected(() => false));
+  same.dispose();
+  not.dispose();
+
+  const max = timed("max", () => flat.max());
+  assert.equal(await max.item(), 1);
+  max.dispose();
+  const min = timed("min", () => flat.min());
+  assert.equal(await min.item(), 0);
+  min.dispose();
+
+  // the count of a bool tensor is an int32 sum (neurite has no int64); exact past 2^31 elements
+  const count = timed("sum", () => flat.sum());
+  const want = COLS.length * (R - ROWS.length) + ROWS.length * C;
+  assert.equal(count.dtype, "int32");
+  assert.equal(await count.item(), want);
+  count.dispose();
+  const rowCounts = timed("sum over dim 1", () => p.sum(1));
+  const rc = rowCounts.dataSync();
+  assert.equal(rc.length, R);
+  for (const r of [0, 1, R - 2, R - 1]) assert.equal(rc[r], ROWS.includes(r) ? C : COLS.length, `row ${r}`);
+  rowCounts.dispose();
+  const colCounts = timed("sum over dim 0", () => p.sum(0));
+  const cc = colCounts.dataSync();
+  for (const c of [0, 1, 3, C - 2, C - 1]) assert.equal(cc[c], COLS.includes(c) ? R : ROWS.length, `column ${c}`);
+  colCounts.dispose();
+  const allTrue = timed("sum of all true", () => nt.full([N], 1, { dtype: "bool" }));
+  assert.throws(() => allTrue.sum(), /sum: bool tensor of shape \[2147581953\] counts 2147581953 true elements, more than int32's 2147483647/);
+  allTrue.dispose();
+
+  // argmax's int32 indices cannot name positions past 2^31 - 1: a clear error, not a wrapped index
+  assert.throws(() => flat.argmax(), /argmax: the flattened tensor of shape \[2147581953\] has 2147581953 elements, more than the int32 indices/);
+  const lastRowArg = p.narrow(0, R - 1, 1).argmax(1);
+  assert.deepEqual([...lastRowArg.dataSync()], [0]);
+  lastRowArg.dispose();
+
+  // slicing near the end: a narrow past 2^31, copied and compared elementwise there
+  const tail = timed("narrow + contiguous", () => flat.narrow(0, N - 100, 100).contiguous());
+  assert.deepEqual([...tail.dataSync()].map((v) => v !== 0), Array.from({ length: 100 }, (_, k) => patternAt(N - 100 + k)));
+  tail.dispose();
+
+  // a transposed copy: t[c, r] = p[r, c], flat index c * R + r
+  const t = timed("transpose copy", () => p.transpose(0, 1).contiguous());
+  const tAt = (j: number) => patternAt((j % R) * C + Math.floor(j / R));
+  assert.deepEqual(probe(t.reshape([N])), expected(tAt));
+  // and back through a reshape of a non-contiguous view (flat index order of p again)
+  const back = timed("transpose back + reshape", () => t.transpose(0, 1).reshape([N]));
+  t.dispose();
+  assert.deepEqual(probe(back), expected(patternAt));
+  back.dispose();
+
+  // cat of two halves, cut at an odd place
+  const h = 1_000_000_007;
+  const a = flat.narrow(0, 0, h), b = flat.narrow(0, h, N - h);
+  const joined = timed("cat of two halves", () => nt.cat([b, a]));
+  a.dispose();
+  b.dispose();
+  // joined[i] = flat[(i + h) % N]
+  assert.deepEqual(probe(joined), expected((i) => patternAt((i + h) % N)));
+  joined.dispose();
+
+  // indexing: rows past 2^31 elements picked by int32 indices
+  const rows = timed("indexSelect", () => p.indexSelect(0, nt.tensor([R - 1, 0, R - 2], { dtype: "int32" })));
+  const rv = rows.dataSync();
+  for (const [k, r] of [R - 1, 0, R - 2].entries()) for (const c of [0, 1, 3, 4097, C - 2, C - 1]) assert.equal(rv[k * C + c] !== 0, patternAt(r * C + c), `row ${r} column ${c}`);
+  rows.dispose();
+  const idx = nt.full([1, C], R - 2, { dtype: "int32" });
+  const g = timed("gather", () => p.gather(0, idx));
+  const gv = g.dataSync();
+  for (const c of [0, 2, 3, C - 2, C - 1]) assert.equal(gv[c], 1, `gathered column ${c}`);
+  g.dispose();
+  idx.dispose();
+  const one = timed("indexSelect on the flat dim", () => flat.indexSelect(0, nt.tensor([N - 1, N - 2, 5], { dtype: "int32" })));
+  assert.deepEqual([...one.dataSync()].map((v) => v !== 0), [patternAt(N - 1), patternAt(N - 2), patternAt(5)]);
+  one.dispose();
+
+  // where and maskedFill over the whole tensor
+  const filled = timed("maskedFill", () => flat.maskedFill(flat, 0));
+  const anyLeft = filled.max();
+  assert.equal(await anyLeft.item(), 0);
+  anyLeft.dispose();
+  filled.dispose();
+
+  p.dispose();
+});
