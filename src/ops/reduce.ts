@@ -4,7 +4,7 @@ import { isRowMajor, normalizeDim, numel, shapeToString } from "../tensor/shape.
 import { applyPrim } from "./dispatch.js";
 import { cast, sub, div, mul, sqrt, log, exp, add, abs, pow, where, eq, lt, logicalAnd } from "./elementwise.js";
 import { reshape } from "./movement.js";
-import { BOOL_COUNT_PIECE, countTrueInPieces } from "./bool-count.js";
+import { BOOL_REDUCE_PIECE, reduceBoolInPieces } from "./bool-reduce-pieces.js";
 import { isGradEnabled, noGrad } from "../autograd/grad-mode.js";
 
 export type DimArg = number | readonly number[] | null | undefined;
@@ -29,8 +29,8 @@ function reducePrim(prim: "sum" | "max" | "min", x: Tensor, dim: DimArg, keepdim
     throw new RangeError(`${prim}: cannot reduce over a zero-size dimension of shape ${shapeToString(x.shape)}`);
   }
   if (axes.length === 0) return applyPrim("reshape", [x], { shape: x.shape });
-  if (prim === "sum" && x.dtype === "bool" && x.size > BOOL_COUNT_PIECE) {
-    const out = countTrueInPieces(x, axes);
+  if (x.dtype === "bool" && x.size > BOOL_REDUCE_PIECE) {
+    const out = reduceBoolInPieces(prim, x, axes);
     return keepdim ? reshape(out, keepShape(x.shape, axes)) : out;
   }
   const input = prim === "sum" && (x.dtype === "bool") ? cast(x, "int32") : x;

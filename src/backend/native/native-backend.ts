@@ -25,6 +25,12 @@ const POOL_BYTES = 1 << 30;
 
 /** dtype codes of wasm/src/ew.c (float64 has none: the cpu kernels run it). */
 const DT: Partial<Record<DType, number>> = { float32: 0, int32: 1, bool: 2 };
+/**
+ * Largest extent or stride of the kernels' int32 descriptors and arguments. The indexing kernels
+ * take the indexed dimension's size as an int32 too: a longer dimension (every int32 index fits
+ * it) runs the cpu kernels, with the indices checked here.
+ */
+const INT32_MAX = 0x7fffffff;
 /** Element sizes in bytes, for the kernels that move raw elements. */
 const ELSIZE: Record<DType, number> = { float32: 4, int32: 4, bool: 1, float64: 8 };
 
@@ -137,7 +143,7 @@ export class NativeBackend extends CpuBackend {
    * more). Null (the caller falls back) when the kernels lack the case or the layout keeps more
    * dimensions than they take; for an empty view too.
    */
-  private ewPieces(outDtype: DType, shape: readonly number[], inputs: readonly View[], kernel: (out: AnyTypedArray, outOffset: number, offsets: readonly number[]) => boolean): CpuBuffer | null {
+  private ewPieces(outDtype: DType, shape: readonly number[], inputs: readonly View[], kernel: (out: AnyTypedArray, outOffset: number, offsets: readonly number[]) => number | boolean): CpuBuffer | null {
     const size = numel(shape);
     if (size === 0) return null;
     const strides = inputs.map((v) => v.strides);
@@ -191,7 +197,7 @@ export class NativeBackend extends CpuBackend {
 
   override gather(x: View, dim: number, index: View): CpuBuffer {
     const size = numel(index.shape);
-    const d = index.dtype === "int32" && size > 0 && index.shape.length === x.shape.length ? gatherDescriptor(x, index) : null;
+    const d = index.dtype === "int32" && size > 0 && index.shape.length === x.shape.length && x.shape[dim]! <= INT32_MAX ? gatherDescriptor(x, index) : null;
     if (!d) {
       this.checkIndices(index, x.shape[dim]!, "gather");
       return super.gather(x, dim, index);
@@ -205,7 +211,7 @@ export class NativeBackend extends CpuBackend {
   override scatterAdd(shape: readonly number[], dim: number, index: View, src: View): CpuBuffer {
     const dt = src.dtype === "float32" || src.dtype === "int32" ? DT[src.dtype]! : undefined;
     const d = dt !== undefined && index.dtype === "int32" && numel(index.shape) > 0 && numel(shape) > 0 && index.shape.length === shape.length &&
-      shapesEqual(index.shape, src.shape) ? scatterAddDescriptor(shape, index, src) : null;
+      shapesEqual(index.shape, src.shape) && shape[dim]! <= INT32_MAX ? scatterAddDescriptor(shape, index, src) : null;
     if (!d) {
       this.checkIndices(index, shape[dim]!, "scatterAdd");
       return super.scatterAdd(shape, dim, index, src);
@@ -220,8 +226,8 @@ export class NativeBackend extends CpuBackend {
     const outShape = x.shape.slice();
     outShape[dim] = index.shape[0]!;
     const ost = contiguousStrides(outShape);
-    const d = index.dtype === "int32" && index.shape.length === 1 && numel(outShape) > 0 && ost[dim]! <= 0x7fffffff && Math.abs(x.strides[dim]!) <= 0x7fffffff
-      ? indexSliceDescriptor(x, dim, ost) : null;
+    const d = index.dtype === "int32" && index.shape.length === 1 && numel(outShape) > 0 && x.shape[dim]! <= INT32_MAX && ost[dim]! <= INT32_MAX &&
+      Math.abs(x.strides[dim]!) <= INT32_MAX ? indexSliceDescriptor(x, dim, ost) : null;
     if (!d) {
       this.checkIndices(index, x.shape[dim]!, "indexSelect");
       return super.indexSelect(x, dim, index);
@@ -237,7 +243,7 @@ export class NativeBackend extends CpuBackend {
     const dt = src.dtype === "float32" || src.dtype === "int32" ? DT[src.dtype]! : undefined;
     const ost = contiguousStrides(shape);
     const d = dt !== undefined && index.dtype === "int32" && index.shape.length === 1 && src.shape[dim] === index.shape[0] && numel(src.shape) > 0 &&
-      ost[dim]! <= 0x7fffffff && Math.abs(src.strides[dim]!) <= 0x7fffffff ? indexSliceDescriptor(src, dim, ost) : null;
+      shape[dim]! <= INT32_MAX && ost[dim]! <= INT32_MAX && Math.abs(src.strides[dim]!) <= INT32_MAX ? indexSliceDescriptor(src, dim, ost) : null;
     if (!d) {
       this.checkIndices(index, shape[dim]!, "indexAdd");
       return super.indexAdd(shape, dim, index, src);
