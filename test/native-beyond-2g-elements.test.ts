@@ -88,11 +88,14 @@ test(`native: one bool tensor of ${N} (> 2^31) elements through creation, elemen
   let flat = p.reshape([N]);
   assert.deepEqual(probe(flat), expected(patternAt));
 
-  // the cpu kernels' strided copy (what native falls back to) reading offsets past int32, up to N - 1
-  const farView: View = { buf: flat.buf, dtype: "bool", shape: [3, 4], strides: [C * 10000, 3], offset: N - 1 - 2 * C * 10000 - 9 };
+  // the cpu kernels' strided copy (what native falls back to): rows 12767, 22767 and R - 2
+  // (all true) of columns C - 4 to C - 1 (C - 2 true), offsets from below 2^31 to past it
+  const r0 = R - 2 - 20000;
+  const farView: View = { buf: flat.buf, dtype: "bool", shape: [3, 4], strides: [10000 * C, 1], offset: r0 * C + C - 4 };
   const far = new CpuBackend().contiguous(farView).data;
-  const farAt = (k: number) => patternAt(farView.offset + Math.floor(k / 4) * C * 10000 + (k % 4) * 3);
+  const farAt = (k: number) => patternAt(farView.offset + Math.floor(k / 4) * 10000 * C + (k % 4));
   assert.deepEqual([...far].map((v) => v !== 0), Array.from({ length: 12 }, (_, k) => farAt(k)));
+  assert.deepEqual(Array.from({ length: 12 }, (_, k) => farAt(k)), [false, false, true, false, false, false, true, false, true, true, true, true]);
 
   const not = timed("logicalNot", () => flat.logicalNot());
   assert.deepEqual(probe(not), expected((i) => !patternAt(i)));
