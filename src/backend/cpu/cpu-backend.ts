@@ -46,15 +46,23 @@ function arr(v: View | BackendBuffer): AnyTypedArray {
   return ("buf" in v ? (v.buf as CpuBuffer) : (v as CpuBuffer)).data;
 }
 
+/**
+ * Views of more elements than this, in rows of at least ROW_COPY_MIN_RUN, are copied row by row
+ * instead of through viewOffsets' table (4 bytes an element: 8 GiB for a bool view of 2^31).
+ * Shorter rows stay on the table, which is faster for them (a row is a callback).
+ */
+const ROW_COPY_ELEMENTS = 1 << 20;
+const ROW_COPY_MIN_RUN = 16;
+
 /** Reads a view into a fresh contiguous array of the same dtype. */
 function gatherView(v: View): AnyTypedArray {
   const src = arr(v);
   const n = numel(v.shape);
   if (isContiguous(v.shape, v.strides)) return src.subarray(v.offset, v.offset + n).slice();
   const out = allocArray(v.dtype, n);
-  if (reach(v) > 0x7fffffff) {
-    // viewOffsets' int32 offsets cannot reach this far (native's arrays of 2^31 elements and more): row by row
-    const c = collapseDims(v.shape, [v.strides]);
+  const c = collapseDims(v.shape, [v.strides]);
+  // past int32 offsets (native's arrays of 2^31 elements and more) the table cannot hold them at all
+  if (reach(v) > 0x7fffffff || (n > ROW_COPY_ELEMENTS && c.shape[c.shape.length - 1]! >= ROW_COPY_MIN_RUN)) {
     forEachRow(c.shape, c.strides, [v.offset], ([o], at, len, [s]) => {
       for (let i = 0; i < len; i++) out[at + i] = src[o! + i * s!]!;
     });
