@@ -150,9 +150,15 @@ test(`native: one bool tensor of ${N} (> 2^31) elements through creation, elemen
   assert.deepEqual([...tail.dataSync()].map((v) => v !== 0), Array.from({ length: 100 }, (_, k) => patternAt(N - 100 + k)));
   tail.dispose();
 
-  // a transposed copy: [R, C] as [3641, 9, C], its first two dims swapped (whole rows move, so
-  // the copy reads memory in runs; a full 2-D transpose of 2 GiB takes 30 s and more, one cache
-  // miss an element): t[j, i, c] = p[i * 9 + j, c]
+  // a full 2-D transpose (tiled: transpose-tiles.ts): tt[c, r] = p[r, c], flat index c * R + r
+  const tt = timed("transpose copy", () => p.transpose(0, 1).contiguous());
+  const ttFlat = tt.reshape([N]);
+  assert.deepEqual(probe(ttFlat), expected((j) => patternAt((j % R) * C + Math.floor(j / R))));
+  ttFlat.dispose();
+  tt.dispose();
+
+  // a transposed copy that moves whole rows: [R, C] as [3641, 9, C], its first two dims swapped:
+  // t[j, i, c] = p[i * 9 + j, c]
   const t = timed("reshape + permute copy", () => p.reshape([3641, 9, C]).permute([1, 0, 2]).contiguous());
   const tAt = (k: number) => {
     const c = k % C, i = Math.floor(k / C) % 3641, j = Math.floor(k / C / 3641);

@@ -19,6 +19,7 @@ import { contiguousStrides, isRowMajor, numel, shapesEqual, windowOutputSize } f
 import type { NativeAddon } from "./load-native.js";
 import { ArrayPool } from "./array-pool.js";
 import { int32Pieces } from "./int32-pieces.js";
+import { transposeTiles } from "./transpose-tiles.js";
 
 /** Most bytes of freed arrays the backend keeps for reuse (a training step's temporaries, im2col's included). */
 const POOL_BYTES = 1 << 30;
@@ -129,11 +130,20 @@ export class NativeBackend extends CpuBackend {
   }
 
   override contiguous(x: View): CpuBuffer {
-    const done = this.ewPieces(x.dtype, x.shape, [x], (out, at, [xo]) => {
+    const done = this.tiledCopy(x) ?? this.ewPieces(x.dtype, x.shape, [x], (out, at, [xo]) => {
       this.addon.ewCopy(ELSIZE[x.dtype], out, at, dataOf(x), xo!, this.desc);
       return true;
     });
     return done ?? super.contiguous(x);
+  }
+
+  /** A large transposed view's contiguous copy, tile by tile (transpose-tiles.ts); null where tiles do not pay. */
+  private tiledCopy(x: View): CpuBuffer | null {
+    const copies = transposeTiles(x.shape, x.strides, x.offset, ELSIZE[x.dtype]);
+    if (!copies) return null;
+    const out = this.pool.take(x.dtype, numel(x.shape));
+    for (const k of copies) this.addon.copyStrided(ELSIZE[x.dtype], out, k.dstOffset, dataOf(x), k.srcOffset, this.descriptor(k.desc));
+    return new CpuBuffer(x.dtype, out);
   }
 
   /**
