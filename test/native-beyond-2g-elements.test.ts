@@ -84,6 +84,15 @@ test(`native: one bool tensor of ${N} (> 2^31) elements through creation, elemen
   const ones = timed("full", () => nt.full([N], 1, { dtype: "bool" }));
   assert.deepEqual(probe(ones), expected(() => true));
   ones.dispose();
+  // disposed, its 2 GiB array is released although the handle `ones` is still in scope (V8 frees
+  // array buffers on a background sweep after the collection: a few tries)
+  let rss = Infinity;
+  for (let i = 0; i < 20 && rss >= 1.5 * 2 ** 30; i++) {
+    collect();
+    await new Promise((r) => setTimeout(r, 100));
+    rss = process.memoryUsage.rss();
+  }
+  assert.ok(rss < 1.5 * 2 ** 30, `rss ${rss} after disposing a 2 GiB tensor`);
 
   let p = timed("pattern (broadcast logicalOr)", () => pattern());
   let flat = p.reshape([N]);
