@@ -199,6 +199,24 @@ test(`native: one bool tensor of ${N} (> 2^31) elements through creation, elemen
   assert.deepEqual(probe(joined), expected((i) => patternAt((i + h) % N)));
   joined.dispose();
 
+  // cat and pad of the whole tensor, an extent past int32 (copied in int32 pieces)
+  const five = nt.tensor([true, false, true, true, false]);
+  const longer = timed("cat of the whole and 5 more", () => nt.cat([flat, five]));
+  const longerTail = nt.tidy(() => longer.narrow(0, N - 3, 8).contiguous());
+  assert.deepEqual([...longerTail.dataSync()].map((v) => v !== 0), [patternAt(N - 3), patternAt(N - 2), patternAt(N - 1), true, false, true, true, false]);
+  longerTail.dispose();
+  longer.dispose();
+  five.dispose();
+  const padded = timed("pad by 3 and 2", () => nt.F.pad(flat, [3, 2], { value: 1 }));
+  assert.equal(padded.shape[0], N + 5);
+  const paddedEnds = nt.tidy(() => nt.cat([padded.narrow(0, 0, 5), padded.narrow(0, N, 5)]));
+  assert.deepEqual([...paddedEnds.dataSync()].map((v) => v !== 0), [true, true, true, patternAt(0), patternAt(1), patternAt(N - 3), patternAt(N - 2), patternAt(N - 1), true, true]);
+  paddedEnds.dispose();
+  const unpadded = padded.narrow(0, 3, N);
+  assert.deepEqual(probe(unpadded), expected(patternAt));
+  unpadded.dispose();
+  padded.dispose();
+
   // indexing: rows past 2^31 elements picked by int32 indices
   const rows = timed("indexSelect", () => p.indexSelect(0, nt.tensor([R - 1, 0, R - 2], { dtype: "int32" })));
   const rv = rows.dataSync();

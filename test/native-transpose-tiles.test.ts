@@ -8,11 +8,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as nt from "../src/index.js";
 import { nativeStatus } from "../src/backend/register-native.js";
-import { transposeTiles, type TileCopy } from "../src/backend/native/transpose-tiles.js";
+import { transposeTiles } from "../src/backend/native/transpose-tiles.js";
+import type { StridedCopy } from "../src/backend/native/int32-pieces.js";
 import { contiguousStrides, numel } from "../src/tensor/shape.js";
 
 /** move.c's copy_strided: dst[dstOffset + i . dstStrides] = src[srcOffset + i . srcStrides] over the shape. */
-function copyStrided(dst: Float64Array, writes: Uint8Array, src: Float64Array, k: TileCopy): void {
+function copyStrided(dst: Float64Array, writes: Uint8Array, src: Float64Array, k: StridedCopy): void {
   const nd = k.desc[0]!;
   const shape = k.desc.slice(1, 1 + nd), ds = k.desc.slice(1 + nd, 1 + 2 * nd), ss = k.desc.slice(1 + 2 * nd, 1 + 3 * nd);
   const walk = (d: number, o: number, i: number): void => {

@@ -5,6 +5,8 @@
  * its outermost dimensions, each of which fits, and the kernels run piece by piece on the same
  * memory, the pieces' starts given as 64-bit element offsets. No element is copied.
  */
+import type { View } from "../backend.js";
+import { KERNEL_MAX_DIMS } from "../kernel-descriptors.js";
 import { collapseDims, numel } from "../../tensor/shape.js";
 
 const INT32_MAX = 0x7fffffff;
@@ -56,4 +58,22 @@ function split(shape: number[], strides: number[][], offsets: number[], out: Pie
     if (n === 1) out.push({ shape: restShape, strides: restStrides, offsets: at });
     else out.push({ shape: [n, ...restShape], strides: strides.map((s) => s.slice()), offsets: at });
   }
+}
+
+/** One copy_strided call (move.c): its descriptor [nd, shape, dst strides, src strides] and its starts. */
+export interface StridedCopy {
+  desc: number[];
+  dstOffset: number;
+  srcOffset: number;
+}
+
+/**
+ * The copy_strided calls that copy `x` into a destination of `dstStrides` from `dstOffset` (cat,
+ * pad): one for the coalesced whole where it fits int32, else one per piece; null where a piece
+ * keeps more dimensions than the kernel takes.
+ */
+export function stridedCopies(x: View, dstStrides: readonly number[], dstOffset: number): StridedCopy[] | null {
+  const pieces = int32Pieces(x.shape, [dstStrides, x.strides], [dstOffset, x.offset]);
+  if (pieces.some((p) => p.shape.length > KERNEL_MAX_DIMS)) return null;
+  return pieces.map((p) => ({ desc: [p.shape.length, ...p.shape, ...p.strides[0]!, ...p.strides[1]!], dstOffset: p.offsets[0]!, srcOffset: p.offsets[1]! }));
 }

@@ -12,13 +12,13 @@ import { checkOptimizerBuffers } from "../optimizer-kernels.js";
 import { EwScratch, writeEwDescriptor } from "../ew-descriptor.js";
 import { ARG_REDUCE_CODE, BINARY_CODE, BINARY_OPS, REDUCE_CODE, UNARY_CODE, UNARY_OPS } from "../scalar-ops/table.js";
 import {
-  argReduceDescriptor, copyIntoDescriptor, elementBits32, gatherDescriptor, indexSliceDescriptor, keptDims,
+  argReduceDescriptor, elementBits32, gatherDescriptor, indexSliceDescriptor, keptDims,
   reduceDescriptor, scatterAddDescriptor, windowDescriptor,
 } from "../kernel-descriptors.js";
 import { contiguousStrides, isRowMajor, numel, shapesEqual, windowOutputSize } from "../../tensor/shape.js";
 import type { NativeAddon } from "./load-native.js";
 import { ArrayPool } from "./array-pool.js";
-import { int32Pieces } from "./int32-pieces.js";
+import { int32Pieces, stridedCopies, type StridedCopy } from "./int32-pieces.js";
 import { transposeTiles } from "./transpose-tiles.js";
 
 /** Most bytes of freed arrays the backend keeps for reuse (a training step's temporaries, im2col's included). */
@@ -142,7 +142,7 @@ export class NativeBackend extends CpuBackend {
     const copies = transposeTiles(x.shape, x.strides, x.offset, ELSIZE[x.dtype]);
     if (!copies) return null;
     const out = this.pool.take(x.dtype, numel(x.shape));
-    for (const k of copies) this.addon.copyStrided(ELSIZE[x.dtype], out, k.dstOffset, dataOf(x), k.srcOffset, this.descriptor(k.desc));
+    this.copyStrided(ELSIZE[x.dtype], out, x, copies);
     return new CpuBuffer(x.dtype, out);
   }
 
@@ -268,26 +268,31 @@ export class NativeBackend extends CpuBackend {
   override cat(xs: readonly View[], dim: number, outShape: readonly number[]): CpuBuffer {
     const dtype = xs[0]?.dtype;
     const ost = contiguousStrides(outShape);
-    const descs = xs.map((x) => (x.dtype === dtype ? copyIntoDescriptor(x, ost) : null));
-    if (dtype === undefined || descs.some((d) => !d)) return super.cat(xs, dim, outShape);
-    const out = this.pool.take(dtype, numel(outShape));
     let at = 0;
-    xs.forEach((x, i) => {
-      if (numel(x.shape) > 0) this.addon.copyStrided(ELSIZE[dtype], out, at * ost[dim]!, dataOf(x), x.offset, this.descriptor(descs[i]!));
+    const copies = xs.map((x) => {
+      const start = at;
       at += x.shape[dim]!;
+      return x.dtype !== dtype ? null : numel(x.shape) === 0 ? [] : stridedCopies(x, ost, start * ost[dim]!);
     });
+    if (dtype === undefined || copies.some((c) => !c)) return super.cat(xs, dim, outShape);
+    const out = this.pool.take(dtype, numel(outShape));
+    xs.forEach((x, i) => this.copyStrided(ELSIZE[dtype], out, x, copies[i]!));
     return new CpuBuffer(dtype, out);
   }
 
   override pad(x: View, before: readonly number[], after: readonly number[], value: number): CpuBuffer {
     const outShape = x.shape.map((s, d) => s + before[d]! + after[d]!);
     const ost = contiguousStrides(outShape);
-    const d = numel(x.shape) > 0 ? copyIntoDescriptor(x, ost) : null;
-    if (!d) return super.pad(x, before, after, value);
+    const copies = numel(x.shape) > 0 ? stridedCopies(x, ost, before.reduce((s, b, i) => s + b * ost[i]!, 0)) : null;
+    if (!copies) return super.pad(x, before, after, value);
     const out = value === 0 ? this.pool.takeZeroed(x.dtype, numel(outShape)) : this.pool.take(x.dtype, numel(outShape)).fill(x.dtype === "bool" ? (value ? 1 : 0) : value);
-    const at = before.reduce((s, b, i) => s + b * ost[i]!, 0);
-    this.addon.copyStrided(ELSIZE[x.dtype], out, at, dataOf(x), x.offset, this.descriptor(d));
+    this.copyStrided(ELSIZE[x.dtype], out, x, copies);
     return new CpuBuffer(x.dtype, out);
+  }
+
+  /** Runs copy_strided calls that copy `x` into `out`. */
+  private copyStrided(elementBytes: number, out: AnyTypedArray, x: View, copies: readonly StridedCopy[]): void {
+    for (const k of copies) this.addon.copyStrided(elementBytes, out, k.dstOffset, dataOf(x), k.srcOffset, this.descriptor(k.desc));
   }
 
   override im2col(x: View, g: WindowGeometry, padValue: number): CpuBuffer {

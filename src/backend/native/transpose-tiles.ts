@@ -7,6 +7,7 @@
  * in one call; the rows and columns left over past whole tiles are two more plain copies.
  */
 import { KERNEL_MAX_DIMS } from "../kernel-descriptors.js";
+import type { StridedCopy } from "./int32-pieces.js";
 import { collapseDims, contiguousStrides, numel } from "../../tensor/shape.js";
 
 /**
@@ -29,20 +30,13 @@ const MIN_TILE_ROWS = 64;
 const TILE_COLS = 64;
 const INT32_MAX = 0x7fffffff;
 
-/** One copy_strided call: its descriptor and its start in the output and in the source (elements). */
-export interface TileCopy {
-  desc: number[];
-  dstOffset: number;
-  srcOffset: number;
-}
-
 /**
  * The copies that write view (shape, strides, offset) of `elementBytes`-byte elements into a
  * contiguous output tile by tile, or null where tiling does not pay (a small view, an innermost
  * read already in runs, no other dimension read in runs) or the descriptors do not fit int32 or
  * KERNEL_MAX_DIMS.
  */
-export function transposeTiles(shape: readonly number[], strides: readonly number[], offset: number, elementBytes: number): TileCopy[] | null {
+export function transposeTiles(shape: readonly number[], strides: readonly number[], offset: number, elementBytes: number): StridedCopy[] | null {
   if (numel(shape) * elementBytes < TILED_COPY_MIN_BYTES) return null;
   const c = collapseDims(shape, [contiguousStrides(shape), strides]);
   const nd = c.shape.length;
@@ -61,7 +55,7 @@ export function transposeTiles(shape: readonly number[], strides: readonly numbe
   const pick = (a: readonly number[]) => others.map((d) => a[d]!);
   const plain = (nRows: number, nCols: number): number[] =>
     [nd, ...pick(c.shape), nRows, nCols, ...pick(dst), dst[m]!, dst[last]!, ...pick(src), src[m]!, src[last]!];
-  const copies: TileCopy[] = [{
+  const copies: StridedCopy[] = [{
     desc: [nd + 2, ...pick(c.shape), fullRows / tileRows, fullCols / TILE_COLS, tileRows, TILE_COLS,
       ...pick(dst), tileRows * dst[m]!, TILE_COLS * dst[last]!, dst[m]!, dst[last]!,
       ...pick(src), tileRows * src[m]!, TILE_COLS * src[last]!, src[m]!, src[last]!],
