@@ -2,8 +2,8 @@
  * One tensor of more than 2^31 elements on the native backend (issue 13): bool tensors (one byte
  * an element, so N = 32769 * 65537 = 2^31 + 98305 elements is 2 GiB) through creation, elementwise
  * ops, reductions, slicing, transposed copies, cat and indexing, each checked at elements past
- * index 2^31. At most two such tensors are alive at once: 4.8 GB resident at the peak, about
- * 35 s on 2 shared cores.
+ * index 2^31. At most two such tensors are alive at once: 5.0 GB resident at the peak, about
+ * 30 s on 2 shared cores.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -35,11 +35,11 @@ const patternAt = (i: number): boolean => COLS.includes(i % C) || ROWS.includes(
 /** Flat indices to check: around 2^31, in the last row and at the very end. */
 const PROBES = [0, 3, C + 5, TWO31 - 1, TWO31, TWO31 + 1, TWO31 + 4097 - (TWO31 % C), (R - 2) * C + 7, (R - 1) * C, (R - 1) * C + 3, N - 2, N - 1];
 
-/** Values of a flat bool tensor at PROBES, read through small narrowed copies. */
-function probe(flat: nt.Tensor): boolean[] {
-  return nt.tidy(() => PROBES.map((i) => i < flat.shape[0]! && flat.narrow(0, i, 1).contiguous().dataSync()[0] !== 0));
+/** Values of a flat bool tensor at `at` (PROBES), read through small narrowed copies. */
+function probe(flat: nt.Tensor, at: readonly number[] = PROBES): boolean[] {
+  return nt.tidy(() => at.map((i) => i < flat.shape[0]! && flat.narrow(0, i, 1).contiguous().dataSync()[0] !== 0));
 }
-const expected = (f: (i: number) => boolean): boolean[] => PROBES.map(f);
+const expected = (f: (i: number) => boolean, at: readonly number[] = PROBES): boolean[] => at.map(f);
 
 function timed<T extends nt.Tensor>(label: string, f: () => T): T {
   collect();
@@ -66,7 +66,7 @@ function pattern(): nt.Tensor {
   return p;
 }
 
-/** The test holds two 2 GiB tensors at once (4.8 GB resident at its peak). */
+/** The test holds two 2 GiB tensors at once (5.0 GB resident at its peak). */
 const NEEDS_BYTES = 8 * 2 ** 30;
 const enoughMemory = totalmem() >= NEEDS_BYTES;
 const gated = !shouldLoad ? ` (native unavailable here: ${status.reason ?? "not linux-x64 with AVX2+FMA"}; checked that it says so)`
@@ -94,8 +94,8 @@ test(`native: one bool tensor of ${N} (> 2^31) elements through creation, elemen
   }
   assert.ok(rss < 1.5 * 2 ** 30, `rss ${rss} after disposing a 2 GiB tensor`);
 
-  let p = timed("pattern (broadcast logicalOr)", () => pattern());
-  let flat = p.reshape([N]);
+  const p = timed("pattern (broadcast logicalOr)", () => pattern());
+  const flat = p.reshape([N]);
   assert.deepEqual(probe(flat), expected(patternAt));
 
   // the cpu kernels' strided copy (what native falls back to): rows 12767, 22767 and R - 2
@@ -117,9 +117,6 @@ test(`native: one bool tensor of ${N} (> 2^31) elements through creation, elemen
   const changeAt = (i: number) => patternAt(i) !== patternAt(i + 1);
   assert.deepEqual(probe(changes).slice(0, -1), expected(changeAt).slice(0, -1));
   changes.dispose();
-  const both = timed("logicalAnd (two offset views)", () => head.logicalAnd(next));
-  assert.deepEqual(probe(both).slice(0, -1), expected((i) => patternAt(i) && patternAt(i + 1)).slice(0, -1));
-  both.dispose();
   head.dispose();
   next.dispose();
 
@@ -141,10 +138,6 @@ test(`native: one bool tensor of ${N} (> 2^31) elements through creation, elemen
   assert.equal(rc.length, R);
   for (const r of [0, 1, R - 2, R - 1]) assert.equal(rc[r], ROWS.includes(r) ? C : COLS.length, `row ${r}`);
   rowCounts.dispose();
-  const colCounts = timed("sum over dim 0", () => p.sum(0));
-  const cc = colCounts.dataSync();
-  for (const c of [0, 1, 3, C - 2, C - 1]) assert.equal(cc[c], COLS.includes(c) ? R : ROWS.length, `column ${c}`);
-  colCounts.dispose();
   const allTrue = timed("sum of all true", () => nt.full([N], 1, { dtype: "bool" }));
   assert.throws(() => allTrue.sum(), /sum: bool tensor of shape \[2147581953\] counts 2147581953 true elements, more than int32's 2147483647/);
   allTrue.dispose();
@@ -161,12 +154,18 @@ test(`native: one bool tensor of ${N} (> 2^31) elements through creation, elemen
   assert.deepEqual([...tail.dataSync()].map((v) => v !== 0), Array.from({ length: 100 }, (_, k) => patternAt(N - 100 + k)));
   tail.dispose();
 
-  // a full 2-D transpose (tiled: transpose-tiles.ts): tt[c, r] = p[r, c], flat index c * R + r
-  const tt = timed("transpose copy", () => p.transpose(0, 1).contiguous());
-  const ttFlat = tt.reshape([N]);
-  assert.deepEqual(probe(ttFlat), expected((j) => patternAt((j % R) * C + Math.floor(j / R))));
-  ttFlat.dispose();
-  tt.dispose();
+  // a 2-D transpose (tiled: transpose-tiles.ts) of the last 4099 columns, read from offsets up to
+  // N - 1 (the whole [R, C] takes 7-33 s, one cache miss after another, too long for a test):
+  // band[j, r] = p[r, C - 4099 + j], flat index j * R + r
+  const W = 4099;
+  const band = timed("transpose copy of a column band", () => p.narrow(1, C - W, W).transpose(0, 1).contiguous());
+  const bandFlat = band.reshape([W * R]);
+  const bandProbes = [0, 1, R - 2, R - 1, R, (W - 2) * R, (W - 2) * R + 7, (W - 2) * R + R - 2, W * R - 2, W * R - 1];
+  const bandAt = (k: number) => patternAt((k % R) * C + C - W + Math.floor(k / R));
+  assert.deepEqual(probe(bandFlat, bandProbes), expected(bandAt, bandProbes));
+  assert.ok(bandProbes.some(bandAt) && !bandProbes.every(bandAt), "the band's probes see both values");
+  bandFlat.dispose();
+  band.dispose();
 
   // a transposed copy that moves whole rows: [R, C] as [3641, 9, C], its first two dims swapped:
   // t[j, i, c] = p[i * 9 + j, c]
@@ -178,16 +177,7 @@ test(`native: one bool tensor of ${N} (> 2^31) elements through creation, elemen
   const tFlat = t.reshape([N]);
   assert.deepEqual(probe(tFlat), expected(tAt));
   tFlat.dispose();
-  flat.dispose();
-  p.dispose();
-  // and back through a reshape of the permuted view (a strided copy): the pattern's order again,
-  // which the rest of the test then uses
-  const back = timed("permute back + reshape", () => t.permute([1, 0, 2]).reshape([N]));
   t.dispose();
-
-  assert.deepEqual(probe(back), expected(patternAt));
-  p = back.reshape([R, C]);
-  flat = back;
 
   // cat of two halves, cut at an odd place
   const h = 1_000_000_007;
@@ -199,14 +189,7 @@ test(`native: one bool tensor of ${N} (> 2^31) elements through creation, elemen
   assert.deepEqual(probe(joined), expected((i) => patternAt((i + h) % N)));
   joined.dispose();
 
-  // cat and pad of the whole tensor, an extent past int32 (copied in int32 pieces)
-  const five = nt.tensor([true, false, true, true, false]);
-  const longer = timed("cat of the whole and 5 more", () => nt.cat([flat, five]));
-  const longerTail = nt.tidy(() => longer.narrow(0, N - 3, 8).contiguous());
-  assert.deepEqual([...longerTail.dataSync()].map((v) => v !== 0), [patternAt(N - 3), patternAt(N - 2), patternAt(N - 1), true, false, true, true, false]);
-  longerTail.dispose();
-  longer.dispose();
-  five.dispose();
+  // pad of the whole tensor, an extent past int32 (copied in int32 pieces)
   const padded = timed("pad by 3 and 2", () => nt.F.pad(flat, [3, 2], { value: 1 }));
   assert.equal(padded.shape[0], N + 5);
   const paddedEnds = nt.tidy(() => nt.cat([padded.narrow(0, 0, 5), padded.narrow(0, N, 5)]));
