@@ -212,6 +212,46 @@ for (const backend of backends) {
       opt.dispose();
       p.dispose();
     });
+
+    test("a Linear training step copies no parameter and no gradient (inside one tidy, as train loops run it)", async () => {
+      await nt.setBackend(backend);
+      nt.manualSeed(0);
+      const model = new nt.nn.Sequential(new nt.nn.Linear(12, 8), new nt.nn.ReLU(), new nt.nn.Linear(8, 3));
+      const opt = new optim.Adam(model.parameters(), { lr: 1e-2 });
+      const x = nt.randn([5, 12]);
+      const y = nt.tensor(Int32Array.from([0, 1, 2, 0, 1]), { shape: [5], dtype: "int32" });
+      const shapes = new Set(model.parameters().map((q) => q.shape.join("x")));
+      const be = x.backend as { contiguous(v: { shape: readonly number[] }): unknown };
+      const original = be.contiguous;
+      const copied: string[] = [];
+      be.contiguous = function (this: unknown, v: { shape: readonly number[] }) {
+        if (shapes.has(v.shape.join("x"))) copied.push(v.shape.join("x"));
+        return original.call(this, v);
+      };
+      try {
+        for (let k = 0; k < 2; k++) {
+          nt.tidy(() => {
+            opt.zeroGrad();
+            nt.nn.functional.crossEntropy(model.forward(x) as Tensor, y).backward();
+            opt.step();
+          });
+        }
+      } finally {
+        be.contiguous = original;
+      }
+      if (be.constructor.prototype.optimizerStep) assert.deepEqual(copied, [], "copies of parameter-shaped tensors");
+      // Gradients stay independent tensors even where one backward gradient reaches two leaves.
+      const a = nt.ones([4], { requiresGrad: true }), b = nt.ones([4], { requiresGrad: true });
+      a.add(b).sum().backward();
+      const sgd = new optim.SGD([a], { lr: 1 });
+      sgd.step();
+      assert.deepEqual(Array.from(await b.grad!.data()), [1, 1, 1, 1]);
+      assert.notEqual(a.grad!.buf, b.grad!.buf);
+      for (const t of [a, b, x, y]) t.dispose();
+      sgd.dispose();
+      opt.dispose();
+      model.dispose();
+    });
   });
 }
 

@@ -73,6 +73,30 @@ test("gradient accumulation adds across backward calls", () => {
   assert.equal(w.mul(2).requiresGrad, true);
 });
 
+test("a leaf's first gradient is its own tensor: not the seed, not another leaf's, not a retained graph's", async () => {
+  // The backward pass hands a gradient over as .grad without a copy only when nothing else can
+  // see its storage; a fused optimizer step writes .grad's and the parameter's buffers in place.
+  const a = nt.tensor([1, 2, 3], { dtype: "float32", requiresGrad: true });
+  const seed = nt.tensor([1, 1, 1], { dtype: "float32" });
+  a.backward(seed);
+  assert.notEqual(a.grad!.buf, seed.buf, "the seed");
+  const b = nt.tensor([1, 2, 3], { dtype: "float32", requiresGrad: true }), c = nt.tensor([4, 5, 6], { dtype: "float32", requiresGrad: true });
+  b.add(c).sum().backward();
+  assert.notEqual(b.grad!.buf, c.grad!.buf, "two leaves given one gradient");
+  const w = nt.tensor([1, 2, 3], { dtype: "float32", requiresGrad: true });
+  const y = w.mul(2).exp();
+  y.sum().backward({ retainGraph: true });
+  const first = Array.from(await w.grad!.data());
+  const opt = new nt.optim.SGD([w], { lr: 0.5 });
+  opt.step();
+  w.grad!.dispose();
+  w.grad = null;
+  y.sum().backward();
+  assert.deepEqual(Array.from(await w.grad!.data()), first, "the retained graph saw no update through the grad");
+  for (const t of [a, seed, b, c, w, y]) t.dispose();
+  opt.dispose();
+});
+
 test("numerically stable softmax/logsumexp for logits near ±1000", () => {
   nt.tidy(() => {
     const x = nt.tensor([[1000, 999, -1000], [-1000, -1000, -1000]]);

@@ -140,8 +140,11 @@ function run(roots: readonly Tensor[], seeds: readonly (Tensor | undefined)[], o
   const createGraph = options.createGraph ?? false;
   const retainGraph = options.retainGraph ?? createGraph;
   const mode = createGraph ? enableGrad : noGrad;
-  return mode(() =>
-    tidy(() => {
+  // Leaves whose gradient became .grad without a copy; checked once the scope below has freed
+  // the backward pass's intermediates (views of it may live until then).
+  const adopted: Tensor[] = [];
+  return mode(() => {
+    const result = tidy(() => {
       const given = new Set(seeds.filter((g): g is Tensor => g !== undefined));
       const acc = new GradAccumulator<GradNode | Tensor>(given);
       const captured = new Map<GradNode | Tensor, Tensor>();
@@ -191,12 +194,26 @@ function run(roots: readonly Tensor[], seeds: readonly (Tensor | undefined)[], o
         const g = acc.take(leaf, leaf.shape);
         if (!g) continue;
         if (inputs) captured.set(leaf, g);
-        else accumulateLeaf(leaf, g);
+        // A gradient that no other leaf, seed or graph handle can still see may become .grad as is.
+        else if (accumulateLeaf(leaf, g, !acc.inUse(g) && !given.has(g) && !g.gradFn)) adopted.push(leaf);
       }
       // Returned from tidy, the gradients outlive it (and join the caller's scope).
       return inputs ? inputs.map((t) => captured.get(t.gradFn ?? leafOf(t)) ?? null) : null;
-    }),
-  );
+    });
+    for (const leaf of adopted) ownGrad(leaf);
+    return result;
+  });
+}
+
+/**
+ * A leaf's adopted .grad must not share its storage (with a retained graph's saved tensors, say):
+ * later in-place updates of the grad would change them. Where it does, it is replaced by a copy.
+ */
+function ownGrad(leaf: Tensor): void {
+  const g = leaf.grad;
+  if (!g || g.ownsStorageAlone()) return;
+  leaf.grad = g.clone().keep();
+  g.dispose();
 }
 
 function checkFinite(g: Tensor, prim: string): void {
@@ -207,16 +224,26 @@ function checkFinite(g: Tensor, prim: string): void {
   }
 }
 
-/** grad += g for a leaf, keeping the result out of any tidy scope (with its graph, under createGraph). */
-function accumulateLeaf(leaf: Tensor, g: Tensor): void {
-  if (leaf.isDisposed) return;
+/**
+ * grad += g for a leaf, keeping the result out of any tidy scope (with its graph, under createGraph).
+ * `adoptable`: no other leaf or caller holds the handle g, so a first gradient can be g itself,
+ * provided the caller then checks (ownGrad) that no tensor outside the pass shares its storage.
+ * Returns whether g was adopted.
+ */
+function accumulateLeaf(leaf: Tensor, g: Tensor, adoptable: boolean): boolean {
+  if (leaf.isDisposed) return false;
   const contribution = g.dtype === leaf.dtype ? g : g.astype(leaf.dtype);
   if (leaf.grad) {
     const sum = add(leaf.grad, contribution).keep();
     leaf.grad.dispose();
     leaf.grad = sum;
-  } else {
-    // Own a copy so later in-place updates of the leaf's grad cannot alias graph tensors.
-    leaf.grad = contribution.clone().keep();
+    return false;
   }
+  if (adoptable) {
+    leaf.grad = contribution.keep();
+    return true;
+  }
+  // Own a copy so later in-place updates of the leaf's grad cannot alias graph tensors.
+  leaf.grad = contribution.clone().keep();
+  return false;
 }

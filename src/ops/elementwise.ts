@@ -13,7 +13,11 @@ export function broadcastTo(t: Tensor, shape: readonly number[]): Tensor {
   if (shapesEqual(t.shape, shape)) return t;
   let x = t;
   if (x.ndim < shape.length) x = applyPrim("reshape", [x], { shape: [...Array(shape.length - x.ndim).fill(1), ...x.shape] });
-  if (!shapesEqual(x.shape, shape)) x = applyPrim("expand", [x], { shape });
+  if (!shapesEqual(x.shape, shape)) {
+    const unexpanded = x;
+    x = applyPrim("expand", [x], { shape });
+    if (unexpanded !== t) unexpanded.dispose();
+  }
   return x;
 }
 
@@ -48,7 +52,14 @@ function binaryPrim(prim: BinaryPrim, a: TensorLike, b: TensorLike, forceFloat =
   tb = castIfNeeded(tb, dtype);
   // Same shapes (the common case) keep the operand's frozen shape array, which the output shares.
   const shape = shapesEqual(ta.shape, tb.shape) ? ta.shape : broadcastShapes(ta.shape, tb.shape, prim);
-  return applyPrim(prim, [broadcastTo(ta, shape), broadcastTo(tb, shape)], NO_PARAMS);
+  const va = broadcastTo(ta, shape);
+  const vb = broadcastTo(tb, shape);
+  const out = applyPrim(prim, [va, vb], NO_PARAMS);
+  // Broadcast views are released now, not at the end of the enclosing tidy, so that a parameter
+  // (a bias) does not still share its storage when the optimizer updates it in place.
+  if (va !== ta) va.dispose();
+  if (vb !== tb) vb.dispose();
+  return out;
 }
 
 export const add = (a: TensorLike, b: TensorLike): Tensor => binaryPrim("add", a, b);

@@ -42,25 +42,32 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   const aBatch = a2.shape.slice(0, -2);
   const bBatch = b2.shape.slice(0, -2);
-  let out: Tensor;
   let batch: number[];
+  let a3: Tensor, b3: Tensor;
+  let broadcastA = false;
   if (bBatch.length === 0) {
     // Fold a's batch dims into M: one big GEMM instead of many small ones.
     batch = aBatch;
-    const rows = numel(aBatch) * M;
-    out = bmm(reshape(a2, [1, rows, K]), reshape(b2, [1, K, N]));
+    a3 = reshape(a2, [1, numel(aBatch) * M, K]);
+    b3 = reshape(b2, [1, K, N]);
   } else if (aBatch.length === 0) {
     // One matrix against a batch (a convolution's weight): broadcast inside the product, so its
     // gradient is one batch-reducing product rather than a batch of products and their sum.
     batch = bBatch;
-    out = applyPrim("matmul", [reshape(a2, [1, M, K]), reshape(b2, [numel(bBatch), K, N])], {});
+    broadcastA = true;
+    a3 = reshape(a2, [1, M, K]);
+    b3 = reshape(b2, [numel(bBatch), K, N]);
   } else {
     batch = broadcastShapes(aBatch, bBatch, "matmul");
     const B = numel(batch);
-    const ae = reshape(expand(a2, [...batch, M, K]), [B, M, K]);
-    const be = reshape(expand(b2, [...batch, K, N]), [B, K, N]);
-    out = bmm(ae, be);
+    a3 = reshape(expand(a2, [...batch, M, K]), [B, M, K]);
+    b3 = reshape(expand(b2, [...batch, K, N]), [B, K, N]);
   }
+  const out = broadcastA ? applyPrim("matmul", [a3, b3], {}) : bmm(a3, b3);
+  // The operand views made here are dead once the product holds its own saved handles: released
+  // now rather than at the end of the enclosing tidy, they no longer share a parameter's storage
+  // when the optimizer steps (a shared storage is copied before an in-place update).
+  for (const t of [a3, b3, a2, b2]) if (t !== a && t !== b && !t.isDisposed) t.dispose();
   let result = reshape(out, [...batch, M, N]);
   if (aVec) result = squeeze(result, -2);
   if (bVec) result = squeeze(result, -1);

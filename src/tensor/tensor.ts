@@ -255,12 +255,17 @@ export class Tensor implements View {
   exclusiveBuffer(op: string): BackendBuffer {
     this.assertAlive(op);
     opObserver()?.mutation(this);
-    if (!(this._storage.refCount === 1 && this.ownsWholeBuffer())) {
+    if (!this.ownsStorageAlone()) {
       const copy = ops.clone(this);
       this.assign(copy);
       copy.dispose();
     }
     return this._storage.buf;
+  }
+
+  /** Whether this handle is the storage's only one and views all of it, contiguously: writing into the buffer changes no other tensor. */
+  ownsStorageAlone(): boolean {
+    return this._storage.refCount === 1 && this.ownsWholeBuffer();
   }
 
   /** Whether the view is the whole buffer, contiguous from offset 0 (kernels can take the buffer as is). */

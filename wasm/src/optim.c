@@ -111,7 +111,9 @@ static void opt_task(const void *args, int chunk, int tid) {
 
 /*
  * bufs: OPT_NBUF pointers (unused ones 0; 32-bit in wasm32, 64-bit natively), consts: OPT_NC floats, both in the descriptor area.
- * Small parameters run on the calling thread: a hand-off costs more than the pass.
+ * Parameters of up to 64K elements run on the calling thread: a hand-off costs more than the pass
+ * (a 256 x 256 weight's Adam step, 2 threads, a training step's gaps between calls: median 164 us
+ * split in two chunks, 118 us on one thread).
  */
 EXPORT(optimizer_step) void optimizer_step(int kernel, const intptr_t *bufs, const float *consts, long n) {
   opt_job J;
@@ -119,7 +121,7 @@ EXPORT(optimizer_step) void optimizer_step(int kernel, const intptr_t *bufs, con
   J.c = consts;
   J.n = n;
   J.kernel = kernel;
-  J.nchunks = chunk_count(n, 1 << 15);
+  J.nchunks = chunk_count(n, 1 << 16);
   if (J.nchunks == 1) opt_range(&J, 0, n);
   else parallel_for(opt_task, &J, J.nchunks);
 }

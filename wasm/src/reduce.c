@@ -336,9 +336,11 @@ EXPORT(reduce) int reduce(int op, int dt, char *out, const char *x, const int *d
     J.partial = g_partial;
     J.ipartial = g_ipartial;
   }
-  /* output chunks: aim for >= 16K elements of input per chunk */
+  /* output chunks: aim for >= 64K elements of input per chunk. A smaller reduction (a bias
+   * gradient, 128 x 256) takes a few microseconds on one thread, less than waking a worker: with
+   * 16K it was split in two and ran twice as long on 2 threads as on 1 (BENCH.md MLP step). */
   long long per_out = nred;
-  long long grain = per_out >= 16384 ? 1 : (16384 + per_out - 1) / per_out;
+  long long grain = per_out >= 65536 ? 1 : (65536 + per_out - 1) / per_out;
   J.ocks = J.split > 1 ? 1 : chunk_count(nout, grain);
   J.nchunks = J.ocks * J.split;
   parallel_for(red_task, &J, J.nchunks);

@@ -8,7 +8,12 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (x.shape[x.ndim - 1] !== inFeatures) {
     throw new RangeError(`linear: input of shape ${shapeToString(x.shape)} does not match weight of shape ${shapeToString(weight.shape)} (expected last dim ${inFeatures})`);
   }
-  const y = ops.matmul(x, ops.transpose(weight, 0, 1));
+  const weightT = ops.transpose(weight, 0, 1);
+  const y = ops.matmul(x, weightT);
+  // The view is dead once the product has its own saved handle: releasing it now (not at the end
+  // of the enclosing tidy) leaves the weight's storage unshared after backward, so the fused
+  // optimizer step updates it in place instead of first copying it (Tensor.exclusiveBuffer).
+  weightT.dispose();
   return bias ? ops.add(y, bias) : y;
 }
 

@@ -46,8 +46,12 @@ export interface NllOptions {
   reduction?: Reduction;
 }
 
-/** Picks -w[y]·logp[y] per sample, with ignored samples contributing 0 (and no weight). */
-function pickedLoss(logp: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number, op: string): { loss: Tensor; w: Tensor } {
+/**
+ * Picks -w[y]·logp[y] per sample, with ignored samples contributing 0 (and no weight). `w` is null
+ * when every sample counts with weight 1 (no class weights, no ignored target): the mask, its
+ * product and its sum are then skipped, which changes no value (x·1 is x, and Σ1 is n exactly).
+ */
+function pickedLoss(logp: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number, op: string): { loss: Tensor; w: Tensor | null } {
   const [n, c] = logp.shape as [number, number];
   if (target.dtype !== "int32") throw new TypeError(`${op}: class-index targets must be int32, got ${target.dtype} (use float probability targets of the input's shape instead)`);
   if (target.ndim !== 1 || target.shape[0] !== n) {
@@ -56,15 +60,17 @@ function pickedLoss(logp: Tensor, target: Tensor, weight: Tensor | null, ignoreI
   if (weight && (weight.ndim !== 1 || weight.shape[0] !== c)) {
     throw new RangeError(`${op}: weight of shape ${shapeToString(weight.shape)} must be 1-D with ${c} entries (one per class)`);
   }
-  const valid = ops.ne(target, ignoreIndex);
+  let anyIgnored = true;
   if (target.backend.canReadSync) {
     const t = target.dataSync();
+    anyIgnored = false;
     for (let i = 0; i < t.length; i++) {
-      if (t[i] !== ignoreIndex && (t[i]! < 0 || t[i]! >= c)) {
-        throw new RangeError(`${op}: target ${t[i]} is out of bounds for ${c} classes (sample ${i})`);
-      }
+      if (t[i] === ignoreIndex) anyIgnored = true;
+      else if (t[i]! < 0 || t[i]! >= c) throw new RangeError(`${op}: target ${t[i]} is out of bounds for ${c} classes (sample ${i})`);
     }
   }
+  if (!anyIgnored && !weight) return { loss: ops.neg(ops.reshape(ops.gather(logp, 1, ops.unsqueeze(target, 1)), [n])), w: null };
+  const valid = ops.ne(target, ignoreIndex);
   const safeTarget = ops.where(valid, target, 0);
   const picked = ops.reshape(ops.gather(logp, 1, ops.unsqueeze(safeTarget, 1)), [n]);
   let w = ops.cast(valid, logp.dtype);
@@ -77,7 +83,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {})
   const { weight = null, ignoreIndex = -100, reduction = "mean" } = options;
   const { logits, target: t, spatial } = flattenClassDim(input, target, "nllLoss");
   const { loss, w } = pickedLoss(logits, t!, weight, ignoreIndex, "nllLoss");
-  if (reduction === "mean") return ops.div(ops.sum(loss), ops.sum(w));
+  if (reduction === "mean") return ops.div(ops.sum(loss), w ? ops.sum(w) : loss.shape[0]!);
   if (reduction === "none") return spatial.length ? ops.reshape(loss, spatial) : ops.reshape(loss, []);
   return reduce(loss, reduction, "nllLoss");
 }
@@ -119,7 +125,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
 
   const { loss: nll, w } = pickedLoss(logp, t!, weight, ignoreIndex, "crossEntropy");
   let nllReduced: Tensor;
-  if (reduction === "mean") nllReduced = ops.div(ops.sum(nll), ops.sum(w));
+  if (reduction === "mean") nllReduced = ops.div(ops.sum(nll), w ? ops.sum(w) : nll.shape[0]!);
   else if (reduction === "sum") nllReduced = ops.sum(nll);
   else nllReduced = nll;
   if (labelSmoothing === 0) return reduction === "none" ? finish(nllReduced) : nllReduced;
@@ -130,7 +136,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   if (weight) smoothTerms = ops.mul(smoothTerms, weight);
   const smooth = ops.mul(ops.neg(ops.sum(smoothTerms, 1)), valid);
   let smoothReduced: Tensor;
-  if (reduction === "mean") smoothReduced = ops.div(ops.sum(smooth), weight ? ops.sum(w) : ops.sum(valid));
+  if (reduction === "mean") smoothReduced = ops.div(ops.sum(smooth), weight ? ops.sum(w!) : ops.sum(valid));
   else if (reduction === "sum") smoothReduced = ops.sum(smooth);
   else smoothReduced = smooth;
   const out = ops.add(ops.mul(nllReduced, 1 - labelSmoothing), ops.mul(smoothReduced, labelSmoothing / c));
