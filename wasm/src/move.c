@@ -389,13 +389,7 @@ EXPORT(im2col) void im2col(int sz, char *out, const char *x, const int *geo, int
   J.oh = geo[16]; J.ow = geo[17];
   J.padbits = padbits;
   int tasks = J.N * J.C;
-  if (tasks == 0) return;
-  long long per = (long long)J.kh * J.kw * J.oh * J.ow;
-  if (per * tasks < 32768) {
-    for (int t = 0; t < tasks; t++) im2col_task(&J, t, 0);
-  } else {
-    parallel_for(im2col_task, &J, tasks);
-  }
+  parallel_items(im2col_task, &J, tasks, (long long)J.kh * J.kw * J.oh * J.ow * tasks, 32768);
 }
 
 typedef struct {
@@ -455,11 +449,5 @@ EXPORT(col2im) void col2im(int dt, char *out, const char *cols, const int *geo) 
   J.ph = geo[12]; J.pw = geo[13]; J.dh = geo[14]; J.dw = geo[15];
   J.oh = geo[16]; J.ow = geo[17];
   int tasks = J.N * J.C;
-  if (tasks == 0) return;
-  long long per = (long long)J.kh * J.kw * J.oh * J.ow;
-  if (per * tasks < 32768) {
-    for (int t = 0; t < tasks; t++) col2im_task(&J, t, 0);
-  } else {
-    parallel_for(col2im_task, &J, tasks);
-  }
+  parallel_items(col2im_task, &J, tasks, (long long)J.kh * J.kw * J.oh * J.ow * tasks, 32768);
 }

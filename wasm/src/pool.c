@@ -177,12 +177,7 @@ static void maxpool_run(int mode, int dt, char *out, const char *x, const float 
   J.oh = geo[16]; J.ow = geo[17];
   int tasks = N * J.C;
   if (tasks == 0 || J.oh <= 0 || J.ow <= 0) return;
-  long long per = (long long)J.kh * J.kw * J.oh * J.ow;
-  if (per * tasks < 32768) {
-    for (int t = 0; t < tasks; t++) maxpool_task(&J, t, 0);
-  } else {
-    parallel_for(maxpool_task, &J, tasks);
-  }
+  parallel_items(maxpool_task, &J, tasks, (long long)J.kh * J.kw * J.oh * J.ow * tasks, 32768);
 }
 
 /* out (int32 [N, C, oh, ow], contiguous) = flat window-argmax indices of x; dt 0 float32, 1 int32. */
