@@ -118,7 +118,16 @@ static struct {
 
 static int g_threads = 1;                /* participants requested (main thread included) */
 static int g_ready[MAX_THREADS];         /* worker tid is parked in worker_main */
-static int g_spin = 20000;               /* busy-wait iterations before sleeping */
+/*
+ * Busy-wait iterations before sleeping; the native addon sets its own count (its iterations pause).
+ * A wasm iteration is one atomic load, about 0.3 ns, so 2000000 span about 0.6 ms: longer than
+ * the JS between two products of a training step (its elementwise ops, the optimizer, the
+ * frontend), so the workers are still awake for the next parallel kernel. At 20000 (6 us) they
+ * slept in between and every product paid their wake-up: the BENCH MLP's eight products took
+ * 3.0-3.4 ms of a wasm step on 2 threads against 2.4-2.5 ms (scratch A/B, medians of 60 steps),
+ * the whole step 4.94 / 4.12 ms against 4.52 / 3.82 ms (two runs of 16 alternating rounds).
+ */
+static int g_spin = 2000000;
 
 EXPORT(set_threads) void set_threads(int n) { g_threads = n < 1 ? 1 : (n > MAX_THREADS ? MAX_THREADS : n); }
 EXPORT(set_spin) void set_spin(int n) { g_spin = n; }

@@ -3,7 +3,7 @@
 import type { EmbeddedBuild } from "../binary.js";
 
 export const build: EmbeddedBuild = {
-  sha256: "27ef04fd6cb95b8ca7485c2782965640d81f92226f5a6ee2c45fd0faf4a8b6f5",
+  sha256: "0bf4709565c47be995ed14d6de69704f8baf80a9df47ffdd9c42f894cff0a691",
   data:
   "H4sIAAAAAAACA+y9e5Ad13kndk533759u/s+5v24A+A7ByAwGAAkRNEAKD4wPSSA4UMwTMmxHdMGKRIW2TMQCWAkUeIQA4nSWt51HK02qWT/SJbW2mFM0yp7" +
   "s6JkMZaYZCu1qcq6tFXZqlQ5qZIjWrJ3/7CSVCpeR1cIf9853bfvnb7zAkiaNgn23O7Tp8/je5zvO9/5znfE41cuSiGE/G058pi7trYmHvPW+EeIxyR+5Npj" +
@@ -361,5 +361,5 @@ export const build: EmbeddedBuild = {
   "uaQtWlaEYklbe0lbvKRtiTvZsmJuaW9JW39J22BJ28qStlWNaUCVDODtmRMM0pG4zNq0BnQpzdk/9Yg5RxLhEj5Nv/9dZructYjS0auFn1rs1cYlso39sOoV" +
   "2V4xforZq4PLjjjZB1Wvju3VxU9d9urhEplAz6peA9urj5/67DXAJaqs/KDqNbK9VvDTCnut4nKVxVuMBkTMnEDsrK/bWY+fMut/983y7ZOnzPrHVS95yqx/" +
   "VPXafcqsn1S9pk+Z9b+teh09Y9biZtdxlDw6ZnoaqhKAyfJZJ+WvXJQF9qVJoxJ+ifjLAL9EtEqzGIiPlOw+O7Tmj7aYzrV6tD1/tI1f2ucfjeePwrNQ4urR" +
-  "zvxR5ojtnH+0O3+0iw7d6tHe/NEefumdf7Q/f7SPDv3q0cH80QF+GZx/dGX+6Ao6rFSPrs4fXSVexaNxvOa5UZUsm1fypuP8PzF/L+fFnQEA",
+  "zvxR5ojtnH+0O3+0iw7d6tHe/NEefumdf7Q/f7SPDv3q0cH80QF+GZx/dGX+6Ao6rFSPrs4fXSVexaNxvOa5UZUsm1eP3t1x/h99Sj3ixZ0BAA==",
 };

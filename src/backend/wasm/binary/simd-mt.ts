@@ -3,7 +3,7 @@
 import type { EmbeddedBuild } from "../binary.js";
 
 export const build: EmbeddedBuild = {
-  sha256: "f96c990faa2637c6685e5ec9e53b3e61e7c2ebf3f3ae05004c13f80fea629ffd",
+  sha256: "721d5bd6b144a62faa95d11b29a69f85395fb1878d00a0634d0d2ad1129ccb45",
   data:
   "H4sIAAAAAAACA+y9fZAd13Undm93v379Xne/j/meeQPg3AsQGAxAEqJoABQ/MD0kgCFFwRBpx3ZMG/yCRfYMRAIYS5Q4xECWvbZ3vY5Wm1SyfyRLa+0wlmmW" +
   "vYloWYwlJtlKbaqyLm1VtipVTqrkEi3Zu39YyVYqXkdPiH7n3u7X702/GcwAIE2bQPW87tu378f5uOfcc889Vzx1+YIUQsjfkqNPuuvr6+JJb51/hHhS4keu" +
@@ -361,5 +361,5 @@ export const build: EmbeddedBuild = {
   "RJ4jXEW4gmfTj77LnJfzFhG77dvCr62ibxtXyDz2w7JvVPWN8Wtc9O3gqiPO7L2yb6fq28Wv3aJvD1fIEHpW9h1Uffv4tV/0HeAKNVh+UPYdVX1X8OtK0XcV" +
   "V6ss8GI0aGLuBGJX5rpdmfEzV+bff7N40+SZK/OTsq88c2V+XPbdfebKfFD2nT5zZf5d2ffoU62MuLPrOJIeHTw9DXkJwKz5rLeCRWFJAxqn8EvEX/jCiNZt" +
   "FhXxkdrdZ4dWdWuLaWHLW9vVrW380j5/a1zdCg9FictbO9WtzDXbOX9rt7q1iw7d8tZedWsPv/TO39qvbu2jQ7+8dVDdOsAvg/O3rlS3rqDDSnnranXrKvEz" +
-  "bo3jNc+NyqTb/CZvOM7/A5F6YQVdoAEA",
+  "bo3jNc+NyqTb/Pbk7R3n/wHdT3MAXaABAA==",
 };
