@@ -671,8 +671,8 @@ function suite(threads: number): void {
 
     test("errors name the op and shapes", () => {
       const a = make("float32", [3, 4], "contig"), b = make("float32", [5, 6], "contig");
-      assert.throws(() => be.binary("add", a.view, b.view, "float32"), /add: shapes \[3,4\] and \[5,6\]/);
-      assert.throws(() => be.matmul(a.view, b.view), /matmul: shapes \[3,4\] and \[5,6\] do not align \(4 != 5\)/);
+      assert.throws(() => be.binary("add", a.view, b.view, "float32"), /add: shapes \[3, 4\] and \[5, 6\]/);
+      assert.throws(() => be.matmul(a.view, b.view), /matmul: shapes \[3, 4\] and \[5, 6\] do not align \(4 != 5\)/);
     });
   });
 }

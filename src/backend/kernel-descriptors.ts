@@ -5,7 +5,7 @@
  * (more than KERNEL_MAX_DIMS dimensions after coalescing, or an extent or stride beyond int32,
  * possible for native's 64-bit buffers), and the caller falls back.
  */
-import type { View, WindowGeometry } from "./backend.js";
+import type { DType, View, WindowGeometry } from "./backend.js";
 import { collapseDims as coalesce, contiguousStrides } from "../tensor/shape.js";
 
 /** Most dimensions the C kernels take (MAXD / MMAXD of reduce.c and move.c). */
@@ -91,8 +91,13 @@ export function windowDescriptor(nchw: readonly number[], strides: readonly numb
   return int32s([...nchw, ...s4, ...g.kernel, ...g.stride, ...g.padding, ...g.dilation, oh, ow]);
 }
 
+/** Bytes of one element of each dtype, as the C kernels' `sz` arguments take it. */
+export const ELEMENT_BYTES: Readonly<Record<DType, number>> = { float32: 4, int32: 4, bool: 1, float64: 8 };
+
 const bitsF32 = new Float32Array(1);
 const bitsI32 = new Int32Array(bitsF32.buffer);
+const bitsF64 = new Float64Array(1);
+const bitsI32x2 = new Int32Array(bitsF64.buffer);
 
 /** The int32 bit pattern the C kernels store for one float32, int32 or bool element (padding values). */
 export function elementBits32(dtype: "float32" | "int32" | "bool", value: number): number {
@@ -100,4 +105,11 @@ export function elementBits32(dtype: "float32" | "int32" | "bool", value: number
   if (dtype === "bool") return value !== 0 ? 1 : 0;
   bitsF32[0] = value;
   return bitsI32[0]!;
+}
+
+/** An element's bit pattern as two int32 halves (low, high): elementBits32's, and float64's 8 bytes. */
+export function elementBits(dtype: DType, value: number): [number, number] {
+  if (dtype !== "float64") return [elementBits32(dtype, value), 0];
+  bitsF64[0] = value;
+  return [bitsI32x2[0]!, bitsI32x2[1]!];
 }

@@ -12,7 +12,7 @@ import { checkOptimizerBuffers } from "../optimizer-kernels.js";
 import { EwScratch, writeEwDescriptor } from "../ew-descriptor.js";
 import { ARG_REDUCE_CODE, BINARY_CODE, BINARY_OPS, REDUCE_CODE, UNARY_CODE, UNARY_OPS } from "../scalar-ops/table.js";
 import {
-  argReduceDescriptor, elementBits32, gatherDescriptor, indexSliceDescriptor, keptDims,
+  argReduceDescriptor, ELEMENT_BYTES, elementBits32, gatherDescriptor, indexSliceDescriptor, keptDims,
   reduceDescriptor, scatterAddDescriptor, windowDescriptor,
 } from "../kernel-descriptors.js";
 import { contiguousStrides, isRowMajor, numel, shapesEqual, windowOutputSize } from "../../tensor/shape.js";
@@ -33,7 +33,6 @@ const DT: Partial<Record<DType, number>> = { float32: 0, int32: 1, bool: 2 };
  */
 const INT32_MAX = 0x7fffffff;
 /** Element sizes in bytes, for the kernels that move raw elements. */
-const ELSIZE: Record<DType, number> = { float32: 4, int32: 4, bool: 1, float64: 8 };
 
 function dataOf(v: View): AnyTypedArray {
   return (v.buf as CpuBuffer).data;
@@ -115,7 +114,7 @@ export class NativeBackend extends CpuBackend {
 
   override where(cond: View, a: View, b: View): CpuBuffer {
     const done = cond.dtype === "bool" && a.dtype === b.dtype && a.dtype !== "float64" && shapesEqual(cond.shape, a.shape) && shapesEqual(a.shape, b.shape)
-      ? this.ewPieces(a.dtype, a.shape, [cond, a, b], (out, at, [co, ao, bo]) => this.addon.ewWhere(ELSIZE[a.dtype], out, at, dataOf(cond), co!, dataOf(a), ao!, dataOf(b), bo!, this.desc))
+      ? this.ewPieces(a.dtype, a.shape, [cond, a, b], (out, at, [co, ao, bo]) => this.addon.ewWhere(ELEMENT_BYTES[a.dtype], out, at, dataOf(cond), co!, dataOf(a), ao!, dataOf(b), bo!, this.desc))
       : null;
     return done ?? super.where(cond, a, b);
   }
@@ -131,7 +130,7 @@ export class NativeBackend extends CpuBackend {
 
   override contiguous(x: View): CpuBuffer {
     const done = this.tiledCopy(x) ?? this.ewPieces(x.dtype, x.shape, [x], (out, at, [xo]) => {
-      this.addon.ewCopy(ELSIZE[x.dtype], out, at, dataOf(x), xo!, this.desc);
+      this.addon.ewCopy(ELEMENT_BYTES[x.dtype], out, at, dataOf(x), xo!, this.desc);
       return true;
     });
     return done ?? super.contiguous(x);
@@ -139,10 +138,10 @@ export class NativeBackend extends CpuBackend {
 
   /** A large transposed view's contiguous copy, tile by tile (transpose-tiles.ts); null where tiles do not pay. */
   private tiledCopy(x: View): CpuBuffer | null {
-    const copies = transposeTiles(x.shape, x.strides, x.offset, ELSIZE[x.dtype]);
+    const copies = transposeTiles(x.shape, x.strides, x.offset, ELEMENT_BYTES[x.dtype]);
     if (!copies) return null;
     const out = this.pool.take(x.dtype, numel(x.shape));
-    this.copyStrided(ELSIZE[x.dtype], out, x, copies);
+    this.copyStrided(ELEMENT_BYTES[x.dtype], out, x, copies);
     return new CpuBuffer(x.dtype, out);
   }
 
@@ -213,7 +212,7 @@ export class NativeBackend extends CpuBackend {
       return super.gather(x, dim, index);
     }
     const out = this.pool.take(x.dtype, size);
-    const bad = this.addon.gather(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, dataOf(index), index.offset, dim, x.shape[dim]!, this.descriptor(d));
+    const bad = this.addon.gather(ELEMENT_BYTES[x.dtype], out, 0, dataOf(x), x.offset, dataOf(index), index.offset, dim, x.shape[dim]!, this.descriptor(d));
     if (bad > 0) throw new RangeError(`native backend: gather: ${bad} index value(s) out of range [0, ${x.shape[dim]})`);
     return new CpuBuffer(x.dtype, out);
   }
@@ -243,7 +242,7 @@ export class NativeBackend extends CpuBackend {
       return super.indexSelect(x, dim, index);
     }
     const out = this.pool.take(x.dtype, numel(outShape));
-    const bad = this.addon.indexSelect(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, dataOf(index), index.offset, index.strides[0]!, index.shape[0]!,
+    const bad = this.addon.indexSelect(ELEMENT_BYTES[x.dtype], out, 0, dataOf(x), x.offset, dataOf(index), index.offset, index.strides[0]!, index.shape[0]!,
       x.shape[dim]!, ost[dim]!, x.strides[dim]!, this.descriptor(d));
     if (bad > 0) throw new RangeError(`native backend: indexSelect: ${bad} index value(s) out of range [0, ${x.shape[dim]})`);
     return new CpuBuffer(x.dtype, out);
@@ -276,7 +275,7 @@ export class NativeBackend extends CpuBackend {
     });
     if (dtype === undefined || copies.some((c) => !c)) return super.cat(xs, dim, outShape);
     const out = this.pool.take(dtype, numel(outShape));
-    xs.forEach((x, i) => this.copyStrided(ELSIZE[dtype], out, x, copies[i]!));
+    xs.forEach((x, i) => this.copyStrided(ELEMENT_BYTES[dtype], out, x, copies[i]!));
     return new CpuBuffer(dtype, out);
   }
 
@@ -286,7 +285,7 @@ export class NativeBackend extends CpuBackend {
     const copies = numel(x.shape) > 0 ? stridedCopies(x, ost, before.reduce((s, b, i) => s + b * ost[i]!, 0)) : null;
     if (!copies) return super.pad(x, before, after, value);
     const out = value === 0 ? this.pool.takeZeroed(x.dtype, numel(outShape)) : this.pool.take(x.dtype, numel(outShape)).fill(x.dtype === "bool" ? (value ? 1 : 0) : value);
-    this.copyStrided(ELSIZE[x.dtype], out, x, copies);
+    this.copyStrided(ELEMENT_BYTES[x.dtype], out, x, copies);
     return new CpuBuffer(x.dtype, out);
   }
 
@@ -304,7 +303,7 @@ export class NativeBackend extends CpuBackend {
     const geo = windowDescriptor(x.shape, x.strides, g, oh, ow);
     if (!geo) return super.im2col(x, g, padValue);
     const out = this.pool.take(x.dtype, size);
-    this.addon.im2col(ELSIZE[x.dtype], out, 0, dataOf(x), x.offset, this.descriptor(geo), elementBits32(x.dtype, padValue));
+    this.addon.im2col(ELEMENT_BYTES[x.dtype], out, 0, dataOf(x), x.offset, this.descriptor(geo), elementBits32(x.dtype, padValue));
     return new CpuBuffer(x.dtype, out);
   }
 

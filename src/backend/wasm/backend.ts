@@ -19,15 +19,14 @@ import { productsThenSum } from "../matmul-sum-batch.js";
 import { convolutionByColumns, convolutionInputGradByColumns, convolutionWeightGradByColumns } from "../conv-by-columns.js";
 import { checkOptimizerBuffers, OPTIMIZER_CONSTANTS } from "../optimizer-kernels.js";
 import { EwScratch, writeEwDescriptor } from "../ew-descriptor.js";
-import { argReduceDescriptor, copyIntoDescriptor, keptDims, gatherDescriptor, indexSliceDescriptor, reduceDescriptor, scatterAddDescriptor, windowDescriptor } from "../kernel-descriptors.js";
+import { argReduceDescriptor, copyIntoDescriptor, ELEMENT_BYTES, elementBits, keptDims, gatherDescriptor, indexSliceDescriptor, reduceDescriptor, scatterAddDescriptor, windowDescriptor } from "../kernel-descriptors.js";
 import { HeapAllocator } from "./allocator.js";
 import type { KernelExports } from "./loader.js";
 import { CpuBackend, CpuBuffer } from "../cpu/cpu-backend.js";
 // Op codes are table positions, as in the generated C enums (wasm/src/ops.gen.h).
 import { ARG_REDUCE_CODE, BINARY_CODE, BINARY_OPS, REDUCE_CODE, UNARY_CODE, UNARY_OPS } from "../scalar-ops/table.js";
-import { contiguousStrides, isRowMajor, numel, shapesEqual as sameShape, stridedOffsets, windowOutputSize } from "../../tensor/shape.js";
+import { contiguousStrides, isRowMajor, numel, shapesEqual as sameShape, shapeToString, stridedOffsets, windowOutputSize } from "../../tensor/shape.js";
 
-const ELSIZE: Record<DType, number> = { float32: 4, int32: 4, bool: 1, float64: 8 };
 const DT: Record<DType, number> = { float32: 0, int32: 1, bool: 2, float64: 3 };
 
 /** Kernel codes and pointer slots of wasm/src/optim.c. */
@@ -55,10 +54,6 @@ export interface WasmBackendInit {
   heap: HeapAllocator;
   descPtr: number;
   variant: string;
-}
-
-function shapeStr(s: readonly number[]): string {
-  return `[${s.join(",")}]`;
 }
 
 export class WasmBackend implements Backend {
@@ -121,14 +116,14 @@ export class WasmBackend implements Backend {
   /** A typed array over exactly the buffer's elements (valid until the next allocation). */
   private arrayOf(b: WasmBuffer): AnyTypedArray {
     const h = this.heapOf(b.dtype);
-    const e = b.ptr / ELSIZE[b.dtype];
+    const e = b.ptr / ELEMENT_BYTES[b.dtype];
     return h.subarray(e, e + b.size);
   }
 
   /** The view as a cpu-backend view over the heap (valid until the next allocation). */
   private cpuView(v: View): View {
     const b = this.own(v.buf);
-    return { buf: new CpuBuffer(v.dtype, this.heapOf(v.dtype)), shape: v.shape, strides: v.strides, offset: b.ptr / ELSIZE[v.dtype] + v.offset, dtype: v.dtype };
+    return { buf: new CpuBuffer(v.dtype, this.heapOf(v.dtype)), shape: v.shape, strides: v.strides, offset: b.ptr / ELEMENT_BYTES[v.dtype] + v.offset, dtype: v.dtype };
   }
 
   /** Copies a cpu-backend result into a fresh heap buffer. */
@@ -155,7 +150,7 @@ export class WasmBackend implements Backend {
   }
 
   private ptrOf(v: View): number {
-    return this.own(v.buf).ptr + v.offset * ELSIZE[v.dtype];
+    return this.own(v.buf).ptr + v.offset * ELEMENT_BYTES[v.dtype];
   }
 
   private readonly ewScratch = new EwScratch();
@@ -179,7 +174,7 @@ export class WasmBackend implements Backend {
 
   private newBuffer(dtype: DType, size: number): WasmBuffer {
     if (!Number.isInteger(size) || size < 0) throw new RangeError(`wasm backend: bad buffer size ${size}`);
-    const { ptr, cls } = this.heap.alloc(size * ELSIZE[dtype]);
+    const { ptr, cls } = this.heap.alloc(size * ELEMENT_BYTES[dtype]);
     this.liveBuffers++;
     return new WasmBuffer(this, dtype, size, ptr, cls);
   }
@@ -188,7 +183,7 @@ export class WasmBackend implements Backend {
 
   alloc(dtype: DType, size: number): BackendBuffer {
     const b = this.newBuffer(dtype, size);
-    this.ex.zero_bytes(b.ptr, size * ELSIZE[dtype]);
+    this.ex.zero_bytes(b.ptr, size * ELEMENT_BYTES[dtype]);
     return b;
   }
 
@@ -250,7 +245,7 @@ export class WasmBackend implements Backend {
 
   binary(op: BinaryOp, a: View, b: View, outDtype: DType): BackendBuffer {
     if (!sameShape(a.shape, b.shape)) {
-      throw new Error(`wasm backend: binary ${op}: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} differ`);
+      throw new Error(`wasm backend: binary ${op}: shapes ${shapeToString(a.shape)} and ${shapeToString(b.shape)} differ`);
     }
     const size = numel(a.shape);
     const natural: DType = BINARY_OPS[op].result === "bool" ? "bool" : a.dtype;
@@ -267,7 +262,7 @@ export class WasmBackend implements Backend {
   where(cond: View, a: View, b: View): BackendBuffer {
     if (!sameShape(cond.shape, a.shape) || !sameShape(a.shape, b.shape)) {
       throw new Error(
-        `wasm backend: where: shapes ${shapeStr(cond.shape)}, ${shapeStr(a.shape)}, ${shapeStr(b.shape)} differ`,
+        `wasm backend: where: shapes ${shapeToString(cond.shape)}, ${shapeToString(a.shape)}, ${shapeToString(b.shape)} differ`,
       );
     }
     if (a.dtype !== b.dtype) throw new Error(`wasm backend: where: dtypes ${a.dtype} and ${b.dtype} differ`);
@@ -276,7 +271,7 @@ export class WasmBackend implements Backend {
       const o = this.newBuffer(a.dtype, size);
       if (size === 0) return o;
       const d = this.ewDesc(a.shape, cond.strides, a.strides, b.strides);
-      if (d && this.ex.ew_where(ELSIZE[a.dtype], o.ptr, this.ptrOf(cond), this.ptrOf(a), this.ptrOf(b), d)) return o;
+      if (d && this.ex.ew_where(ELEMENT_BYTES[a.dtype], o.ptr, this.ptrOf(cond), this.ptrOf(a), this.ptrOf(b), d)) return o;
       this.free(o);
     }
     return this.fromReference(reference.where(this.cpuView(cond), this.cpuView(a), this.cpuView(b)));
@@ -301,7 +296,7 @@ export class WasmBackend implements Backend {
     if (size === 0) return o;
     const d = this.ewDesc(x.shape, x.strides);
     if (d) {
-      this.ex.ew_copy(ELSIZE[x.dtype], o.ptr, this.ptrOf(x), d);
+      this.ex.ew_copy(ELEMENT_BYTES[x.dtype], o.ptr, this.ptrOf(x), d);
       return o;
     }
     this.free(o);
@@ -326,8 +321,8 @@ export class WasmBackend implements Backend {
   }
 
   private fillBits(ptr: number, dtype: DType, size: number, value: number): void {
-    const [lo, hi] = bitsOf(dtype, value);
-    this.ex.fill_bits(ptr, ELSIZE[dtype], size, lo, hi);
+    const [lo, hi] = elementBits(dtype, value);
+    this.ex.fill_bits(ptr, ELEMENT_BYTES[dtype], size, lo, hi);
   }
 
   // ---------------------------------------------------------------- reductions
@@ -335,7 +330,7 @@ export class WasmBackend implements Backend {
   reduce(op: ReduceOp, x: View, axes: readonly number[]): BackendBuffer {
     const nd = x.shape.length;
     for (const a of axes) {
-      if (!(a >= 0 && a < nd)) throw new RangeError(`wasm backend: reduce ${op}: axis ${a} out of range for ${shapeStr(x.shape)}`);
+      if (!(a >= 0 && a < nd)) throw new RangeError(`wasm backend: reduce ${op}: axis ${a} out of range for ${shapeToString(x.shape)}`);
     }
     const axisSet = new Set(axes);
     const kept = keptDims(nd, axisSet);
@@ -362,7 +357,7 @@ export class WasmBackend implements Backend {
 
   argReduce(op: "argmax" | "argmin", x: View, axis: number): BackendBuffer {
     const nd = x.shape.length;
-    if (!(axis >= 0 && axis < nd)) throw new RangeError(`wasm backend: ${op}: axis ${axis} out of range for ${shapeStr(x.shape)}`);
+    if (!(axis >= 0 && axis < nd)) throw new RangeError(`wasm backend: ${op}: axis ${axis} out of range for ${shapeToString(x.shape)}`);
     if (x.shape[axis] === 0) throw new RangeError(`wasm backend: ${op}: cannot reduce an empty dimension`);
     const kept = keptDims(nd, new Set([axis]));
     const outSize = numel(kept.map((d) => x.shape[d]));
@@ -442,7 +437,7 @@ export class WasmBackend implements Backend {
     const a3 = as3d(a), b3 = as3d(b);
     const [Ba, M, K] = a3.shape, [Bb, K2, N] = b3.shape;
     if (K !== K2) {
-      throw new Error(`wasm backend: matmul: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} do not align (${K} != ${K2})`);
+      throw new Error(`wasm backend: matmul: shapes ${shapeToString(a.shape)} and ${shapeToString(b.shape)} do not align (${K} != ${K2})`);
     }
     if (Ba !== Bb && Ba !== 1 && Bb !== 1) {
       throw new Error(`wasm backend: matmul: batch sizes ${Ba} and ${Bb} differ`);
@@ -487,7 +482,7 @@ export class WasmBackend implements Backend {
     const desc = index.dtype === "int32" ? gatherDescriptor(x, index) : null;
     if (desc) {
       const d = this.desc(desc);
-      const bad = this.ex.gather(ELSIZE[x.dtype], o.ptr, this.ptrOf(x), this.ptrOf(index), dim, x.shape[dim], d);
+      const bad = this.ex.gather(ELEMENT_BYTES[x.dtype], o.ptr, this.ptrOf(x), this.ptrOf(index), dim, x.shape[dim], d);
       if (bad > 0) {
         this.free(o);
         throw new RangeError(`wasm backend: gather: ${bad} index value(s) out of range [0, ${x.shape[dim]})`);
@@ -503,7 +498,7 @@ export class WasmBackend implements Backend {
     const nd = index.shape.length;
     if (nd !== shape.length) throw new Error(`wasm backend: scatterAdd: index rank ${nd} != output rank ${shape.length}`);
     if (!sameShape(index.shape, src.shape)) {
-      throw new Error(`wasm backend: scatterAdd: index ${shapeStr(index.shape)} and src ${shapeStr(src.shape)} differ`);
+      throw new Error(`wasm backend: scatterAdd: index ${shapeToString(index.shape)} and src ${shapeToString(src.shape)} differ`);
     }
     const o = this.alloc(src.dtype, numel(shape)) as WasmBuffer;
     if (numel(index.shape) === 0 || numel(shape) === 0) return o;
@@ -523,7 +518,7 @@ export class WasmBackend implements Backend {
   }
 
   indexSelect(x: View, dim: number, index: View): BackendBuffer {
-    if (index.shape.length !== 1) throw new Error(`wasm backend: indexSelect: index must be 1-D, got ${shapeStr(index.shape)}`);
+    if (index.shape.length !== 1) throw new Error(`wasm backend: indexSelect: index must be 1-D, got ${shapeToString(index.shape)}`);
     const nidx = index.shape[0];
     const outShape = x.shape.slice();
     outShape[dim] = nidx;
@@ -534,7 +529,7 @@ export class WasmBackend implements Backend {
     if (desc) {
       const d = this.desc(desc);
       const bad = this.ex.index_select(
-        ELSIZE[x.dtype], o.ptr, this.ptrOf(x), this.ptrOf(index), index.strides[0], nidx, x.shape[dim],
+        ELEMENT_BYTES[x.dtype], o.ptr, this.ptrOf(x), this.ptrOf(index), index.strides[0], nidx, x.shape[dim],
         ost[dim], x.strides[dim], d,
       );
       if (bad > 0) {
@@ -549,9 +544,9 @@ export class WasmBackend implements Backend {
   }
 
   indexAdd(shape: readonly number[], dim: number, index: View, src: View): BackendBuffer {
-    if (index.shape.length !== 1) throw new Error(`wasm backend: indexAdd: index must be 1-D, got ${shapeStr(index.shape)}`);
+    if (index.shape.length !== 1) throw new Error(`wasm backend: indexAdd: index must be 1-D, got ${shapeToString(index.shape)}`);
     const nidx = index.shape[0];
-    if (src.shape[dim] !== nidx) throw new Error(`wasm backend: indexAdd: src ${shapeStr(src.shape)} has ${src.shape[dim]} != ${nidx} slices`);
+    if (src.shape[dim] !== nidx) throw new Error(`wasm backend: indexAdd: src ${shapeToString(src.shape)} has ${src.shape[dim]} != ${nidx} slices`);
     const o = this.alloc(src.dtype, numel(shape)) as WasmBuffer;
     if (numel(src.shape) === 0) return o;
     const ost = contiguousStrides(shape);
@@ -595,7 +590,7 @@ export class WasmBackend implements Backend {
     const desc = copyIntoDescriptor(x, dstStrides);
     if (desc) {
       const d = this.desc(desc);
-      this.ex.copy_strided(ELSIZE[x.dtype], o.ptr + dstOffset * ELSIZE[x.dtype], this.ptrOf(x), d);
+      this.ex.copy_strided(ELEMENT_BYTES[x.dtype], o.ptr + dstOffset * ELEMENT_BYTES[x.dtype], this.ptrOf(x), d);
     } else {
       // more dims than the kernel takes: gather through the reference, scatter here
       const vals = reference.contiguous(this.cpuView(x)).data;
@@ -620,18 +615,18 @@ export class WasmBackend implements Backend {
   }
 
   im2col(x: View, g: WindowGeometry, padValue: number): BackendBuffer {
-    if (x.shape.length !== 4) throw new Error(`wasm backend: im2col: expected [N,C,H,W], got ${shapeStr(x.shape)}`);
+    if (x.shape.length !== 4) throw new Error(`wasm backend: im2col: expected [N,C,H,W], got ${shapeToString(x.shape)}`);
     const [N, C, H, W] = x.shape;
     const [kh, kw] = g.kernel;
     const { oh, ow } = windowOutputSize(H, W, g);
-    if (oh <= 0 || ow <= 0) throw new Error(`wasm backend: im2col: window larger than padded input ${shapeStr(x.shape)}`);
+    if (oh <= 0 || ow <= 0) throw new Error(`wasm backend: im2col: window larger than padded input ${shapeToString(x.shape)}`);
     const size = N * C * kh * kw * oh * ow;
     const o = this.newBuffer(x.dtype, size);
     if (size === 0) return o;
     const geoDesc = x.dtype !== "float64" ? windowDescriptor(x.shape, x.strides, g, oh, ow) : null;
     if (geoDesc) {
       const geo = this.desc(geoDesc);
-      this.ex.im2col(ELSIZE[x.dtype], o.ptr, this.ptrOf(x), geo, bitsOf(x.dtype, padValue)[0]);
+      this.ex.im2col(ELEMENT_BYTES[x.dtype], o.ptr, this.ptrOf(x), geo, elementBits(x.dtype, padValue)[0]);
       return o;
     }
     this.free(o);
@@ -644,7 +639,7 @@ export class WasmBackend implements Backend {
     const { oh, ow } = windowOutputSize(H, W, g);
     if (cols.shape.length !== 3 || cols.shape[0] !== N || cols.shape[1] !== C * kh * kw || cols.shape[2] !== oh * ow) {
       throw new Error(
-        `wasm backend: col2im: cols ${shapeStr(cols.shape)} do not match output ${shapeStr(outShape)} ` +
+        `wasm backend: col2im: cols ${shapeToString(cols.shape)} do not match output ${shapeToString(outShape)} ` +
           `(expected [${N},${C * kh * kw},${oh * ow}])`,
       );
     }
@@ -672,7 +667,7 @@ export class WasmBackend implements Backend {
 
   /** One pool.c forward scan into a fresh [N, C, oh, ow] buffer; null where the reference kernels must run it. */
   private maxPoolScan(op: string, x: View, g: WindowGeometry, outSize: readonly [number, number], outDtype: DType, kernel: (dt: number, outPtr: number, geo: number) => void): BackendBuffer | null {
-    if (x.shape.length !== 4) throw new Error(`wasm backend: ${op}: expected [N,C,H,W], got ${shapeStr(x.shape)}`);
+    if (x.shape.length !== 4) throw new Error(`wasm backend: ${op}: expected [N,C,H,W], got ${shapeToString(x.shape)}`);
     const [N, C] = x.shape;
     const size = N * C * outSize[0] * outSize[1];
     if (size === 0) return this.newBuffer(outDtype, 0);
@@ -684,7 +679,7 @@ export class WasmBackend implements Backend {
   }
 
   maxPool2dBackward(x: View, grad: View, g: WindowGeometry, outSize: readonly [number, number]): BackendBuffer {
-    if (x.shape.length !== 4) throw new Error(`wasm backend: maxPool2dBackward: expected [N,C,H,W], got ${shapeStr(x.shape)}`);
+    if (x.shape.length !== 4) throw new Error(`wasm backend: maxPool2dBackward: expected [N,C,H,W], got ${shapeToString(x.shape)}`);
     const size = numel(x.shape);
     if (size === 0) return this.newBuffer(grad.dtype, 0);
     const geoDesc = x.dtype === "float32" && grad.dtype === "float32" ? windowDescriptor(x.shape, x.strides, g, outSize[0], outSize[1]) : null;
@@ -701,26 +696,5 @@ export class WasmBackend implements Backend {
 function as3d(v: View): { shape: number[]; strides: number[] } {
   if (v.shape.length === 3) return { shape: [...v.shape], strides: [...v.strides] };
   if (v.shape.length === 2) return { shape: [1, v.shape[0], v.shape[1]], strides: [0, v.strides[0], v.strides[1]] };
-  throw new Error(`wasm backend: matmul: expected 2-D or 3-D views, got ${shapeStr(v.shape)}`);
-}
-
-const scratchF32 = new Float32Array(1);
-const scratchI32 = new Int32Array(scratchF32.buffer);
-const scratchF64 = new Float64Array(1);
-const scratchI32x2 = new Int32Array(scratchF64.buffer);
-
-/** The element's bit pattern as two int32 halves (low, high). */
-function bitsOf(dtype: DType, value: number): [number, number] {
-  switch (dtype) {
-    case "float32":
-      scratchF32[0] = value;
-      return [scratchI32[0], 0];
-    case "int32":
-      return [Math.trunc(value) | 0, 0];
-    case "bool":
-      return [value !== 0 ? 1 : 0, 0];
-    default:
-      scratchF64[0] = value;
-      return [scratchI32x2[0], scratchI32x2[1]];
-  }
+  throw new Error(`wasm backend: matmul: expected 2-D or 3-D views, got ${shapeToString(v.shape)}`);
 }
