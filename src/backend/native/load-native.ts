@@ -48,7 +48,7 @@ export interface NativeAddon {
   maxPool2dIndices(dt: number, out: Int32Array, outOffset: number, x: AnyTypedArray, xOffset: number, geo: Int32Array): void;
   maxPool2d(dt: number, out: AnyTypedArray, outOffset: number, x: AnyTypedArray, xOffset: number, geo: Int32Array): void;
   maxPool2dBackward(dx: Float32Array, dxOffset: number, x: AnyTypedArray, xOffset: number, g: AnyTypedArray, gOffset: number, geo: Int32Array): void;
-  // float32 convolution (native/conv.c), x described by a window descriptor; each returns 1 when
+  // float32 convolution (wasm/src/conv.c), x described by a window descriptor; each returns 1 when
   // done and 0 where the caller should compose the column routines instead.
   conv2d(out: Float32Array, x: Float32Array, xOffset: number, w: Float32Array, wOffset: number, ldw: number, wTrans: number,
     bias: Float32Array | null, biasOffset: number, biasStride: number, geo: Int32Array, O: number): number;
