@@ -1,10 +1,16 @@
 /**
  * CPU benchmarks of the wasm backend against its peers, in one process group, interleaved:
- * every round runs each task on each peer back to back, and a task's value is the median over
- * rounds of the per-round medians. Prints a markdown table with neurite/peer ratios.
+ * every round runs each task on each peer back to back, in `--slices` turns (default 4) of a
+ * quarter of the task's time each, and a task's value is the median over all turns of the
+ * per-turn median call time. Prints a markdown table with neurite/peer ratios.
+ *
+ * Why turns: on a shared VM the vector units slow by up to 1.8x for seconds at a time (a neighbour
+ * on the same physical core; a scalar loop does not see it), so one 1.5 s window per peer per
+ * round lets such a phase fall on one peer and not the next. Alternating the peers of a row every
+ * ~0.4 s spreads every phase over all of them.
  *
  *   npm ci --prefix bench                      # TensorFlow.js peers (once)
- *   node --import tsx bench/run-cpu.ts [--quick] [--rounds 3] [--only sgemm,train,infer]
+ *   node --import tsx bench/run-cpu.ts [--quick] [--rounds 3] [--slices 4] [--only sgemm,train,infer]
  *                                        [--peers neurite,native,python,tfcpu,tfwasm] [--json out.json]
  *
  * Peers: neurite on `wasm` (1 thread and all threads) and on `native`, OpenBLAS sgemm through Debian's numpy,
@@ -27,6 +33,7 @@ const quick = flag("quick");
 const rounds = Number(opt("rounds", quick ? "1" : "3"));
 const only = new Set(opt("only", "sgemm,train,infer").split(","));
 const secs = quick ? 0.5 : 1.5;
+const slices = Math.max(1, Number(opt("slices", quick ? "1" : "4")));
 const here = fileURLToPath(new URL(".", import.meta.url));
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -156,24 +163,34 @@ if (only.has("train")) {
 const down = new Set<string>();
 const results = new Map<string, number[]>();
 const bests = new Map<string, number[]>();
+const jobRows = [...new Set(jobs.map((j) => j.row))];
 for (let r = 0; r < rounds; r++) {
   console.error(`# round ${r + 1}/${rounds}`);
-  for (const j of jobs) {
-    if (!up[j.peer] || down.has(`${j.row}|${j.col}`)) continue;
-    let v = NaN, b = NaN;
-    try {
-      [v, b] = await peers[j.peer].run(j.task);
-    } catch (e) {
-      // a peer that does not answer is left out from here on
-      console.error(`# ${j.col}: ${(e as Error).message}; dropped`);
-      up[j.peer] = false;
+  for (const row of jobRows) {
+    const rowJobs = jobs.filter((j) => j.row === row);
+    for (let t = 0; t < slices; t++) {
+      // each turn starts with the next peer, so that none always runs right after the same one
+      const order = rowJobs.map((_, i) => rowJobs[(i + t) % rowJobs.length]!);
+      for (const j of order) {
+        if (!up[j.peer] || down.has(`${j.row}|${j.col}`)) continue;
+        if (t > 0 && j.task.seconds === 0) continue; // a fixed call count (TF.js's slow CNN): one turn
+        let v = NaN, b = NaN;
+        const seconds = typeof j.task.seconds === "number" ? j.task.seconds / slices : j.task.seconds;
+        try {
+          [v, b] = await peers[j.peer].run({ ...j.task, seconds });
+        } catch (e) {
+          // a peer that does not answer is left out from here on
+          console.error(`# ${j.col}: ${(e as Error).message}; dropped`);
+          up[j.peer] = false;
+        }
+        if (!Number.isFinite(v)) down.add(`${j.row}|${j.col}`);
+        const key = `${j.row}|${j.col}`;
+        if (!results.has(key)) results.set(key, []), bests.set(key, []);
+        results.get(key)!.push(v);
+        bests.get(key)!.push(b);
+        console.error(`#   ${j.row} ${j.col}: ${v.toFixed(1)} (best call ${b.toFixed(1)})`);
+      }
     }
-    if (!Number.isFinite(v)) down.add(`${j.row}|${j.col}`);
-    const key = `${j.row}|${j.col}`;
-    if (!results.has(key)) results.set(key, []), bests.set(key, []);
-    results.get(key)!.push(v);
-    bests.get(key)!.push(b);
-    console.error(`#   ${j.row} ${j.col}: ${v.toFixed(1)} (best call ${b.toFixed(1)})`);
   }
 }
 // Peak resident memory of each peer process over the whole run (python: numpy and PyTorch together).
@@ -216,11 +233,11 @@ try {
 } catch {}
 const out: string[] = [];
 out.push(`Date ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, commit ${commit}, ${cpus().length} cores (${cpuModel}${flags ? `, ${flags}` : ""}), Node ${process.version}, ` +
-  `kernels ${peers.neurite.info.variant ?? "?"}, torch ${peers.python.info.torch ?? "n/a"}, numpy ${peers.python.info.numpy ?? "n/a"}, tfjs ${peers.tfwasm.info.version ?? "n/a"} (wasm threads: ${peers.tfwasm.info.threads ?? "?"}); ${rounds} interleaved round(s); load average at the end ${load}.`);
+  `kernels ${peers.neurite.info.variant ?? "?"}, torch ${peers.python.info.torch ?? "n/a"}, numpy ${peers.python.info.numpy ?? "n/a"}, tfjs ${peers.tfwasm.info.version ?? "n/a"} (wasm threads: ${peers.tfwasm.info.threads ?? "?"}); ${rounds} interleaved round(s) of ${slices} turn(s) per task; load average at the end ${load}.`);
 if (rss.length) out.push(`Peak RSS per peer process over the whole run: ${rss.join(", ")}.`);
 const best = (xs: number[] | undefined) => (xs && xs.some(Number.isFinite) ? Math.max(...xs.filter(Number.isFinite)) : NaN);
 for (const [title, src, stat] of [
-  ["Median (over rounds of the per-round median call time)", results, med],
+  ["Median (over rounds and turns of the per-turn median call time)", results, med],
   ["Best single call (the least disturbed by other load on the machine)", bests, best],
 ] as const) {
   out.push("", `${title}:`, "");
