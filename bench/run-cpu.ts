@@ -1,7 +1,7 @@
 /**
  * CPU benchmarks of the wasm backend against its peers, in one process group, interleaved:
- * every round runs each task on each peer back to back, in `--slices` turns (default 4) of a
- * quarter of the task's time each, and a task's value is the median over all turns of the
+ * every round runs each task on each peer back to back, in `--slices` turns (default 4) of
+ * 1/slices of the task's time each, and a task's value is the median over all turns of the
  * per-turn median call time. Prints a markdown table with neurite/peer ratios.
  *
  * Why turns: on a shared VM the vector units slow by up to 1.8x for seconds at a time (a neighbour
